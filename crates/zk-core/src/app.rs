@@ -1,0 +1,217 @@
+//! [`Core`]: the services wired together from a [`Config`]. Each front door opens one.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use rand::RngCore;
+use serde::Serialize;
+
+use crate::accounts::AccountService;
+use crate::accounts::tokens::TokenKeys;
+use crate::admin::{AdminService, AuditLog};
+use crate::cache::{Cache, CacheStats};
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::Config;
+use crate::files::{FileService, FileStore};
+use crate::secret::Secret;
+use crate::store::{self, Store};
+use crate::tasks::{SelfTest, TaskHandler, TaskService, WorkerPool, WorkerSettings};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub struct Core {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub cache: Arc<Cache>,
+    pub clock: SharedClock,
+    pub accounts: AccountService,
+    pub admin: AdminService,
+    pub files: FileService,
+    pub tasks: Arc<TaskService>,
+}
+
+/// How `Core::open` treats the database schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Migrations {
+    /// Apply pending migrations (serve, the desktop app).
+    Apply,
+    /// Leave the schema alone (doctor, which only reports).
+    Skip,
+}
+
+impl Core {
+    /// Opens the database (migrating it), the cache and the file store, with the wall clock.
+    pub async fn open(config: Config) -> anyhow::Result<Arc<Self>> {
+        Self::open_with(config, Arc::new(SystemClock), Migrations::Apply).await
+    }
+
+    pub async fn open_with(config: Config, clock: SharedClock, migrations: Migrations) -> anyhow::Result<Arc<Self>> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
+        let store = store::open(&config.database)
+            .await
+            .with_context(|| format!("cannot open the database {}", config.database.display()))?;
+        if migrations == Migrations::Apply {
+            store.migrate().await.context("cannot migrate the database")?;
+        }
+        let cache = Arc::new(match &config.redis_url {
+            Some(url) => Cache::redis(url).map_err(anyhow::Error::msg)?,
+            None => Cache::in_memory(),
+        });
+        let blobs = FileStore::open(&config.upload_dir).context("cannot open the file store (UPLOAD_DIR)")?;
+        let access_secret = match &config.jwt_access_secret {
+            Some(secret) => secret.clone(),
+            None => generated_secret(&config.data_dir, "jwt-access.key")?,
+        };
+        let refresh_secret = match &config.jwt_refresh_secret {
+            Some(secret) => secret.clone(),
+            None => generated_secret(&config.data_dir, "jwt-refresh.key")?,
+        };
+        let audit = AuditLog::new(store.clone(), clock.clone());
+        let accounts = AccountService::new(
+            store.clone(),
+            cache.clone(),
+            clock.clone(),
+            audit.clone(),
+            TokenKeys::new(&access_secret, &refresh_secret),
+            config.access_token_ttl,
+            config.refresh_token_ttl,
+        );
+        let admin = AdminService::new(store.clone(), cache.clone(), clock.clone(), audit);
+        let files = FileService::new(store.clone(), blobs, clock.clone(), config.upload_max_bytes);
+        let handlers: Vec<Arc<dyn TaskHandler>> = vec![Arc::new(SelfTest)];
+        let tasks = Arc::new(TaskService::new(store.clone(), clock.clone(), handlers));
+        Ok(Arc::new(Self { config, store, cache, clock, accounts, admin, files, tasks }))
+    }
+
+    /// Starts this process's task workers (`TASK_WORKERS` of them).
+    pub fn start_workers(&self) -> WorkerPool {
+        let settings = WorkerSettings {
+            workers: self.config.task_workers,
+            lease: self.config.task_lease,
+            ..WorkerSettings::default()
+        };
+        WorkerPool::start(self.tasks.clone(), settings)
+    }
+
+    /// Sends ERROR log events of this process to the `error_log` table.
+    pub fn attach_error_log(&self) {
+        crate::logging::attach_error_log(self.store.clone(), self.clock.clone(), &self.config.error_monitor);
+    }
+
+    /// Checks the database, the cache and the file store, timing each.
+    pub async fn health(&self) -> Health {
+        let started = Instant::now();
+        let database = match tokio::time::timeout(Duration::from_secs(3), self.store.ping()).await {
+            Ok(Ok(())) => Check::up(started.elapsed()),
+            Ok(Err(error)) => Check::down(started.elapsed(), error.to_string()),
+            Err(_) => Check::down(started.elapsed(), "no answer within 3 s".into()),
+        }
+        .with_detail(self.store.backend());
+
+        let started = Instant::now();
+        let cache = match self.cache.ping().await {
+            Ok(()) => Check::up(started.elapsed()),
+            // The cache is an accelerator: without it requests go to the database.
+            Err(error) => Check { status: Status::Degraded, ..Check::down(started.elapsed(), error) },
+        }
+        .with_detail(self.cache.backend_name());
+
+        let storage = match self.files.blobs().check_writable().await {
+            Ok(elapsed) => Check::up(elapsed),
+            Err(error) => Check::down(Duration::ZERO, error.to_string()),
+        }
+        .with_detail("local");
+
+        let status = [database.status, cache.status, storage.status].into_iter().max().unwrap_or(Status::Ok);
+        Health { status, version: VERSION, database, cache, cache_stats: self.cache.stats(), storage }
+    }
+
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+}
+
+/// A random secret kept in `<data dir>/secrets/<name>` (mode 0600), created on first use, so an
+/// offline install signs tokens with a key nobody configured and that survives restarts.
+fn generated_secret(data_dir: &Path, name: &str) -> anyhow::Result<Secret> {
+    let dir = data_dir.join("secrets");
+    let path = dir.join(name);
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim().to_owned();
+        if existing.len() >= 32 {
+            return Ok(Secret::new(existing));
+        }
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut bytes = [0u8; 48];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret = hex::encode(bytes);
+    let mut file = tempfile::NamedTempFile::new_in(&dir)?;
+    std::io::Write::write_all(&mut file, secret.as_bytes())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file().set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.as_file().sync_all()?;
+    // Another process may have won the race; then its key is the one to use.
+    match file.persist_noclobber(&path) {
+        Ok(_) => Ok(Secret::new(secret)),
+        Err(_) => Ok(Secret::new(std::fs::read_to_string(&path)?.trim().to_owned())),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Degraded,
+    Down,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub status: Status,
+    pub latency_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Check {
+    fn up(elapsed: Duration) -> Self {
+        Self { status: Status::Ok, latency_ms: millis(elapsed), backend: None, error: None }
+    }
+
+    fn down(elapsed: Duration, error: String) -> Self {
+        Self {
+            status: Status::Down,
+            latency_ms: millis(elapsed),
+            backend: None,
+            error: Some(crate::secret::redact_url(&error)),
+        }
+    }
+
+    fn with_detail(mut self, backend: &'static str) -> Self {
+        self.backend = Some(backend);
+        self
+    }
+}
+
+fn millis(elapsed: Duration) -> f64 {
+    (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Health {
+    pub status: Status,
+    pub version: &'static str,
+    pub database: Check,
+    pub cache: Check,
+    pub cache_stats: CacheStats,
+    pub storage: Check,
+}

@@ -1,0 +1,80 @@
+//! The core's error type: one variant per outcome a front door maps differently.
+
+use thiserror::Error;
+
+pub type CoreResult<T> = Result<T, CoreError>;
+
+#[derive(Debug, Error)]
+pub enum CoreError {
+    /// The caller sent something invalid; the message says what and how to fix it.
+    #[error("{message}")]
+    Invalid { message: String, field: Option<&'static str> },
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// No valid credentials (wrong password, bad or expired token).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Authenticated, but the role or ownership does not allow it.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many attempts; retry after the given number of seconds.
+    #[error("too many failed sign-ins; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("{what} is larger than the limit of {limit} bytes")]
+    TooLarge { what: String, limit: u64 },
+    #[error("{0}")]
+    UnsupportedType(String),
+    /// The database cannot be reached (outage, pool exhausted): fail fast, retry later.
+    #[error("database unavailable: {0}")]
+    DatabaseUnavailable(String),
+    #[error("storage error: {0}")]
+    Storage(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl CoreError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid { message: message.into(), field: Some(field) }
+    }
+
+    /// A short, stable code the UI can branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid { .. } => "invalid_input",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::Unauthenticated(_) => "unauthenticated",
+            Self::Forbidden(_) => "forbidden",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::TooLarge { .. } => "too_large",
+            Self::UnsupportedType(_) => "unsupported_type",
+            Self::DatabaseUnavailable(_) => "database_unavailable",
+            Self::Storage(_) => "storage_error",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<sqlx::Error> for CoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+                Self::DatabaseUnavailable(error.to_string())
+            }
+            sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict("already exists".into()),
+            sqlx::Error::Database(db) if is_connection_loss(db.code().as_deref()) => {
+                Self::DatabaseUnavailable(error.to_string())
+            }
+            sqlx::Error::RowNotFound => Self::NotFound("row".into()),
+            _ => Self::Internal(anyhow::Error::new(error).context("database query failed")),
+        }
+    }
+}
+
+/// PostgreSQL SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown).
+fn is_connection_loss(code: Option<&str>) -> bool {
+    code.is_some_and(|c| c.starts_with("08") || c.starts_with("57P"))
+}

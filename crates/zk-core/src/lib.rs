@@ -1,0 +1,23 @@
+//! The core of ZK-Agent: every service the desktop window, the local server and the CLI share.
+//!
+//! Architecture invariants (see ARCHITECTURE.md):
+//! - zk-core knows nothing of HTTP routing or Tauri; front doors call [`Core`]'s services.
+//! - Only [`store`] speaks SQL; every other module goes through the [`store::Store`] trait.
+//! - Time comes from a [`clock::Clock`], so expiry, backoff and lock-outs are testable exactly.
+//! - Secrets travel as [`secret::Secret`], whose `Debug` and `Display` never show the value.
+
+pub mod accounts;
+pub mod admin;
+pub mod app;
+pub mod cache;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod files;
+pub mod logging;
+pub mod secret;
+pub mod store;
+pub mod tasks;
+
+pub use app::Core;
+pub use error::{CoreError, CoreResult};

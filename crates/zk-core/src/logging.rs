@@ -1,0 +1,178 @@
+//! Logs: `tracing` to stdout as text or JSON, and every ERROR event also into the `error_log` table
+//! (with the request id and user of the span it happened in) and, when enabled, to a webhook.
+//!
+//! Levels are INFO, WARN, ERROR and FATAL; FATAL is an ERROR event with the field `fatal = true`
+//! (tracing has no level above ERROR), written just before the process gives up.
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+use crate::clock::SharedClock;
+use crate::config::{ErrorMonitorConfig, LogFormat};
+use crate::store::{NewErrorEntry, Store, Timestamp};
+
+/// Errors waiting to be written; past this, new ones are dropped (and counted) rather than queued.
+const ERROR_QUEUE: usize = 1024;
+/// At most one webhook alert per this interval; the next one says how many were folded in.
+const WEBHOOK_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Where ERROR events go once the database is open. Set once per process.
+static ERROR_SINK: OnceLock<mpsc::Sender<NewErrorEntry>> = OnceLock::new();
+
+/// Installs the global subscriber. Safe to call more than once (later calls do nothing).
+pub fn init(format: LogFormat, filter: &str) {
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let registry = tracing_subscriber::registry().with(filter).with(ErrorLogLayer);
+    let result = match format {
+        LogFormat::Json => registry
+            .with(tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(true))
+            .try_init(),
+        LogFormat::Text => registry.with(tracing_subscriber::fmt::layer().with_target(true)).try_init(),
+    };
+    drop(result);
+}
+
+/// Starts the task that writes ERROR events to `error_log` (and the webhook). Returns false when a
+/// writer is already running in this process.
+pub fn attach_error_log(store: Arc<dyn Store>, clock: SharedClock, monitor: &ErrorMonitorConfig) -> bool {
+    let (sender, mut receiver) = mpsc::channel::<NewErrorEntry>(ERROR_QUEUE);
+    if ERROR_SINK.set(sender).is_err() {
+        return false;
+    }
+    let webhook = monitor.enabled.then(|| monitor.webhook_url.clone()).flatten();
+    // Owned by the process: it ends when the runtime shuts down.
+    tokio::spawn(async move {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().ok();
+        let mut last_alert: Option<Instant> = None;
+        let mut folded: u64 = 0;
+        while let Some(mut entry) = receiver.recv().await {
+            entry.at = Timestamp::from(clock.now());
+            if let Err(error) = store.append_error(&entry).await {
+                // Not through tracing::error!, which would loop back here.
+                eprintln!("zk-agent: cannot write the error log: {error}");
+            }
+            if let (Some(url), Some(client)) = (&webhook, &client) {
+                if last_alert.is_some_and(|t| t.elapsed() < WEBHOOK_INTERVAL) {
+                    folded += 1;
+                    continue;
+                }
+                last_alert = Some(Instant::now());
+                let body = json!({
+                    "level": entry.level, "source": entry.source, "message": entry.message,
+                    "request_id": entry.request_id, "at": entry.at, "suppressed_since_last": folded,
+                });
+                folded = 0;
+                if let Err(error) = client.post(url.expose()).json(&body).send().await {
+                    eprintln!("zk-agent: cannot deliver the error alert: {error}");
+                }
+            }
+        }
+    });
+    true
+}
+
+/// Sends ERROR events to the error-log writer, with the request id and user from enclosing spans.
+struct ErrorLogLayer;
+
+#[derive(Default)]
+struct SpanFields(BTreeMap<String, Value>);
+
+impl<S> Layer<S> for ErrorLogLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &tracing::span::Attributes<'_>, id: &tracing::span::Id, ctx: Context<'_, S>) {
+        let mut fields = FieldVisitor::default();
+        attrs.record(&mut fields);
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(SpanFields(fields.fields));
+        }
+    }
+
+    fn on_record(&self, id: &tracing::span::Id, values: &tracing::span::Record<'_>, ctx: Context<'_, S>) {
+        let mut fields = FieldVisitor::default();
+        values.record(&mut fields);
+        if let Some(span) = ctx.span(id) {
+            let mut extensions = span.extensions_mut();
+            if let Some(existing) = extensions.get_mut::<SpanFields>() {
+                existing.0.extend(fields.fields);
+            }
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if *event.metadata().level() != Level::ERROR {
+            return;
+        }
+        let Some(sink) = ERROR_SINK.get() else { return };
+        let mut visitor = FieldVisitor::default();
+        event.record(&mut visitor);
+        let mut context = visitor.fields;
+        if let Some(scope) = ctx.event_scope(event) {
+            for span in scope.from_root() {
+                if let Some(fields) = span.extensions().get::<SpanFields>() {
+                    for (key, value) in &fields.0 {
+                        context.entry(key.clone()).or_insert_with(|| value.clone());
+                    }
+                }
+            }
+        }
+        let message = context
+            .remove("message")
+            .map(|m| m.as_str().map_or_else(|| m.to_string(), str::to_owned))
+            .unwrap_or_default();
+        let fatal = context.get("fatal").and_then(Value::as_bool).unwrap_or(false);
+        let request_id = context.get("request_id").and_then(|v| v.as_str().map(str::to_owned));
+        let user_id =
+            context.get("user_id").and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
+        let entry = NewErrorEntry {
+            at: Timestamp::from(chrono::Utc::now()),
+            level: if fatal { "FATAL" } else { "ERROR" }.to_owned(),
+            source: event.metadata().target().to_owned(),
+            message,
+            request_id,
+            user_id,
+            context: Value::Object(context.into_iter().collect()),
+        };
+        // A full queue drops the entry rather than blocking the code that logged it.
+        let _ = sink.try_send(entry);
+    }
+}
+
+#[derive(Default)]
+struct FieldVisitor {
+    fields: BTreeMap<String, Value>,
+}
+
+impl Visit for FieldVisitor {
+    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
+        self.fields.insert(field.name().to_owned(), Value::String(format!("{value:?}")));
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.fields.insert(field.name().to_owned(), Value::String(value.to_owned()));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.fields.insert(field.name().to_owned(), json!(value));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.fields.insert(field.name().to_owned(), json!(value));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.fields.insert(field.name().to_owned(), json!(value));
+    }
+}
