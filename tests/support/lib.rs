@@ -1,1 +1,3 @@
+//! Shared helpers of the black-box tests: fresh databases on both backends, a running server.
 
+pub mod db;

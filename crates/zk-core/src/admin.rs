@@ -66,6 +66,11 @@ impl AdminService {
         Self { store, cache, clock, audit }
     }
 
+    /// Records an audit entry for a front door (a refused cross-site request, say).
+    pub async fn record(&self, entry: NewAuditEntry, meta: &RequestMeta) {
+        self.audit.record(entry, meta).await;
+    }
+
     pub async fn config(&self) -> CoreResult<Vec<ConfigView>> {
         Ok(self.store.config_entries().await?.into_iter().map(ConfigView::from).collect())
     }

@@ -129,8 +129,57 @@ impl Core {
         Health { status, version: VERSION, database, cache, cache_stats: self.cache.stats(), storage }
     }
 
+    /// Whether the configured FastGPT deployment answers; see [`probe_fastgpt`].
+    pub async fn fastgpt_health(&self) -> UpstreamHealth {
+        probe_fastgpt(&self.config).await
+    }
+
     pub async fn close(&self) {
         self.store.close().await;
+    }
+}
+
+/// Whether the configured FastGPT deployment answers HTTP at all; per-agent probes (key, app) belong
+/// to the agents service.
+pub async fn probe_fastgpt(config: &Config) -> UpstreamHealth {
+    let Some(fastgpt) = &config.fastgpt else {
+        return UpstreamHealth {
+            status: "not_configured",
+            base_url: None,
+            latency_ms: None,
+            http_status: None,
+            error: None,
+        };
+    };
+    let base_url = Some(crate::secret::redact_url(&fastgpt.base_url));
+    let client = match reqwest::Client::builder().timeout(Duration::from_secs(3)).build() {
+        Ok(client) => client,
+        Err(error) => {
+            return UpstreamHealth {
+                status: "unreachable",
+                base_url,
+                latency_ms: None,
+                http_status: None,
+                error: Some(error.to_string()),
+            };
+        }
+    };
+    let started = Instant::now();
+    match client.get(&fastgpt.base_url).send().await {
+        Ok(response) => UpstreamHealth {
+            status: "reachable",
+            base_url,
+            latency_ms: Some(millis(started.elapsed())),
+            http_status: Some(response.status().as_u16()),
+            error: None,
+        },
+        Err(error) => UpstreamHealth {
+            status: "unreachable",
+            base_url,
+            latency_ms: Some(millis(started.elapsed())),
+            http_status: None,
+            error: Some(crate::secret::redact_url(&error.to_string())),
+        },
     }
 }
 
@@ -214,4 +263,14 @@ pub struct Health {
     pub cache: Check,
     pub cache_stats: CacheStats,
     pub storage: Check,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UpstreamHealth {
+    /// `not_configured`, `reachable` or `unreachable`.
+    pub status: &'static str,
+    pub base_url: Option<String>,
+    pub latency_ms: Option<f64>,
+    pub http_status: Option<u16>,
+    pub error: Option<String>,
 }

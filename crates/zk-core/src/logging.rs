@@ -38,7 +38,13 @@ pub fn init(format: LogFormat, filter: &str) {
         LogFormat::Json => registry
             .with(tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(true))
             .try_init(),
-        LogFormat::Text => registry.with(tracing_subscriber::fmt::layer().with_target(true)).try_init(),
+        LogFormat::Text => registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_target(true)
+                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())),
+            )
+            .try_init(),
     };
     drop(result);
 }

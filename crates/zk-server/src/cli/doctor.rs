@@ -1,0 +1,189 @@
+//! `zk-agent doctor`: checks what a running server needs and prints a fix for each problem.
+//! Changes nothing: it does not migrate, create accounts or start workers.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use zk_core::cache::Cache;
+use zk_core::config::Config;
+use zk_core::files::FileStore;
+
+#[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
+enum Verdict {
+    Ok,
+    Warn,
+    Fail,
+}
+
+struct Report {
+    worst: Verdict,
+}
+
+impl Report {
+    fn line(&mut self, verdict: Verdict, what: &str, detail: &str, fix: Option<&str>) {
+        let mark = match verdict {
+            Verdict::Ok => "ok  ",
+            Verdict::Warn => "warn",
+            Verdict::Fail => "FAIL",
+        };
+        out!("[{mark}] {what:<14} {detail}");
+        if let Some(fix) = fix {
+            out!("       fix: {fix}");
+        }
+        self.worst = self.worst.max(verdict);
+    }
+}
+
+pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
+    let mut report = Report { worst: Verdict::Ok };
+    let config = match Config::load(flags) {
+        Ok(config) => {
+            report.line(Verdict::Ok, "configuration", "valid", None);
+            config
+        }
+        Err(error) => {
+            report.line(Verdict::Fail, "configuration", &error.to_string(), Some(&error.fix));
+            return ExitCode::FAILURE;
+        }
+    };
+
+    match std::fs::create_dir_all(&config.data_dir).and_then(|()| tempfile::tempfile_in(&config.data_dir)) {
+        Ok(_) => report.line(Verdict::Ok, "data dir", &config.data_dir.display().to_string(), None),
+        Err(error) => report.line(
+            Verdict::Fail,
+            "data dir",
+            &format!("{} is not writable: {error}", config.data_dir.display()),
+            Some("make it writable for this user, or set ZK_DATA_DIR to a writable directory"),
+        ),
+    }
+
+    let address = SocketAddr::new(config.host, config.port);
+    match std::net::TcpListener::bind(address) {
+        Ok(_) => report.line(Verdict::Ok, "port", &format!("{address} is free"), None),
+        Err(error) => {
+            let fix = format!(
+                "stop the program using port {} (perhaps a running zk-agent), or set PORT to a free port",
+                config.port
+            );
+            report.line(Verdict::Fail, "port", &format!("cannot listen on {address}: {error}"), Some(&fix));
+        }
+    }
+
+    let started = Instant::now();
+    match zk_core::store::open(&config.database).await {
+        Ok(store) => {
+            let latency = started.elapsed().as_secs_f64() * 1000.0;
+            match store.migration_status().await {
+                Ok((applied, known)) if applied >= known => report.line(
+                    Verdict::Ok,
+                    "database",
+                    &format!(
+                        "{} reachable ({latency:.1} ms), {applied}/{known} migrations applied",
+                        config.database.display()
+                    ),
+                    None,
+                ),
+                Ok((applied, known)) => report.line(
+                    Verdict::Fail,
+                    "database",
+                    &format!("{} reachable, but only {applied}/{known} migrations applied", config.database.display()),
+                    Some("run `zk-agent migrate` (serve also migrates at start)"),
+                ),
+                Err(error) => {
+                    report.line(Verdict::Fail, "database", &error.to_string(), Some("check the database user's rights"))
+                }
+            }
+            store.close().await;
+        }
+        Err(error) => {
+            let fix = match config.database.backend() {
+                "postgres" => {
+                    "start PostgreSQL or correct DATABASE_URL / DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD"
+                }
+                _ => "check that the database file's directory is writable, or restore the file from a backup",
+            };
+            report.line(Verdict::Fail, "database", &format!("{}: {error}", config.database.display()), Some(fix));
+        }
+    }
+
+    match &config.redis_url {
+        None => report.line(Verdict::Ok, "cache", "in-process (REDIS_URL not set)", None),
+        Some(url) => match Cache::redis(url) {
+            Ok(cache) => {
+                let started = Instant::now();
+                match cache.ping().await {
+                    Ok(()) => report.line(
+                        Verdict::Ok,
+                        "cache",
+                        &format!("redis answers ({:.1} ms)", started.elapsed().as_secs_f64() * 1000.0),
+                        None,
+                    ),
+                    Err(error) => report.line(
+                        Verdict::Warn,
+                        "cache",
+                        &format!("{error}; requests will go to the database (slower, still correct)"),
+                        Some("start Redis or correct REDIS_URL / REDIS_HOST, REDIS_PORT, REDIS_PASSWORD"),
+                    ),
+                }
+            }
+            Err(error) => report.line(Verdict::Fail, "cache", &error, Some("correct REDIS_URL")),
+        },
+    }
+
+    match FileStore::open(&config.upload_dir) {
+        Ok(store) => match store.check_writable().await {
+            Ok(_) => {
+                report.line(Verdict::Ok, "file store", &format!("{} is writable", config.upload_dir.display()), None)
+            }
+            Err(error) => report.line(
+                Verdict::Fail,
+                "file store",
+                &error.to_string(),
+                Some("make UPLOAD_DIR writable for this user"),
+            ),
+        },
+        Err(error) => {
+            report.line(Verdict::Fail, "file store", &error.to_string(), Some("set UPLOAD_DIR to a writable directory"))
+        }
+    }
+
+    match &config.fastgpt {
+        None => report.line(
+            Verdict::Ok,
+            "fastgpt",
+            "not configured (set FASTGPT_API_URL to use a FastGPT deployment)",
+            None,
+        ),
+        Some(_) => {
+            let health = Some(zk_core::app::probe_fastgpt(&config).await);
+            match health {
+                Some(h) if h.status == "reachable" => report.line(
+                    Verdict::Ok,
+                    "fastgpt",
+                    &format!("{} answers ({:.0} ms)", h.base_url.unwrap_or_default(), h.latency_ms.unwrap_or_default()),
+                    None,
+                ),
+                Some(h) => report.line(
+                    Verdict::Fail,
+                    "fastgpt",
+                    &format!("{} does not answer: {}", h.base_url.unwrap_or_default(), h.error.unwrap_or_default()),
+                    Some("check FASTGPT_API_URL and that this machine can reach it"),
+                ),
+                None => report.line(Verdict::Fail, "fastgpt", "cannot run the probe", None),
+            }
+        }
+    }
+
+    match report.worst {
+        Verdict::Fail => {
+            out!("\nsome checks failed; apply the fixes above and run `zk-agent doctor` again");
+            ExitCode::FAILURE
+        }
+        _ => {
+            out!("\nall checks passed");
+            ExitCode::SUCCESS
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! `zk-agent serve`: the API, the UI and the task workers, until SIGINT or SIGTERM.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use zk_core::Core;
+use zk_core::config::Config;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Port to listen on; 0 picks a free one [PORT]
+    #[arg(long)]
+    port: Option<u16>,
+    /// Address to bind; keep 127.0.0.1 unless the server is for a team [HOST]
+    #[arg(long)]
+    host: Option<IpAddr>,
+    /// Built UI to serve [UI_DIR]
+    #[arg(long, value_name = "DIR")]
+    ui_dir: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    pub fn add_overrides(&self, flags: &mut BTreeMap<String, String>) {
+        if let Some(port) = self.port {
+            flags.insert("PORT".into(), port.to_string());
+        }
+        if let Some(host) = self.host {
+            flags.insert("HOST".into(), host.to_string());
+        }
+        if let Some(dir) = &self.ui_dir {
+            flags.insert("UI_DIR".into(), dir.display().to_string());
+        }
+    }
+}
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let database = config.database.display();
+    let core = Core::open(config).await?;
+    core.attach_error_log();
+    let config = &core.config;
+    let address = SocketAddr::new(config.host, config.port);
+    let listener = TcpListener::bind(address).await.with_context(|| {
+        format!(
+            "cannot listen on {address}; another program may use port {}: stop it or set PORT to a free port",
+            config.port
+        )
+    })?;
+    let bound = listener.local_addr()?;
+    let shown_host = if bound.ip().is_unspecified() || bound.ip().is_loopback() {
+        "127.0.0.1".to_owned()
+    } else {
+        bound.ip().to_string()
+    };
+    let url = format!("http://{shown_host}:{}/", bound.port());
+
+    out!("ZK-Agent is serving {url}");
+    out!("  API:      {url}api  (health: {url}api/health)");
+    out!("  database: {database}");
+    out!("  files:    {}", config.upload_dir.display());
+    match &config.ui_dir {
+        Some(dir) => out!("  UI:       {}", dir.display()),
+        None => out!("  UI:       not built (run `npm run build` in ui/, or set UI_DIR)"),
+    }
+    if let Some(token) = core.accounts.begin_setup().await? {
+        out!("");
+        out!("No accounts yet. Create the first admin with this one-time setup token:");
+        out!("  curl -X POST {url}api/setup -H 'Content-Type: application/json' \\");
+        out!("       -d '{{\"token\":\"{token}\",\"username\":\"admin\",\"password\":\"<a long password>\"}}'");
+        out!("or stop the server and run: zk-agent users create --username admin --role admin --generate-password");
+    } else {
+        out!("  sign in:  with an existing account (`zk-agent users list` shows them)");
+    }
+    tracing::info!(%url, database = %database, "serving");
+
+    let workers = core.start_workers();
+    let shutdown = CancellationToken::new();
+    // Owned by this function: turns SIGINT/SIGTERM into the shutdown token.
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            wait_for_signal().await;
+            tracing::info!("shutting down: finishing open requests, handing running tasks back to the queue");
+            shutdown.cancel();
+        }
+    });
+    let ui_dir = config.ui_dir.clone();
+    let served = zk_server::serve(core.clone(), listener, ui_dir, shutdown.clone()).await;
+    shutdown.cancel();
+    workers.shutdown(Duration::from_secs(10)).await;
+    core.close().await;
+    served.context("the server stopped with an error")?;
+    out!("ZK-Agent stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

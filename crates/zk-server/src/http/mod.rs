@@ -1,0 +1,168 @@
+//! The local server: JSON API under `/api`, SSE streams, and the built UI.
+//!
+//! Every API route is registered through [`Api::route`] with the role it needs, which both installs
+//! the access check and records the route in a table ([`router`] returns it) that tests walk with
+//! every role. Layers, outermost first: request id → trace span → Host allow-list → Origin check →
+//! security headers → body limit → per-route access check → handler.
+
+mod error;
+mod extract;
+mod guard;
+mod routes;
+mod static_ui;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::handler::Handler;
+use axum::http::{HeaderName, Method};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, on};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use zk_core::Core;
+use zk_core::store::Role;
+
+pub use error::{ApiError, ApiResult};
+use extract::CurrentUser;
+
+/// JSON bodies larger than this are refused (uploads have their own, streaming limit).
+const JSON_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No token: health, sign-in, refresh, first-start setup.
+    Public,
+    /// Any signed-in user of at least this role.
+    Role(Role),
+}
+
+/// One row of the route table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// What the server needs besides the core.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// The port actually bound (differs from PORT when PORT is 0).
+    pub port: u16,
+    pub ui_dir: Option<PathBuf>,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Arc<Core>,
+    /// `host[:port]` values the Host header may carry (DNS-rebinding defence).
+    pub allowed_hosts: Arc<HashSet<String>>,
+    /// Ends long-lived responses (SSE) when the server shuts down.
+    pub shutdown: CancellationToken,
+}
+
+/// Collects routes together with the role each needs.
+struct Api {
+    state: AppState,
+    router: Router<AppState>,
+    table: Vec<RouteSpec>,
+}
+
+impl Api {
+    fn route<H, T>(mut self, method: Method, path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = match method {
+            Method::GET => MethodFilter::GET,
+            Method::POST => MethodFilter::POST,
+            Method::PUT => MethodFilter::PUT,
+            Method::PATCH => MethodFilter::PATCH,
+            Method::DELETE => MethodFilter::DELETE,
+            _ => unreachable!("the API uses GET, POST, PUT, PATCH and DELETE only"),
+        };
+        let checked =
+            on(filter, handler).route_layer(middleware::from_fn_with_state((self.state.clone(), access), check_access));
+        self.router = self.router.route(path, checked);
+        self.table.push(RouteSpec { method, path, access });
+        self
+    }
+}
+
+/// The access check of one route: a valid bearer token of a user with at least the role.
+async fn check_access(State((state, access)): State<(AppState, Access)>, mut request: Request, next: Next) -> Response {
+    let Access::Role(role) = access else { return next.run(request).await };
+    let token = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim);
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return ApiError::unauthenticated("this needs a bearer token; sign in first").into_response();
+    };
+    let principal = match state.core.accounts.authenticate(token).await {
+        Ok(principal) => principal,
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    tracing::Span::current().record("user_id", principal.user_id);
+    if let Err(error) = principal.require(role) {
+        tracing::info!(user_id = principal.user_id, path = %request.uri().path(), "access denied by role");
+        return ApiError::from(error).into_response();
+    }
+    request.extensions_mut().insert(CurrentUser(principal));
+    next.run(request).await
+}
+
+/// The whole application and its route table.
+pub fn router(core: Arc<Core>, settings: &ServerSettings, shutdown: CancellationToken) -> (Router, Vec<RouteSpec>) {
+    let allowed_hosts = Arc::new(guard::allowed_hosts(&core.config, settings.port));
+    let state = AppState { core, allowed_hosts, shutdown };
+    let api = routes::register(Api { state: state.clone(), router: Router::new(), table: Vec::new() });
+    let table = api.table;
+    let api_router = api.router.fallback(|| async { ApiError::not_found("API route") });
+
+    let request_id = HeaderName::from_static("x-request-id");
+    let mut app = Router::new().nest("/api", api_router);
+    app = match &settings.ui_dir {
+        Some(dir) => app.fallback_service(static_ui::service(dir)),
+        None => app.fallback(static_ui::no_ui),
+    };
+    let app = app
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .layer(middleware::from_fn(guard::security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), guard::check_origin))
+        .layer(middleware::from_fn_with_state(state.clone(), guard::check_host))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id, user_id = tracing::field::Empty)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state);
+    (app, table)
+}
+
+/// Serves until `shutdown` is cancelled, then stops accepting and lets open requests finish.
+pub async fn serve(
+    core: Arc<Core>,
+    listener: TcpListener,
+    ui_dir: Option<PathBuf>,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let port = listener.local_addr()?.port();
+    let (app, _) = router(core, &ServerSettings { port, ui_dir }, shutdown.clone());
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+}
