@@ -1,1 +1,1 @@
-
+//! The `zk-agent` binary (placeholder until written).

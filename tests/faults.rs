@@ -1,1 +1,1 @@
-
+//! Faults (placeholder until written).

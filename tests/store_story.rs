@@ -684,10 +684,13 @@ async fn claiming_respects_kinds_due_time_and_order() {
             "a running task with a live lease is not claimed again, and the other render is not due"
         );
 
+        let done = TaskOutcome::Succeeded { result: json!(null) };
+        assert!(store.finish_task(claimed.id, "L1", &done, at(12)).await.unwrap(), "the lease holder finishes");
+
         // Both the poster (due at 5) and the later render (due at 100) are due at 200: earliest run_after first.
-        let next = store.claim_task(&kinds(&["cad.render", "poster"]), "L3", at(200), at(230)).await.unwrap();
+        let next = store.claim_task(&kinds(&["cad.render", "poster"]), "L3", at(200), at(10_000)).await.unwrap();
         assert_eq!(next.map(|t| t.id), Some(poster.id), "the task due earliest is claimed first");
-        let last = store.claim_task(&kinds(&["poster", "cad.render"]), "L4", at(200), at(230)).await.unwrap();
+        let last = store.claim_task(&kinds(&["poster", "cad.render"]), "L4", at(200), at(10_000)).await.unwrap();
         assert_eq!(last.map(|t| t.id), Some(render_later.id));
         assert!(
             store.claim_task(&kinds(&["cad.render", "poster"]), "L5", at(200), at(230)).await.unwrap().is_none(),
@@ -707,8 +710,9 @@ async fn claiming_respects_kinds_due_time_and_order() {
 #[tokio::test]
 async fn heartbeats_extend_the_lease_report_progress_and_relay_cancellation() {
     each_backend(|store| async move {
-        let task = store.enqueue_task(&new_task("cad.render", at(0), None, at(0))).await.unwrap();
+        let queued = store.enqueue_task(&new_task("cad.render", at(0), None, at(0))).await.unwrap();
         let task = store.claim_task(&kinds(&["cad.render"]), "lease-A", at(1), at(31)).await.unwrap().unwrap();
+        assert_eq!(task.id, queued.id);
 
         let before = snapshot(&task);
         assert_eq!(
@@ -981,9 +985,12 @@ async fn tasks_updated_since_feeds_changes_in_update_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_claimers_take_every_task_exactly_once() {
-    each_backend(|store| async move {
+    each_database(|db| async move {
         const TASKS: usize = 20;
         const CLAIMERS: usize = 4;
+        // Two stores with their own pools stand for two server instances sharing one database.
+        let instances = [db.open_store().await, db.open_store().await];
+        let store = Arc::clone(&instances[0]);
         let mut enqueued = BTreeSet::new();
         for i in 0..TASKS {
             let kind = if i % 2 == 0 { "cad.render" } else { "poster" };
@@ -994,40 +1001,46 @@ async fn concurrent_claimers_take_every_task_exactly_once() {
         let start = Arc::new(tokio::sync::Barrier::new(CLAIMERS));
         let claimers: Vec<_> = (0..CLAIMERS)
             .map(|w| {
-                let (store, start) = (Arc::clone(&store), Arc::clone(&start));
+                let (store, start) = (Arc::clone(&instances[w % instances.len()]), Arc::clone(&start));
                 tokio::spawn(async move {
                     start.wait().await;
                     let mut mine = Vec::new();
                     let token = format!("worker-{w}");
                     let all_kinds = kinds(&["cad.render", "poster"]);
                     while let Some(task) = store.claim_task(&all_kinds, &token, at(1), at(1000)).await.unwrap() {
-                        assert_eq!(task.lease_token.as_deref(), Some(token.as_str()), "the claim carries our lease");
                         let ok = TaskOutcome::Succeeded { result: json!(w) };
-                        assert!(
-                            store.finish_task(task.id, &token, &ok, at(2)).await.unwrap(),
-                            "a worker can finish the task it claimed"
-                        );
-                        mine.push(task.id);
+                        let finished = store.finish_task(task.id, &token, &ok, at(2)).await.unwrap();
+                        mine.push((task.id, task.lease_token, finished));
                     }
-                    mine
+                    (token, mine)
                 })
             })
             .collect();
 
-        let mut claims: BTreeMap<i64, usize> = BTreeMap::new();
+        // Every claim, by task: (worker, lease token the claim returned, whether the worker could finish).
+        let mut claims: BTreeMap<i64, Vec<(String, Option<String>, bool)>> = BTreeMap::new();
         for claimer in claimers {
-            for id in claimer.await.unwrap() {
-                *claims.entry(id).or_default() += 1;
+            let (worker, mine) = claimer.await.unwrap();
+            for (id, lease, finished) in mine {
+                claims.entry(id).or_default().push((worker.clone(), lease, finished));
             }
         }
-        let twice: Vec<_> = claims.iter().filter(|(_, n)| **n > 1).collect();
+        let twice: Vec<_> = claims.iter().filter(|(_, c)| c.len() > 1).collect();
         assert!(twice.is_empty(), "no task is claimed by two workers, but these were: {twice:?}");
+        for (id, claim) in &claims {
+            let (worker, lease, finished) = &claim[0];
+            assert_eq!(lease.as_ref(), Some(worker), "task {id}: the claim carries the claimer's lease token");
+            assert!(finished, "task {id}: {worker} could finish the task it claimed");
+        }
         let claimed: BTreeSet<i64> = claims.keys().copied().collect();
         assert_eq!(claimed, enqueued, "every enqueued task was claimed");
         for id in enqueued {
             let task = task_now(&store, id).await;
             assert_eq!(task.state(), TaskState::Succeeded, "task {id} ran to completion");
             assert_eq!(task.attempts, 1, "task {id} ran exactly once");
+        }
+        for instance in instances {
+            instance.close().await;
         }
     })
     .await;

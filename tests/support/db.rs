@@ -147,25 +147,26 @@ impl Drop for TestDatabase {
         // Drop runs inside the test's runtime, which cannot be blocked on; a thread with its own small
         // runtime does the work and is joined, so the database is gone before the test returns.
         // `WITH (FORCE)` ends connections a test left open (a pool not yet closed, a panic mid-query).
-        let (admin_url, shown_name) = (admin_url.clone(), name.clone());
         let name = name.clone();
+        let (admin_url, statement) = (admin_url.clone(), format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#));
         let dropped = std::thread::spawn(move || -> anyhow::Result<()> {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             runtime.block_on(async {
                 let admin = PgConnectOptions::from_str(&admin_url)?;
                 let mut conn = tokio::time::timeout(PG_CONNECT_TIMEOUT, PgConnection::connect_with(&admin)).await??;
-                sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#)).execute(&mut conn).await?;
+                sqlx::query(&statement).execute(&mut conn).await?;
                 let _ = conn.close().await;
                 Ok(())
             })
         })
         .join();
-        let name = shown_name;
+        // Never panic in Drop (it may run while a test is already unwinding): say what is left over.
         match dropped {
             Ok(Ok(())) => {}
-            // Never panic in Drop (it may run while a test is already unwinding): say what is left over.
-            Ok(Err(e)) => eprintln!("warning: could not drop the test database {name}: {e}; drop it by hand"),
-            Err(_) => eprintln!("warning: dropping the test database {name} panicked; drop it by hand"),
+            Ok(Err(e)) => {
+                eprintln!("warning: could not drop the test database {name} ({e}); run: DROP DATABASE \"{name}\"")
+            }
+            Err(_) => eprintln!("warning: dropping the test database {name} panicked; run: DROP DATABASE \"{name}\""),
         }
     }
 }
@@ -176,7 +177,7 @@ impl Drop for TestDatabase {
 pub async fn each_backend<F, Fut>(story: F)
 where
     F: Fn(Arc<dyn Store>) -> Fut,
-    Fut: Future<Output = ()> + Send,
+    Fut: Future<Output = ()>,
 {
     let story = &story;
     each_database(move |db| async move {
@@ -192,7 +193,7 @@ where
 pub async fn each_database<F, Fut>(story: F)
 where
     F: Fn(Arc<TestDatabase>) -> Fut,
-    Fut: Future<Output = ()> + Send,
+    Fut: Future<Output = ()>,
 {
     let mut failures = Vec::new();
     let sqlite = Arc::new(TestDatabase::sqlite());
@@ -210,7 +211,7 @@ where
 }
 
 /// Runs one backend's story, turning its panic into the panic message so the other backend still runs.
-async fn run_labelled<Fut: Future<Output = ()> + Send>(story: Fut) -> Result<(), String> {
+async fn run_labelled<Fut: Future<Output = ()>>(story: Fut) -> Result<(), String> {
     // A scoped runtime task is not available for non-'static futures, so the story runs on this task
     // and its panic is caught at the poll boundary.
     let outcome = CatchUnwind { inner: Box::pin(story) }.await;
@@ -219,7 +220,7 @@ async fn run_labelled<Fut: Future<Output = ()> + Send>(story: Fut) -> Result<(),
 
 /// Polls a future and returns its panic payload instead of unwinding through the caller.
 struct CatchUnwind<'a> {
-    inner: std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'a>>,
+    inner: std::pin::Pin<Box<dyn Future<Output = ()> + 'a>>,
 }
 
 impl Future for CatchUnwind<'_> {

@@ -1,3 +1,4 @@
 //! Shared helpers of the black-box tests: fresh databases on both backends, a running server.
 
 pub mod db;
+pub mod server;

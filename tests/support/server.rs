@@ -1,0 +1,152 @@
+//! A real server on 127.0.0.1 (ephemeral port) over a fresh database, spoken to over real HTTP.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+use zk_core::Core;
+use zk_core::accounts::{NewAccount, RequestMeta};
+use zk_core::app::Migrations;
+use zk_core::clock::Clock;
+use zk_core::config::Config;
+use zk_core::store::Role;
+use zk_core::tasks::WorkerPool;
+
+use crate::db::TestDatabase;
+
+/// The wall clock plus an offset that tests can move forward (expiry, lock-out cool-downs).
+#[derive(Clone, Default)]
+pub struct ShiftedClock {
+    offset: Arc<Mutex<chrono::Duration>>,
+}
+
+impl ShiftedClock {
+    pub fn advance(&self, by: Duration) {
+        let mut offset = self.offset.lock().unwrap_or_else(|p| p.into_inner());
+        *offset += chrono::Duration::from_std(by).unwrap_or_default();
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + *self.offset.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestServer {
+    pub base: String,
+    pub port: u16,
+    pub core: Arc<Core>,
+    pub clock: ShiftedClock,
+    pub http: reqwest::Client,
+    pub dir: tempfile::TempDir,
+    shutdown: CancellationToken,
+    workers: Option<WorkerPool>,
+    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestServer {
+    pub async fn start(db: &TestDatabase) -> Self {
+        Self::start_with(db, |_| {}).await
+    }
+
+    /// Starts with the offline defaults in a temp dir, on `db`, after `adjust` edits the config.
+    pub async fn start_with(db: &TestDatabase, adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::offline(dir.path());
+        config.database = db.config();
+        config.task_lease = Duration::from_secs(3);
+        adjust(&mut config);
+        let clock = ShiftedClock::default();
+        let core = Core::open_with(config, Arc::new(clock.clone()), Migrations::Apply).await.expect("core opens");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let shutdown = CancellationToken::new();
+        let served = tokio::spawn(zk_server::serve(core.clone(), listener, None, shutdown.clone()));
+        let workers = Some(core.start_workers());
+        Self {
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            core,
+            clock,
+            http: reqwest::Client::new(),
+            dir,
+            shutdown,
+            workers,
+            served: Some(served),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Creates a user straight through the core and signs them in over HTTP.
+    pub async fn user(&self, username: &str, role: Role) -> SignedIn {
+        let account = NewAccount { username: username.into(), display_name: None, password: PASSWORD.into(), role };
+        self.core.accounts.create_user(None, account, &RequestMeta::default()).await.expect("user created");
+        self.login(username, PASSWORD).await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> SignedIn {
+        let (status, body) = self
+            .call(Method::POST, "/api/auth/login", None, Some(json!({ "username": username, "password": password })))
+            .await;
+        assert_eq!(status, StatusCode::OK, "sign-in of {username} works: {body}");
+        SignedIn::from(body)
+    }
+
+    /// A JSON request; returns the status and the body (`Value::Null` when empty or not JSON).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.http.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(served) = self.served.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), served).await;
+        }
+        if let Some(workers) = self.workers.take() {
+            workers.shutdown(Duration::from_secs(10)).await;
+        }
+        self.core.close().await;
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub access: String,
+    pub refresh: String,
+    pub user_id: i64,
+}
+
+impl From<Value> for SignedIn {
+    fn from(body: Value) -> Self {
+        Self {
+            access: body["access_token"].as_str().expect("access token").to_owned(),
+            refresh: body["refresh_token"].as_str().expect("refresh token").to_owned(),
+            user_id: body["user"]["id"].as_i64().expect("user id"),
+        }
+    }
+}
