@@ -189,10 +189,9 @@ async fn users_are_created_found_listed_and_counted() {
     .await;
 }
 
-/// Recorded as a known bug: SQLite's `lower()` folds ASCII only, PostgreSQL's folds Unicode, and the
-/// accounts service accepts any Unicode letter in a username. Run with `--ignored` to see it.
+/// SQLite's `lower()` folds ASCII only, so the store keeps a key folded by the application: user names
+/// in any script are unique regardless of case on both backends.
 #[tokio::test]
-#[ignore = "known bug: SQLite lower() is ASCII-only, so non-ASCII usernames differ by case on SQLite only"]
 async fn non_ascii_usernames_are_unique_regardless_of_case_on_both_backends() {
     each_backend(|store| async move {
         let emile = store.create_user(new_user("Émile", Role::Viewer, at(0))).await.unwrap();
@@ -908,6 +907,46 @@ async fn finishing_a_task_records_each_outcome() {
         assert_eq!((released.lease_token, released.lease_until), (None, None));
         let again = store.claim_task(&kinds(&["k.release"]), "L-rel-2", at(52), at(82)).await.unwrap().unwrap();
         assert_eq!((again.id, again.attempts), (task.id, 1), "another worker picks it up as its first attempt");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_task_handed_back_while_a_cancel_is_pending_ends_cancelled() {
+    each_backend(|store| async move {
+        for (kind, outcome) in [
+            ("k.retry", TaskOutcome::Retry { error: "flaky".into(), run_after: at(90) }),
+            ("k.release", TaskOutcome::Released),
+        ] {
+            let task = store.enqueue_task(&new_task(kind, at(0), None, at(0))).await.unwrap();
+            let claimed = store.claim_task(&kinds(&[kind]), "L", at(1), at(31)).await.unwrap().unwrap();
+            assert_eq!(claimed.id, task.id);
+            store.cancel_task(task.id, at(2)).await.unwrap();
+            assert!(store.finish_task(task.id, "L", &outcome, at(3)).await.unwrap());
+            let ended = task_now(&store, task.id).await;
+            assert_eq!(
+                ended.state(),
+                TaskState::Cancelled,
+                "{kind}: a pending cancel wins over going back to the queue"
+            );
+            assert_eq!(ended.finished_at, Some(at(3)));
+            assert!(
+                store.claim_task(&kinds(&[kind]), "L2", at(100), at(130)).await.unwrap().is_none(),
+                "{kind}: it never runs again"
+            );
+        }
+        let done = store.enqueue_task(&new_task("k.done", at(0), None, at(0))).await.unwrap();
+        store.claim_task(&kinds(&["k.done"]), "D", at(1), at(31)).await.unwrap();
+        store
+            .finish_task(done.id, "D", &TaskOutcome::Succeeded { result: serde_json::json!({}) }, at(2))
+            .await
+            .unwrap();
+        let after = store.cancel_task(done.id, at(5)).await.unwrap().unwrap();
+        assert_eq!(
+            (after.state(), after.updated_at),
+            (TaskState::Succeeded, at(2)),
+            "cancelling an ended task changes nothing"
+        );
     })
     .await;
 }

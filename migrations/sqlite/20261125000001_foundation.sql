@@ -5,6 +5,8 @@
 CREATE TABLE users (
     id                    INTEGER PRIMARY KEY AUTOINCREMENT,
     username              TEXT NOT NULL,
+    -- The name folded to lower case by the application (Unicode-aware, unlike SQLite's lower()).
+    username_key          TEXT NOT NULL,
     display_name          TEXT NOT NULL,
     password_hash         TEXT,
     role                  TEXT NOT NULL CHECK (role IN ('admin', 'designer', 'viewer')),
@@ -15,7 +17,7 @@ CREATE TABLE users (
     created_at            INTEGER NOT NULL,
     updated_at            INTEGER NOT NULL
 );
-CREATE UNIQUE INDEX users_username_unique ON users (lower(username));
+CREATE UNIQUE INDEX users_username_key ON users (username_key);
 
 -- A session is one sign-in; its refresh tokens form one rotation family.
 CREATE TABLE sessions (

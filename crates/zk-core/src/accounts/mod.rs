@@ -688,6 +688,7 @@ mod tests {
         UserRecord {
             id: 1,
             username: "u".into(),
+            username_key: "u".into(),
             display_name: "u".into(),
             password_hash: None,
             role: "viewer".into(),

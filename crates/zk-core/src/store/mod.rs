@@ -50,6 +50,7 @@ impl Role {
 pub struct UserRecord {
     pub id: i64,
     pub username: String,
+    pub username_key: String,
     pub display_name: String,
     /// PHC string; `None` for the desktop's local owner, who never types a password.
     pub password_hash: Option<String>,
@@ -380,7 +381,7 @@ pub trait Store: Send + Sync + 'static {
     async fn tasks_updated_since(&self, since: Timestamp, limit: i64) -> CoreResult<Vec<TaskRecord>>;
 }
 
-/// Opens the configured database and applies migrations.
+/// Opens the configured database; callers apply migrations ([`Store::migrate`]) when they want them.
 pub async fn open(config: &DatabaseConfig) -> CoreResult<std::sync::Arc<dyn Store>> {
     let store: std::sync::Arc<dyn Store> = match config {
         DatabaseConfig::Sqlite { path } => std::sync::Arc::new(SqliteStore::open(path).await?),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-use super::sql::impl_store;
+use super::sql::{impl_store, username_key};
 use super::*;
 use crate::error::CoreError;
 

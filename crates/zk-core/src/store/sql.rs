@@ -42,15 +42,16 @@ macro_rules! impl_store {
 
             async fn create_user(&self, user: NewUser) -> CoreResult<UserRecord> {
                 let record = sqlx::query_as::<$db, UserRecord>(
-                    "INSERT INTO users (username, display_name, password_hash, role, disabled, failed_logins, \
+                    "INSERT INTO users (username, username_key, display_name, password_hash, role, disabled, failed_logins, \
                      tokens_valid_after, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, FALSE, 0, $5, $5, $5) RETURNING *",
+                     VALUES ($1, $6, $2, $3, $4, FALSE, 0, $5, $5, $5) RETURNING *",
                 )
                 .bind(&user.username)
                 .bind(&user.display_name)
                 .bind(&user.password_hash)
                 .bind(user.role.as_str())
                 .bind(user.now)
+                .bind(username_key(&user.username))
                 .fetch_one(&self.pool)
                 .await
                 .map_err(|e| match CoreError::from(e) {
@@ -65,8 +66,8 @@ macro_rules! impl_store {
             }
 
             async fn user_by_username(&self, username: &str) -> CoreResult<Option<UserRecord>> {
-                Ok(sqlx::query_as::<$db, UserRecord>("SELECT * FROM users WHERE lower(username) = lower($1)")
-                    .bind(username)
+                Ok(sqlx::query_as::<$db, UserRecord>("SELECT * FROM users WHERE username_key = $1")
+                    .bind(username_key(username))
                     .fetch_optional(&self.pool)
                     .await?)
             }
@@ -417,8 +418,9 @@ macro_rules! impl_store {
                     .bind(lease_token)
                     .bind(now)
                     .bind(error),
-                    TaskOutcome::Retry { error, run_after } => sqlx::query("UPDATE tasks SET state = 'queued', error = $4, run_after = $5, lease_token = NULL, lease_until = NULL, \
-                         updated_at = $3 WHERE id = $1 AND lease_token = $2 AND state = 'running'")
+                    TaskOutcome::Retry { error, run_after } => sqlx::query("UPDATE tasks SET state = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'queued' END, error = $4, \
+                         run_after = $5, lease_token = NULL, lease_until = NULL, updated_at = $3, \
+                         finished_at = CASE WHEN cancel_requested THEN $3 ELSE finished_at END WHERE id = $1 AND lease_token = $2 AND state = 'running'")
                     .bind(id)
                     .bind(lease_token)
                     .bind(now)
@@ -428,8 +430,9 @@ macro_rules! impl_store {
                     .bind(id)
                     .bind(lease_token)
                     .bind(now),
-                    TaskOutcome::Released => sqlx::query("UPDATE tasks SET state = 'queued', attempts = attempts - 1, run_after = $3, lease_token = NULL, \
-                         lease_until = NULL, updated_at = $3 WHERE id = $1 AND lease_token = $2 AND state = 'running'")
+                    TaskOutcome::Released => sqlx::query("UPDATE tasks SET state = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'queued' END, \
+                         attempts = attempts - 1, run_after = $3, lease_token = NULL, lease_until = NULL, updated_at = $3, \
+                         finished_at = CASE WHEN cancel_requested THEN $3 ELSE finished_at END WHERE id = $1 AND lease_token = $2 AND state = 'running'")
                     .bind(id)
                     .bind(lease_token)
                     .bind(now),
@@ -443,7 +446,7 @@ macro_rules! impl_store {
                        state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END, \
                        finished_at = CASE WHEN state = 'queued' THEN $2 ELSE finished_at END, \
                        cancel_requested = CASE WHEN state = 'running' THEN TRUE ELSE cancel_requested END, \
-                       updated_at = $2 \
+                       updated_at = CASE WHEN state IN ('queued', 'running') THEN $2 ELSE updated_at END \
                      WHERE id = $1 RETURNING *",
                 )
                 .bind(id)
@@ -464,3 +467,9 @@ macro_rules! impl_store {
 }
 
 pub(crate) use impl_store;
+
+/// The unique key of a user name: Unicode lower case, computed here because SQLite's `lower()` folds
+/// ASCII only.
+pub(crate) fn username_key(username: &str) -> String {
+    username.trim().to_lowercase()
+}

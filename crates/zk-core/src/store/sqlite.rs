@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-use super::sql::impl_store;
+use super::sql::{impl_store, username_key};
 use super::*;
 use crate::error::CoreError;
 
