@@ -1,1 +1,366 @@
-//! The `zk-agent` binary (placeholder until written).
+//! The `zk-agent` binary, black-box: configuration errors, config show, migrate, seed, users, doctor,
+//! and serve (first-start setup, error log, graceful stop).
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use zk_tests::db::each_database;
+
+/// The binary under test, next to the test executable (`target/debug/zk-agent`), or `ZK_AGENT_BIN`.
+fn binary() -> PathBuf {
+    if let Ok(path) = std::env::var("ZK_AGENT_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().unwrap();
+    let path = exe.parent().and_then(Path::parent).unwrap().join("zk-agent");
+    assert!(
+        path.is_file(),
+        "{} is missing: build it first with `cargo build -p zk-server --bin zk-agent`",
+        path.display()
+    );
+    path
+}
+
+/// A command with a clean environment: only what the test sets reaches the binary.
+fn zk(data_dir: &Path) -> Command {
+    let mut command = Command::new(binary());
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", data_dir)
+        .env("ZK_DATA_DIR", data_dir)
+        .current_dir(data_dir);
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    command.stdin(Stdio::null()).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn every_command_has_help() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["seed", "--help"],
+        vec!["users", "--help"],
+        vec!["users", "create", "--help"],
+        vec!["users", "list", "--help"],
+        vec!["users", "set-role", "--help"],
+        vec!["users", "disable", "--help"],
+        vec!["config", "show", "--help"],
+        vec!["doctor", "--help"],
+    ] {
+        let output = run(zk(dir.path()).args(&args));
+        assert!(output.status.success(), "{args:?} --help works");
+        assert!(text(&output.stdout).contains("Usage:"), "{args:?} prints usage");
+    }
+}
+
+#[test]
+fn bad_configuration_stops_with_the_variable_the_problem_and_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, value, expected) in [
+        ("PORT", "abc", "PORT=\"abc\" (from environment): is not a TCP port number; fix: set PORT"),
+        ("DATABASE_URL", "mysql://db/zk", "DATABASE_URL=\"mysql://db/zk\""),
+        ("DB_POOL_MAX", "0", "DB_POOL_MAX=\"0\""),
+        ("JWT_ACCESS_SECRET", "short", "JWT_ACCESS_SECRET=\"<redacted>\""),
+        ("REDIS_URL", "localhost:6379", "REDIS_URL"),
+        ("UPLOAD_MAX_BYTES", "a lot", "UPLOAD_MAX_BYTES"),
+    ] {
+        let output = run(zk(dir.path()).env(name, value).arg("serve"));
+        assert_eq!(output.status.code(), Some(2), "{name}={value} is a configuration error");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(expected) && stderr.contains("fix:"), "{name}: {stderr}");
+        if name == "JWT_ACCESS_SECRET" {
+            assert!(!stderr.contains("short"), "a secret's value is never printed");
+        }
+    }
+    std::fs::write(dir.path().join("config.toml"), "prot = 3000\n").unwrap();
+    let output = run(zk(dir.path()).env("ZK_CONFIG", dir.path().join("config.toml")).arg("migrate"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("prot") && text(&output.stderr).contains("unknown setting"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(!dir.path().join("zk-agent.db").exists(), "nothing was created");
+}
+
+#[test]
+fn config_show_redacts_secrets_and_names_each_source() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".env"), "UPLOAD_DIR=/srv/zk-files\nTASK_WORKERS=5\nPORT=4100\n").unwrap();
+    std::fs::write(dir.path().join("config.toml"), "task_workers = 7\nlog_format = \"json\"\n").unwrap();
+    let secrets = ["pg-pass-Zq81", "jwt-access-secret-0123456789abcdefghij", "fastgpt-key-77x"];
+    let output = run(zk(dir.path())
+        .env("ZK_CONFIG", dir.path().join("config.toml"))
+        .env("PORT", "4000")
+        .env("DB_HOST", "db.internal")
+        .env("DB_USER", "zk")
+        .env("DB_PASSWORD", secrets[0])
+        .env("JWT_ACCESS_SECRET", secrets[1])
+        .env("FASTGPT_API_URL", "https://fastgpt.example.com")
+        .env("FASTGPT_API_KEY", secrets[2])
+        .args(["config", "show", "--json"]));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    for secret in secrets {
+        assert!(!stdout.contains(secret), "{secret} is redacted");
+    }
+    let shown: Value = serde_json::from_str(&stdout).unwrap();
+    let setting =
+        |name: &str| shown["settings"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap().clone();
+    assert_eq!(setting("DB_PASSWORD")["value"], "<redacted>");
+    assert_eq!(setting("PORT")["value"], "4000");
+    assert_eq!(setting("PORT")["source"], "environment", "the environment beats .env");
+    assert_eq!(setting("UPLOAD_DIR")["source"], dir.path().join(".env").display().to_string());
+    assert_eq!(setting("TASK_WORKERS")["value"], "5", ".env beats the config file");
+    assert_eq!(setting("LOG_FORMAT")["source"], dir.path().join("config.toml").display().to_string());
+    assert_eq!(shown["effective"]["database"], "postgres://zk@db.internal:5432/");
+
+    let output = run(zk(dir.path()).env("PORT", "4000").args([
+        "--database-url",
+        "sqlite:///tmp/flag.db",
+        "config",
+        "show",
+        "--json",
+    ]));
+    let shown: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(shown["effective"]["database"], "sqlite:///tmp/flag.db", "a flag beats everything");
+}
+
+#[tokio::test]
+async fn migrate_seed_users_and_doctor_on_both_backends() {
+    each_database(|db| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let url = db.database_url();
+        let zk = || {
+            let mut command = zk(dir.path());
+            command.env("DATABASE_URL", &url);
+            command
+        };
+
+        let output = run(zk().args(["migrate", "--status"]));
+        assert!(text(&output.stdout).contains("0 of 1 migrations applied"), "{}", text(&output.stdout));
+        let output = run(zk().arg("doctor"));
+        assert_eq!(output.status.code(), Some(1), "an unmigrated database is a problem");
+        assert!(text(&output.stdout).contains("run `zk-agent migrate`"), "{}", text(&output.stdout));
+        let output = run(zk().arg("migrate"));
+        assert!(
+            output.status.success() && text(&output.stdout).contains("applied 1 migration(s)"),
+            "{}",
+            text(&output.stdout)
+        );
+        let output = run(zk().arg("migrate"));
+        assert!(text(&output.stdout).contains("applied 0 migration(s); 1 of 1 applied"), "migrate is idempotent");
+
+        let output = run(zk().arg("seed"));
+        assert!(
+            output.status.success() && text(&output.stdout).contains("7 setting(s) added"),
+            "{}",
+            text(&output.stdout)
+        );
+        let output = run(zk().arg("seed"));
+        assert!(text(&output.stdout).contains("0 setting(s) added, 7 already present"), "seed is idempotent");
+
+        let mut create = zk()
+            .args(["users", "create", "--username", "ada", "--role", "admin", "--password-stdin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        create.stdin.take().unwrap().write_all(b"a long and private passphrase\n").unwrap();
+        let output = create.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let mut weak = zk()
+            .args(["users", "create", "--username", "bob", "--role", "viewer", "--password-stdin"])
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        weak.stdin.take().unwrap().write_all(b"password123\n").unwrap();
+        let output = weak.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "a common password is refused");
+        assert!(text(&output.stderr).contains("most common"), "{}", text(&output.stderr));
+        let output =
+            run(zk().args(["users", "create", "--username", "dan", "--role", "designer", "--generate-password"]));
+        assert!(text(&output.stdout).contains("password: "), "a generated password is shown once");
+        let output = run(zk().args(["users", "set-role", "dan", "viewer"]));
+        assert!(text(&output.stdout).contains("dan is now viewer"), "{}", text(&output.stdout));
+        let output = run(zk().args(["users", "disable", "dan"]));
+        assert!(output.status.success());
+        let output = run(zk().args(["users", "disable", "ada"]));
+        assert_eq!(output.status.code(), Some(1), "the last admin cannot be disabled");
+        let output = run(zk().args(["users", "list", "--json"]));
+        let users: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let summary: Vec<_> = users
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| (u["username"].clone(), u["role"].clone(), u["disabled"].clone()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![(json!("ada"), json!("admin"), json!(false)), (json!("dan"), json!("viewer"), json!(true))]
+        );
+
+        let port = free_port();
+        let output = run(zk().env("PORT", port.to_string()).arg("doctor"));
+        assert!(output.status.success(), "a migrated setup passes: {}", text(&output.stdout));
+        let _taken = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let output = run(zk().env("PORT", port.to_string()).arg("doctor"));
+        assert_eq!(output.status.code(), Some(1), "a taken port is a problem");
+        assert!(
+            text(&output.stdout).contains(&format!("fix: stop the program using port {port}")),
+            "{}",
+            text(&output.stdout)
+        );
+    })
+    .await;
+}
+
+#[test]
+fn doctor_explains_an_unreachable_database_and_redis() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(zk(dir.path())
+        .env("DATABASE_URL", "postgres://zk:hunter2pw@127.0.0.1:1/zk")
+        .env("DB_ACQUIRE_TIMEOUT_MS", "500")
+        .env("REDIS_URL", "redis://127.0.0.1:1/")
+        .arg("doctor"));
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("[FAIL] database") && stdout.contains("fix: start PostgreSQL"), "{stdout}");
+    assert!(stdout.contains("[warn] cache") && stdout.contains("slower, still correct"), "{stdout}");
+    assert!(!stdout.contains("hunter2pw"), "the password is not printed");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A `zk-agent serve` process, killed when dropped.
+struct Served {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    base: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(mut command: Command) -> Served {
+    let port = free_port();
+    let mut child = command
+        .env("PORT", port.to_string())
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (sender, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Served { child, lines, base: format!("http://127.0.0.1:{port}") }
+}
+
+impl Served {
+    /// Lines printed so far, waiting until one contains `needle`.
+    fn wait_for_line(&self, needle: &str) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut seen = Vec::new();
+        while Instant::now() < deadline {
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                let found = line.contains(needle);
+                seen.push(line);
+                if found {
+                    return seen;
+                }
+            }
+        }
+        panic!("the server never printed {needle:?}; it printed {seen:?}");
+    }
+}
+
+#[tokio::test]
+async fn serve_prints_how_to_start_records_errors_and_stops_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = zk(dir.path());
+    command.env("TASK_WORKERS", "1");
+    let served = serve(command);
+    let printed = served.wait_for_line("zk-agent users create").join("\n");
+    assert!(printed.contains(&format!("ZK-Agent is serving {}/", served.base)), "the URL is printed: {printed}");
+    let token = printed.split('"').find(|part| part.starts_with("zks_")).expect("a setup token is printed").to_owned();
+
+    let http = reqwest::Client::new();
+    let setup = json!({ "token": token, "username": "owner", "password": "a long and private passphrase" });
+    let response = http.post(format!("{}/api/setup", served.base)).json(&setup).send().await.unwrap();
+    assert_eq!(response.status(), 200, "the setup token creates the first admin");
+    let signed_in: Value = response.json().await.unwrap();
+    let access = signed_in["access_token"].as_str().unwrap().to_owned();
+    let again = http.post(format!("{}/api/setup", served.base)).json(&setup).send().await.unwrap();
+    assert_eq!(again.status(), 403, "the setup token works once");
+
+    // A task over its time limit is failed and logged at ERROR, which lands in the error log.
+    let task = json!({ "kind": "diagnostics.selftest", "payload": { "steps": 5, "step_ms": 500 }, "timeout_secs": 1, "max_attempts": 1 });
+    let response =
+        http.post(format!("{}/api/tasks", served.base)).bearer_auth(&access).json(&task).send().await.unwrap();
+    assert_eq!(response.status(), 201);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let errors = loop {
+        let errors: Value = http
+            .get(format!("{}/api/admin/errors?kind=ERROR", served.base))
+            .bearer_auth(&access)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if errors.as_array().is_some_and(|e| !e.is_empty()) || Instant::now() > deadline {
+            break errors;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let entry = &errors[0];
+    assert_eq!(entry["message"], "task timed out", "{errors}");
+    assert_eq!(entry["source"], "zk_core::tasks::worker");
+    assert!(entry["context"]["error"].as_str().unwrap().contains("time limit"), "{entry}");
+
+    let mut served = served;
+    let pid = served.child.id();
+    let killed = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    assert!(killed.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = served.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "the server stops within 15 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "a graceful stop exits 0");
+    served.wait_for_line("ZK-Agent stopped");
+}
