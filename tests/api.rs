@@ -768,3 +768,147 @@ async fn secrets_stay_out_of_the_database_and_usernames_cannot_forge_log_lines()
     })
     .await;
 }
+
+#[tokio::test]
+async fn two_instances_share_sign_ins_and_revocations_through_redis() {
+    let Some(redis) = zk_tests::server::test_redis_url().await else { return };
+    each_database(|db| {
+        let redis = redis.clone();
+        async move {
+            let prefix = format!("zk-test-{}:", uuid::Uuid::new_v4().simple());
+            let shared = |config: &mut zk_core::config::Config| {
+                config.jwt_access_secret =
+                    Some(zk_core::secret::Secret::new("shared-access-secret-0123456789abcdef".into()));
+                config.jwt_refresh_secret =
+                    Some(zk_core::secret::Secret::new("shared-refresh-secret-0123456789abcdef".into()));
+                config.redis_url = Some(zk_core::secret::Secret::new(redis.clone()));
+                config.redis_prefix = prefix.clone();
+            };
+            let a = TestServer::start_with(&db, shared).await;
+            let b = TestServer::start_with(&db, shared).await;
+            let admin = a.user("ada", Role::Admin).await;
+            let dan = a.user("dan", Role::Designer).await;
+            for _ in 0..3 {
+                let (status, _) = b.call(Method::GET, "/api/auth/me", Some(&dan.access), None).await;
+                assert_eq!(status, StatusCode::OK, "instance B accepts a sign-in made on A");
+            }
+            assert!(
+                b.core.cache.stats().hits >= 2,
+                "repeated checks are served from Redis: {:?}",
+                b.core.cache.stats()
+            );
+            assert_eq!(b.core.cache.backend_name(), "redis");
+
+            let (status, _) = a
+                .call(
+                    Method::PATCH,
+                    &format!("/api/users/{}", dan.user_id),
+                    Some(&admin.access),
+                    Some(json!({ "role": "viewer" })),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK);
+            let (status, _) = b
+                .call(Method::POST, "/api/tasks", Some(&dan.access), Some(json!({ "kind": "diagnostics.selftest" })))
+                .await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "a role change on A applies on B at once");
+            let (status, _) = a.call(Method::POST, "/api/auth/logout", Some(&dan.access), None).await;
+            assert_eq!(status, StatusCode::NO_CONTENT);
+            let (status, _) = b.call(Method::GET, "/api/auth/me", Some(&dan.access), None).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "a logout on A ends the session on B at once");
+            let (_, health) = b.call(Method::GET, "/api/health", None, None).await;
+            assert_eq!(health["cache"]["backend"], "redis");
+            assert_eq!(health["cache"]["status"], "ok");
+            a.stop().await;
+            b.stop().await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_makes_requests_slower_not_broken() {
+    each_database(|db| async move {
+        let server = TestServer::start_with(&db, |config| {
+            // Port 1 on loopback: nothing listens, connections are refused at once.
+            config.redis_url = Some(zk_core::secret::Secret::new("redis://127.0.0.1:1/".into()));
+        })
+        .await;
+        let ada = server.user("ada", Role::Admin).await;
+        for _ in 0..3 {
+            let (status, _) = server.call(Method::GET, "/api/users", Some(&ada.access), None).await;
+            assert_eq!(status, StatusCode::OK, "authenticated requests still work");
+        }
+        let (status, health) = server.call(Method::GET, "/api/health", None, None).await;
+        assert_eq!(status, StatusCode::OK, "a missing cache does not make the server unhealthy");
+        assert_eq!(
+            (health["status"].as_str(), health["cache"]["status"].as_str()),
+            (Some("degraded"), Some("degraded"))
+        );
+        assert!(health["cache_stats"]["errors"].as_u64().unwrap() > 0, "cache errors are counted: {health}");
+        server.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_desktop_owner_signs_in_without_a_password_and_only_on_an_empty_database() {
+    each_database(|db| async move {
+        let server = TestServer::start(&db).await;
+        let meta = zk_core::accounts::RequestMeta::default();
+        let signed_in = server.core.accounts.sign_in_local_owner(&meta).await.unwrap();
+        assert_eq!(signed_in.user.role, Role::Admin, "the local owner administers their own desktop");
+        assert!(!signed_in.user.has_password);
+        let (status, _) = server.call(Method::GET, "/api/users", Some(&signed_in.access_token), None).await;
+        assert_eq!(status, StatusCode::OK);
+        let again = server.core.accounts.sign_in_local_owner(&meta).await.unwrap();
+        assert_eq!(again.user.id, signed_in.user.id, "the same owner on every start");
+        let (status, _) = server
+            .call(Method::POST, "/api/auth/login", None, Some(json!({ "username": "owner", "password": "" })))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "the owner cannot be signed in over the network without a password"
+        );
+        let (_, setup) = server.call(Method::GET, "/api/setup", None, None).await;
+        assert_eq!(setup["required"], false);
+        server.stop().await;
+
+        let other = zk_tests::db::TestDatabase::sqlite();
+        let server = TestServer::start(&other).await;
+        server.user("ada", Role::Admin).await;
+        let refused = server.core.accounts.sign_in_local_owner(&meta).await;
+        assert!(refused.is_err(), "a database with accounts gets no password-less owner");
+        server.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_built_ui_is_served_and_its_routes_load_index_html() {
+    let db = zk_tests::db::TestDatabase::sqlite();
+    let ui = tempfile::tempdir().unwrap();
+    std::fs::write(ui.path().join("index.html"), "<!doctype html><title>ZK-Agent</title>").unwrap();
+    std::fs::create_dir(ui.path().join("assets")).unwrap();
+    std::fs::write(ui.path().join("assets/app.js"), "console.log('zk')").unwrap();
+    let dir = ui.path().to_owned();
+    let server = TestServer::start_with(&db, move |config| config.ui_dir = Some(dir)).await;
+    for path in ["/", "/tasks", "/admin/users/7"] {
+        let response = server.http.get(server.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path} loads the app");
+        assert!(response.headers()["content-security-policy"].to_str().unwrap().contains("object-src 'none'"));
+        assert!(response.text().await.unwrap().contains("<title>ZK-Agent</title>"), "{path} is index.html");
+    }
+    let script = server.http.get(server.url("/assets/app.js")).send().await.unwrap();
+    assert_eq!(script.headers()["content-type"], "text/javascript");
+    let (status, body) = server.call(Method::GET, "/api/nope", None, None).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found")),
+        "the API is not swallowed by the UI"
+    );
+    let traversal = server.http.get(format!("{}/assets/../../../etc/passwd", server.base)).send().await.unwrap();
+    assert!(!traversal.text().await.unwrap().contains("root:"), "no path escapes the UI directory");
+    server.stop().await;
+}

@@ -38,6 +38,26 @@ impl Clock for ShiftedClock {
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// The Redis the tests use (`ZK_TEST_REDIS_URL`, default the local one), or `None` when it does not
+/// answer; under `CI=true` a missing Redis fails the test instead.
+pub async fn test_redis_url() -> Option<String> {
+    let url = std::env::var("ZK_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".to_owned());
+    let address =
+        url.trim_start_matches("redis://").trim_end_matches('/').rsplit('@').next().unwrap_or_default().to_owned();
+    let reachable = tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect(&address))
+        .await
+        .is_ok_and(|r| r.is_ok());
+    if reachable {
+        return Some(url);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "Redis is not reachable at {url}; CI does not skip tests (start redis-server)"
+    );
+    eprintln!("skipped: Redis not reachable at {url}");
+    None
+}
+
 pub struct TestServer {
     pub base: String,
     pub port: u16,
@@ -67,7 +87,8 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("address").port();
         let shutdown = CancellationToken::new();
-        let served = tokio::spawn(zk_server::serve(core.clone(), listener, None, shutdown.clone()));
+        let served =
+            tokio::spawn(zk_server::serve(core.clone(), listener, core.config.ui_dir.clone(), shutdown.clone()));
         let workers = Some(core.start_workers());
         Self {
             base: format!("http://127.0.0.1:{port}"),

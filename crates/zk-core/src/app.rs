@@ -57,7 +57,7 @@ impl Core {
             store.migrate().await.context("cannot migrate the database")?;
         }
         let cache = Arc::new(match &config.redis_url {
-            Some(url) => Cache::redis(url).map_err(anyhow::Error::msg)?,
+            Some(url) => Cache::redis(url, &config.redis_prefix).map_err(anyhow::Error::msg)?,
             None => Cache::in_memory(),
         });
         let blobs = FileStore::open(&config.upload_dir).context("cannot open the file store (UPLOAD_DIR)")?;

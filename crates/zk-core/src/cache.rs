@@ -55,9 +55,10 @@ impl Cache {
         Self::new(Box::new(MemoryCache::default()))
     }
 
-    /// Redis at `url` (checked lazily: an unreachable Redis is not a startup error).
-    pub fn redis(url: &Secret) -> Result<Self, String> {
-        Ok(Self::new(Box::new(RedisCache::new(url)?)))
+    /// Redis at `url` (checked lazily: an unreachable Redis is not a startup error). Every key starts
+    /// with `prefix`, so deployments sharing one Redis keep apart.
+    pub fn redis(url: &Secret, prefix: &str) -> Result<Self, String> {
+        Ok(Self::new(Box::new(RedisCache::new(url, prefix)?)))
     }
 
     pub fn backend_name(&self) -> &'static str {
@@ -178,6 +179,7 @@ impl CacheBackend for MemoryCache {
 pub struct RedisCache {
     client: redis::Client,
     display: String,
+    prefix: String,
     // A tokio mutex: connecting awaits, and only one task should try at a time.
     connection: tokio::sync::Mutex<RedisConnection>,
 }
@@ -189,13 +191,18 @@ struct RedisConnection {
 }
 
 impl RedisCache {
-    pub fn new(url: &Secret) -> Result<Self, String> {
+    pub fn new(url: &Secret, prefix: &str) -> Result<Self, String> {
         let client = redis::Client::open(url.expose().as_str()).map_err(|e| format!("REDIS_URL is not usable: {e}"))?;
         Ok(Self {
             client,
             display: redact_url(url.expose()),
+            prefix: prefix.to_owned(),
             connection: tokio::sync::Mutex::new(RedisConnection::default()),
         })
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
     }
 
     async fn manager(&self) -> Result<redis::aio::ConnectionManager, String> {
@@ -232,10 +239,6 @@ impl RedisCache {
     }
 }
 
-fn namespaced(key: &str) -> String {
-    format!("zk:{key}")
-}
-
 #[async_trait]
 impl CacheBackend for RedisCache {
     fn name(&self) -> &'static str {
@@ -243,16 +246,16 @@ impl CacheBackend for RedisCache {
     }
 
     async fn get(&self, key: &str) -> Result<Option<String>, String> {
-        self.run(redis::cmd("GET").arg(namespaced(key)).clone()).await
+        self.run(redis::cmd("GET").arg(self.key(key)).clone()).await
     }
 
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), String> {
         let millis = ttl.as_millis().max(1) as u64;
-        self.run(redis::cmd("SET").arg(namespaced(key)).arg(value).arg("PX").arg(millis).clone()).await
+        self.run(redis::cmd("SET").arg(self.key(key)).arg(value).arg("PX").arg(millis).clone()).await
     }
 
     async fn delete(&self, key: &str) -> Result<(), String> {
-        self.run::<i64>(redis::cmd("DEL").arg(namespaced(key)).clone()).await.map(|_| ())
+        self.run::<i64>(redis::cmd("DEL").arg(self.key(key)).clone()).await.map(|_| ())
     }
 
     async fn ping(&self) -> Result<(), String> {
@@ -281,7 +284,7 @@ mod tests {
     #[tokio::test]
     async fn unreachable_redis_is_a_miss_not_a_failure() {
         // Port 1 on loopback: nothing listens there, the connection is refused at once.
-        let cache = Cache::redis(&Secret::new("redis://127.0.0.1:1/".to_owned())).expect("valid URL");
+        let cache = Cache::redis(&Secret::new("redis://127.0.0.1:1/".to_owned()), "zk:").expect("valid URL");
         cache.set("k", "v", Duration::from_secs(1)).await;
         assert_eq!(cache.get("k").await, None);
         assert!(cache.ping().await.is_err());

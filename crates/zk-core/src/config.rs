@@ -49,6 +49,7 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("REDIS_HOST", "Redis host"),
     ("REDIS_PORT", "Redis port (default 6379)"),
     ("REDIS_PASSWORD", "Redis password"),
+    ("REDIS_PREFIX", "prefix of every cache key, to share one Redis between deployments (default zk:)"),
     ("ERROR_MONITOR_ENABLED", "send ERROR records to the webhook (default false)"),
     ("ERROR_MONITOR_WEBHOOK_URL", "webhook that receives ERROR records"),
     ("ALLOWED_HOSTS", "extra Host names the server answers to, comma separated"),
@@ -325,6 +326,7 @@ pub struct Config {
     pub upload_max_bytes: u64,
     /// Redis URL with its password; `None` selects the in-process cache.
     pub redis_url: Option<Secret>,
+    pub redis_prefix: String,
     pub error_monitor: ErrorMonitorConfig,
     pub task_workers: usize,
     /// A task whose worker died is claimed again this long after its last heartbeat.
@@ -390,6 +392,7 @@ impl Config {
         let upload_dir = reader.string("UPLOAD_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("files"));
         let upload_max_bytes = reader.size("UPLOAD_MAX_BYTES")?.unwrap_or(100 * 1024 * 1024);
         let redis_url = reader.redis()?;
+        let redis_prefix = reader.string("REDIS_PREFIX").unwrap_or_else(|| "zk:".into());
         let error_monitor = ErrorMonitorConfig {
             enabled: reader.bool("ERROR_MONITOR_ENABLED")?.unwrap_or(false),
             webhook_url: reader.url("ERROR_MONITOR_WEBHOOK_URL", &["http", "https"])?.map(Secret::new),
@@ -442,6 +445,7 @@ impl Config {
             upload_dir,
             upload_max_bytes,
             redis_url,
+            redis_prefix,
             error_monitor,
             task_workers,
             task_lease,

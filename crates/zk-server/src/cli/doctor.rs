@@ -110,7 +110,7 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
 
     match &config.redis_url {
         None => report.line(Verdict::Ok, "cache", "in-process (REDIS_URL not set)", None),
-        Some(url) => match Cache::redis(url) {
+        Some(url) => match Cache::redis(url, &config.redis_prefix) {
             Ok(cache) => {
                 let started = Instant::now();
                 match cache.ping().await {
