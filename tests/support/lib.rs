@@ -2,3 +2,6 @@
 
 pub mod db;
 pub mod server;
+
+pub mod private_pg;
+pub mod process;
