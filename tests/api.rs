@@ -492,6 +492,8 @@ async fn malformed_requests_get_clear_errors_and_change_nothing() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "a path parameter of the wrong type");
         let (status, _) = server.call(Method::GET, "/api/tasks?state=exploded", Some(&admin.access), None).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, body) = server.call(Method::DELETE, "/api/health", None, None).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed")));
         assert_eq!(server.core.store.count_users().await.unwrap(), users_before, "no bad request created a user");
         server.stop().await;
     })
@@ -556,7 +558,7 @@ async fn uploads_are_capped_while_streaming_sniffed_and_served_with_safe_names()
         assert_eq!(response.headers()["content-type"], "image/png");
         assert_eq!(
             response.headers()["content-disposition"],
-            "attachment; filename=\"__ gnp.png\"; filename*=UTF-8''%E6%8A%A5%E4%BB%B7%20gnp%2Epng"
+            "attachment; filename=\"__ gnp.png\"; filename*=UTF-8''%E6%8A%A5%E4%BB%B7%20gnp.png"
         );
         assert_eq!(response.bytes().await.unwrap().to_vec(), png);
 
@@ -639,6 +641,18 @@ async fn tasks_stream_progress_retry_time_out_and_cancel() {
         assert_eq!(listed, json!([]), "a viewer sees only their own tasks");
         let (status, _) = server.call(Method::GET, &format!("/api/tasks/{id}"), Some(&vera.access), None).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "nor can they look one up by id");
+        let keyed = || {
+            server
+                .http
+                .post(server.url("/api/tasks"))
+                .bearer_auth(&dan.access)
+                .header("idempotency-key", "upload-42")
+                .json(&json!({ "kind": "diagnostics.selftest", "payload": { "steps": 1, "step_ms": 1 } }))
+                .send()
+        };
+        let first: Value = keyed().await.unwrap().json().await.unwrap();
+        let retried: Value = keyed().await.unwrap().json().await.unwrap();
+        assert_eq!(first["id"], retried["id"], "a retried enqueue with its Idempotency-Key returns the first task");
         let (status, body) = enqueue(json!({ "steps": 0 }), json!({})).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "a bad payload is refused when enqueued: {body}");
         let (status, _) =

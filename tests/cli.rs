@@ -349,6 +349,51 @@ async fn serve_prints_how_to_start_records_errors_and_stops_gracefully() {
     assert_eq!(entry["source"], "zk_core::tasks::worker");
     assert!(entry["context"]["error"].as_str().unwrap().contains("time limit"), "{entry}");
 
+    // An internal error inside a request is recorded with that request's id and user.
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec();
+    let stored: Value = http
+        .post(format!("{}/api/files?name=a.png", served.base))
+        .bearer_auth(&access)
+        .body(png)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sha = stored["sha256"].as_str().unwrap();
+    std::fs::remove_file(dir.path().join("files/sha256").join(&sha[..2]).join(&sha[2..4]).join(sha)).unwrap();
+    let response = http
+        .get(format!("{}/api/files/{}/content", served.base, stored["id"].as_str().unwrap()))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let body: Value = response.json().await.unwrap();
+    assert!(!body["message"].as_str().unwrap().contains("sha256"), "no internals reach the client: {body}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let recorded = loop {
+        let errors: Value = http
+            .get(format!("{}/api/admin/errors", served.base))
+            .bearer_auth(&access)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let found = errors.as_array().unwrap().iter().find(|e| e["request_id"] == request_id.as_str()).cloned();
+        if let Some(found) = found {
+            break found;
+        }
+        assert!(Instant::now() < deadline, "the failed request reaches the error log: {errors}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(recorded["user_id"], signed_in["user"]["id"], "with the user who made it: {recorded}");
+    assert_eq!(recorded["level"], "ERROR");
+
     let mut served = served;
     let pid = served.child.id();
     let killed = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();

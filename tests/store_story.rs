@@ -60,6 +60,7 @@ fn new_task(kind: &str, run_after: Timestamp, created_by: Option<i64>, now: Time
         timeout_ms: 60_000,
         run_after,
         created_by,
+        idempotency_key: None,
         now,
     }
 }
@@ -947,6 +948,34 @@ async fn a_task_handed_back_while_a_cancel_is_pending_ends_cancelled() {
             (TaskState::Succeeded, at(2)),
             "cancelling an ended task changes nothing"
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_enqueue_retried_with_its_idempotency_key_returns_the_first_task() {
+    each_backend(|store| async move {
+        let ada = store.create_user(new_user("ada", Role::Designer, at(0))).await.unwrap();
+        let bob = store.create_user(new_user("bob", Role::Designer, at(0))).await.unwrap();
+        let keyed = |user: i64, key: &str| NewTask {
+            idempotency_key: Some(key.into()),
+            ..new_task("k.idem", at(0), Some(user), at(1))
+        };
+        let first = store.enqueue_task(&keyed(ada.id, "req-1")).await.unwrap();
+        let again = store.enqueue_task(&keyed(ada.id, "req-1")).await.unwrap();
+        assert_eq!(again.id, first.id, "the same key from the same user is the same task");
+        let other_user = store.enqueue_task(&keyed(bob.id, "req-1")).await.unwrap();
+        assert_ne!(other_user.id, first.id, "keys are per user");
+        let other_key = store.enqueue_task(&keyed(ada.id, "req-2")).await.unwrap();
+        assert_ne!(other_key.id, first.id);
+        let unkeyed = store.enqueue_task(&new_task("k.idem", at(0), Some(ada.id), at(1))).await.unwrap();
+        let unkeyed_again = store.enqueue_task(&new_task("k.idem", at(0), Some(ada.id), at(1))).await.unwrap();
+        assert_ne!(unkeyed.id, unkeyed_again.id, "without a key every enqueue is new");
+        let all = store
+            .list_tasks(&TaskQuery { created_by: Some(ada.id), state: None, before_id: None, limit: 50 })
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 4, "no duplicate row was written");
     })
     .await;
 }

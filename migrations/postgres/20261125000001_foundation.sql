@@ -103,6 +103,8 @@ CREATE TABLE tasks (
     result            JSONB,
     error             TEXT,
     created_by        BIGINT REFERENCES users (id) ON DELETE SET NULL,
+    -- A client's key for a retried enqueue: the same key from the same user is the same task.
+    idempotency_key   TEXT,
     created_at        TIMESTAMPTZ NOT NULL,
     started_at        TIMESTAMPTZ,
     finished_at       TIMESTAMPTZ,
@@ -110,3 +112,4 @@ CREATE TABLE tasks (
 );
 CREATE INDEX tasks_claim ON tasks (state, run_after, id);
 CREATE INDEX tasks_created_by ON tasks (created_by, id);
+CREATE UNIQUE INDEX tasks_idempotency ON tasks (created_by, idempotency_key) WHERE idempotency_key IS NOT NULL;

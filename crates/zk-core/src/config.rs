@@ -134,7 +134,15 @@ impl ConfigSources {
     /// Reads the process environment, the `.env` files in `working_dir` and the config file
     /// (`--config`/`ZK_CONFIG`, else `<OS config dir>/zk-agent/config.toml` when it exists).
     pub fn discover(flags: BTreeMap<String, String>, working_dir: &Path) -> Result<Self, ConfigError> {
-        let env: HashMap<String, String> = std::env::vars().collect();
+        Self::discover_with(flags, std::env::vars().collect(), working_dir)
+    }
+
+    /// [`ConfigSources::discover`] with the environment given, not read from the process.
+    pub fn discover_with(
+        flags: BTreeMap<String, String>,
+        env: HashMap<String, String>,
+        working_dir: &Path,
+    ) -> Result<Self, ConfigError> {
         let mut sources = Self { flags, env, ..Self::default() };
 
         let production = sources.get_raw("NODE_ENV").is_some_and(|(v, _)| v == "production");
@@ -879,6 +887,25 @@ mod tests {
         assert_eq!(parse_size("1024"), Some(1024));
         assert_eq!(parse_size("12 parsecs"), None);
         assert_eq!(parse_size("99999999999999999999G"), None);
+    }
+
+    #[test]
+    fn dotenv_production_is_read_only_in_production_and_wins_over_dotenv() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join(".env"), "PORT=4001\nUPLOAD_DIR=/from-dotenv\n").expect("write");
+        std::fs::write(dir.path().join(".env.production"), "PORT=4002\n").expect("write");
+        let flags = || BTreeMap::from([("ZK_DATA_DIR".to_owned(), "/tmp/zk-test-data".to_owned())]);
+        let home = HashMap::from([("HOME".to_owned(), dir.path().display().to_string())]);
+        let development = ConfigSources::discover_with(flags(), home.clone(), dir.path()).expect("sources");
+        assert_eq!(Config::from_sources(&development).expect("valid").port, 4001, ".env alone outside production");
+        let mut env = home;
+        env.insert("NODE_ENV".into(), "production".into());
+        let production = ConfigSources::discover_with(flags(), env, dir.path()).expect("sources");
+        let config = Config::from_sources(&production).expect("valid");
+        assert_eq!(config.port, 4002, ".env.production wins in production");
+        assert_eq!(config.upload_dir, Path::new("/from-dotenv"), ".env still fills the rest");
+        let shown = config.shown.iter().find(|s| s.name == "PORT").expect("shown");
+        assert_eq!(shown.source, Source::DotEnv(dir.path().join(".env.production")));
     }
 
     #[test]

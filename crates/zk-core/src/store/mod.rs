@@ -230,6 +230,7 @@ pub struct TaskRecord {
     pub result: Option<sqlx::types::Json<Value>>,
     pub error: Option<String>,
     pub created_by: Option<i64>,
+    pub idempotency_key: Option<String>,
     pub created_at: Timestamp,
     pub started_at: Option<Timestamp>,
     pub finished_at: Option<Timestamp>,
@@ -250,6 +251,8 @@ pub struct NewTask {
     pub timeout_ms: i64,
     pub run_after: Timestamp,
     pub created_by: Option<i64>,
+    /// Enqueueing again with the same key (and creator) returns the first task instead of a new one.
+    pub idempotency_key: Option<String>,
     pub now: Timestamp,
 }
 
@@ -350,6 +353,7 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_file(&self, id: &str) -> CoreResult<Option<i64>>;
 
     // Tasks
+    /// Inserts a queued task, or returns the existing one with the same creator and idempotency key.
     async fn enqueue_task(&self, task: &NewTask) -> CoreResult<TaskRecord>;
     async fn task(&self, id: i64) -> CoreResult<Option<TaskRecord>>;
     async fn list_tasks(&self, query: &TaskQuery) -> CoreResult<Vec<TaskRecord>>;

@@ -335,10 +335,10 @@ macro_rules! impl_store {
             }
 
             async fn enqueue_task(&self, task: &NewTask) -> CoreResult<TaskRecord> {
-                Ok(sqlx::query_as::<$db, TaskRecord>(
+                let inserted = sqlx::query_as::<$db, TaskRecord>(
                     "INSERT INTO tasks (kind, payload, state, progress, attempts, max_attempts, timeout_ms, run_after, \
-                     cancel_requested, created_by, created_at, updated_at) \
-                     VALUES ($1, $2, 'queued', 0, 0, $3, $4, $5, FALSE, $6, $7, $7) RETURNING *",
+                     cancel_requested, created_by, idempotency_key, created_at, updated_at) \
+                     VALUES ($1, $2, 'queued', 0, 0, $3, $4, $5, FALSE, $6, $8, $7, $7) RETURNING *",
                 )
                 .bind(&task.kind)
                 .bind(sqlx::types::Json(&task.payload))
@@ -347,8 +347,23 @@ macro_rules! impl_store {
                 .bind(task.run_after)
                 .bind(task.created_by)
                 .bind(task.now)
+                .bind(&task.idempotency_key)
                 .fetch_one(&self.pool)
-                .await?)
+                .await;
+                match (inserted, &task.idempotency_key) {
+                    (Ok(record), _) => Ok(record),
+                    // The key was used before (perhaps by a request whose answer was lost): that task.
+                    (Err(sqlx::Error::Database(e)), Some(key)) if e.is_unique_violation() => {
+                        Ok(sqlx::query_as::<$db, TaskRecord>(
+                            "SELECT * FROM tasks WHERE idempotency_key = $1 AND created_by = $2",
+                        )
+                        .bind(key)
+                        .bind(task.created_by)
+                        .fetch_one(&self.pool)
+                        .await?)
+                    }
+                    (Err(e), _) => Err(e.into()),
+                }
             }
 
             async fn task(&self, id: i64) -> CoreResult<Option<TaskRecord>> {

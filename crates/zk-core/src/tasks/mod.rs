@@ -122,6 +122,8 @@ pub struct EnqueueRequest {
     pub payload: Value,
     pub max_attempts: Option<i32>,
     pub timeout_secs: Option<u64>,
+    /// A client-chosen key (1–200 visible ASCII characters); retrying with it never makes a second task.
+    pub idempotency_key: Option<String>,
 }
 
 const DEFAULT_MAX_ATTEMPTS: i32 = 3;
@@ -197,6 +199,14 @@ impl TaskService {
                 format!("timeout_secs is from 1 to {}", MAX_TIMEOUT.as_secs()),
             ));
         }
+        if let Some(key) = &request.idempotency_key
+            && (key.is_empty() || key.len() > 200 || !key.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(CoreError::invalid(
+                "idempotency_key",
+                "an idempotency key has 1 to 200 visible ASCII characters",
+            ));
+        }
         let now = self.now();
         let record = self
             .store
@@ -207,6 +217,7 @@ impl TaskService {
                 timeout_ms: timeout.as_millis() as i64,
                 run_after: now,
                 created_by: actor.map(|a| a.user_id),
+                idempotency_key: request.idempotency_key,
                 now,
             })
             .await?;

@@ -102,13 +102,23 @@ async fn run_one(
 ) {
     let id = task.id;
     service.publish_current(id).await;
+    let kind = task.kind.clone();
+    let started = Instant::now();
+    // Records the outcome, then logs it: a "task ended" line means the database has the result.
     let finish = |outcome: TaskOutcome| {
         let service = service.clone();
         let lease_token = lease_token.clone();
+        let kind = kind.clone();
         async move {
             let now = Timestamp::from(service.clock().now());
             match service.store().finish_task(id, &lease_token, &outcome, now).await {
-                Ok(true) => {}
+                Ok(true) => tracing::info!(
+                    task = id,
+                    kind = %kind,
+                    outcome = outcome_name(&outcome),
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "task ended"
+                ),
                 Ok(false) => tracing::warn!(task = id, "task lease lost before it finished; its new owner decides"),
                 Err(error) => {
                     tracing::error!(task = id, %error, "cannot record the end of a task; it will be retried when its lease expires")
@@ -165,7 +175,6 @@ async fn run_one(
     };
     let limit = Duration::from_millis(task.timeout_ms.max(1) as u64);
     tracing::info!(task = id, kind = %task.kind, attempt = task.attempts, "task started");
-    let started = Instant::now();
 
     let outcome = tokio::select! {
         biased;
@@ -194,10 +203,7 @@ async fn run_one(
     };
     keepalive.abort();
     match outcome {
-        Some(outcome) => {
-            tracing::info!(task = id, kind = %task.kind, outcome = outcome_name(&outcome), elapsed_ms = started.elapsed().as_millis() as u64, "task ended");
-            finish(outcome).await;
-        }
+        Some(outcome) => finish(outcome).await,
         None => tracing::warn!(task = id, "task lease lost while running; stopped without recording a result"),
     }
 }

@@ -130,7 +130,14 @@ pub fn router(core: Arc<Core>, settings: &ServerSettings, shutdown: Cancellation
     let state = AppState { core, allowed_hosts, shutdown };
     let api = routes::register(Api { state: state.clone(), router: Router::new(), table: Vec::new() });
     let table = api.table;
-    let api_router = api.router.fallback(|| async { ApiError::not_found("API route") });
+    let api_router =
+        api.router.fallback(|| async { ApiError::not_found("API route") }).method_not_allowed_fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method",
+            )
+        });
 
     let request_id = HeaderName::from_static("x-request-id");
     let mut app = Router::new().nest("/api", api_router);

@@ -3,7 +3,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use tokio_util::io::ReaderStream;
 use zk_core::files::FileView;
@@ -96,11 +96,26 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Everything but RFC 8187's `attr-char` is percent-encoded in `filename*`.
+const NOT_ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
 /// RFC 6266: an ASCII `filename` for old clients and the exact name in `filename*` (RFC 8187).
 fn content_disposition(kind: &str, name: &str) -> String {
     let fallback: String =
         name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
-    format!("{kind}; filename=\"{fallback}\"; filename*=UTF-8''{}", utf8_percent_encode(name, NON_ALPHANUMERIC))
+    format!("{kind}; filename=\"{fallback}\"; filename*=UTF-8''{}", utf8_percent_encode(name, NOT_ATTR_CHAR))
 }
 
 fn header_value(value: &str) -> ApiResult<HeaderValue> {
@@ -116,11 +131,11 @@ mod tests {
     fn content_disposition_keeps_the_exact_name_encoded() {
         assert_eq!(
             content_disposition("attachment", "plan.dxf"),
-            "attachment; filename=\"plan.dxf\"; filename*=UTF-8''plan%2Edxf"
+            "attachment; filename=\"plan.dxf\"; filename*=UTF-8''plan.dxf"
         );
         assert_eq!(
             content_disposition("attachment", "报价 \"单\".dxf"),
-            "attachment; filename=\"__ __.dxf\"; filename*=UTF-8''%E6%8A%A5%E4%BB%B7%20%22%E5%8D%95%22%2Edxf"
+            "attachment; filename=\"__ ___.dxf\"; filename*=UTF-8''%E6%8A%A5%E4%BB%B7%20%22%E5%8D%95%22.dxf"
         );
     }
 }

@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
@@ -42,11 +42,16 @@ pub async fn list(
     Ok(Json(state.core.tasks.list(&user, filter, params.before, params.limit.unwrap_or(100)).await?))
 }
 
+/// `Idempotency-Key` (header) or `idempotency_key` (body) makes a retried enqueue return the first task.
 pub async fn enqueue(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    ApiJson(request): ApiJson<EnqueueRequest>,
+    headers: HeaderMap,
+    ApiJson(mut request): ApiJson<EnqueueRequest>,
 ) -> ApiResult<(StatusCode, Json<TaskView>)> {
+    if request.idempotency_key.is_none() {
+        request.idempotency_key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    }
     Ok((StatusCode::CREATED, Json(state.core.tasks.enqueue(Some(&user), request).await?)))
 }
 
