@@ -31,7 +31,7 @@ async fn every_route_declares_its_role_and_enforces_it() {
         let mut admin = server.user("ada", Role::Admin).await;
         let (_, table) = zk_server::router(
             server.core.clone(),
-            &zk_server::ServerSettings { port: server.port, ui_dir: None },
+            &zk_server::ServerSettings { port: server.port, options: zk_server::ServeOptions::default() },
             tokio_util::sync::CancellationToken::new(),
         );
         assert!(table.len() >= 25, "the table lists every API route: {}", table.len());
@@ -925,4 +925,74 @@ async fn the_built_ui_is_served_and_its_routes_load_index_html() {
     let traversal = server.http.get(format!("{}/assets/../../../etc/passwd", server.base)).send().await.unwrap();
     assert!(!traversal.text().await.unwrap().contains("root:"), "no path escapes the UI directory");
     server.stop().await;
+}
+
+#[tokio::test]
+async fn the_desktop_window_signs_in_with_its_launch_secret_and_only_its_origin_gets_cors() {
+    each_database(|db| async move {
+        let origin = "tauri://localhost";
+        let server = TestServer::start_desktop(&db, &[origin], "launch-secret-of-this-run").await;
+        let (status, _) =
+            server.call(Method::POST, "/api/auth/desktop", None, Some(json!({ "launch_secret": "guess" }))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "a wrong launch secret is refused");
+        let response = server
+            .http
+            .post(server.url("/api/auth/desktop"))
+            .header("origin", origin)
+            .json(&json!({ "launch_secret": "launch-secret-of-this-run" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "the window's own origin may sign in");
+        assert_eq!(response.headers()["access-control-allow-origin"], origin, "and reads the answer");
+        let owner: Value = response.json().await.unwrap();
+        assert_eq!(owner["user"]["role"], "admin");
+        let token = owner["access_token"].as_str().unwrap();
+
+        let preflight = |from: &'static str| {
+            server
+                .http
+                .request(Method::OPTIONS, server.url("/api/users"))
+                .header("origin", from)
+                .header("access-control-request-method", "POST")
+                .header("access-control-request-headers", "authorization, content-type")
+                .send()
+        };
+        let ours = preflight(origin).await.unwrap();
+        assert_eq!(ours.headers()["access-control-allow-origin"], origin);
+        assert!(ours.headers()["access-control-allow-headers"].to_str().unwrap().contains("authorization"));
+        let theirs = preflight("https://evil.example").await.unwrap();
+        assert!(theirs.headers().get("access-control-allow-origin").is_none(), "no CORS for anyone else");
+
+        let created = server
+            .http
+            .post(server.url("/api/users"))
+            .bearer_auth(token)
+            .header("origin", origin)
+            .json(&json!({ "username": "dan", "password": PASSWORD, "role": "designer" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), StatusCode::CREATED, "the window may write");
+        let refused = server
+            .http
+            .post(server.url("/api/users"))
+            .bearer_auth(token)
+            .header("origin", "https://evil.example")
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "other origins still may not");
+        let (_, audit) = server.call(Method::GET, "/api/admin/audit?kind=auth.desktop", Some(token), None).await;
+        assert_eq!(audit_actions(&audit), vec!["auth.desktop:denied"], "the wrong guess is audited");
+        server.stop().await;
+
+        let plain = TestServer::start(&db).await;
+        let (status, _) =
+            plain.call(Method::POST, "/api/auth/desktop", None, Some(json!({ "launch_secret": "" }))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "zk-agent serve has no desktop sign-in at all");
+        plain.stop().await;
+    })
+    .await;
 }

@@ -77,6 +77,25 @@ impl TestServer {
 
     /// Starts with the offline defaults in a temp dir, on `db`, after `adjust` edits the config.
     pub async fn start_with(db: &TestDatabase, adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::start_serving(db, adjust, zk_server::ServeOptions::default()).await
+    }
+
+    /// As the desktop shell runs it: CORS for the window's origins, a launch secret for the owner.
+    pub async fn start_desktop(db: &TestDatabase, origins: &[&str], launch_secret: &str) -> Self {
+        let options = zk_server::ServeOptions {
+            ui_dir: None,
+            desktop_origins: origins.iter().map(|o| (*o).to_owned()).collect(),
+        };
+        let server = Self::start_serving(db, |_| {}, options).await;
+        server.core.accounts.allow_desktop_launch(zk_core::secret::Secret::new(launch_secret.to_owned()));
+        server
+    }
+
+    async fn start_serving(
+        db: &TestDatabase,
+        adjust: impl FnOnce(&mut Config),
+        mut options: zk_server::ServeOptions,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::offline(dir.path());
         config.database = db.config();
@@ -87,8 +106,8 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("address").port();
         let shutdown = CancellationToken::new();
-        let served =
-            tokio::spawn(zk_server::serve(core.clone(), listener, core.config.ui_dir.clone(), shutdown.clone()));
+        options.ui_dir = options.ui_dir.or_else(|| core.config.ui_dir.clone());
+        let served = tokio::spawn(zk_server::serve(core.clone(), listener, options, shutdown.clone()));
         let workers = Some(core.start_workers());
         Self {
             base: format!("http://127.0.0.1:{port}"),

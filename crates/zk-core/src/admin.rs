@@ -40,7 +40,7 @@ impl AuditLog {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ConfigView {
     pub key: String,
     pub value: Value,

@@ -213,7 +213,7 @@ fn generated_secret(data_dir: &Path, name: &str) -> anyhow::Result<Secret> {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Ok,
@@ -221,13 +221,15 @@ pub enum Status {
     Down,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Check {
     pub status: Status,
     pub latency_ms: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub backend: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub error: Option<String>,
 }
 
@@ -255,7 +257,7 @@ fn millis(elapsed: Duration) -> f64 {
     (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Health {
     pub status: Status,
     pub version: &'static str,
@@ -265,7 +267,7 @@ pub struct Health {
     pub storage: Check,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct UpstreamHealth {
     /// `not_configured`, `reachable` or `unreachable`.
     pub status: &'static str,

@@ -31,7 +31,7 @@ pub trait CacheBackend: Send + Sync + 'static {
     async fn ping(&self) -> Result<(), String>;
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct CacheStats {
     pub hits: u64,
     pub misses: u64,

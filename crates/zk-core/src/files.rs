@@ -143,7 +143,7 @@ impl FileStore {
 }
 
 /// A file as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct FileView {
     pub id: String,
     pub sha256: String,

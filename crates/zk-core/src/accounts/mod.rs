@@ -54,7 +54,7 @@ impl Principal {
 }
 
 /// The result of a sign-in or a refresh.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct SignedIn {
     pub access_token: String,
     pub refresh_token: String,
@@ -64,7 +64,7 @@ pub struct SignedIn {
 }
 
 /// A user as the API shows it: never the hash.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ts_rs::TS)]
 pub struct UserView {
     pub id: i64,
     pub username: String,
@@ -89,7 +89,7 @@ impl From<&UserRecord> for UserView {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
     pub username: String,
@@ -99,7 +99,7 @@ pub struct NewAccount {
     pub role: Role,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     pub role: Option<Role>,
@@ -133,6 +133,9 @@ pub struct AccountService {
     /// The one-time token that lets the first admin be created on a server; std mutex, never held
     /// across an await.
     setup_token: Mutex<Option<Secret>>,
+    /// The desktop shell's secret for this launch: whoever presents it is the local owner. Only the
+    /// shell knows it and hands it to its own window; a std mutex, never held across an await.
+    desktop_launch: Mutex<Option<Secret>>,
 }
 
 impl AccountService {
@@ -154,6 +157,7 @@ impl AccountService {
             access_ttl_secs: access_ttl.as_secs() as i64,
             refresh_ttl: chrono::Duration::from_std(refresh_ttl).unwrap_or(chrono::Duration::days(30)),
             setup_token: Mutex::new(None),
+            desktop_launch: Mutex::new(None),
         }
     }
 
@@ -495,6 +499,33 @@ impl AccountService {
         let signed_in = self.open_session(&owner, meta).await?;
         self.audit_login(Some(owner.id), &owner.username, "ok", "local owner", meta).await;
         Ok(signed_in)
+    }
+
+    /// Lets the desktop window sign in as the local owner by presenting `secret` (fresh per launch).
+    pub fn allow_desktop_launch(&self, secret: Secret) {
+        *self.desktop_launch.lock().unwrap_or_else(|p| p.into_inner()) = Some(secret);
+    }
+
+    /// Signs the desktop window in as the local owner when it presents this launch's secret.
+    pub async fn sign_in_desktop(&self, launch_secret: &str, meta: &RequestMeta) -> CoreResult<SignedIn> {
+        let expected = self.desktop_launch.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let matches =
+            expected.as_ref().is_some_and(|e| constant_time_eq(e.expose().as_bytes(), launch_secret.as_bytes()));
+        if !matches {
+            self.audit
+                .record(
+                    NewAuditEntry {
+                        action: "auth.desktop".into(),
+                        outcome: "denied".into(),
+                        details: json!({ "reason": if expected.is_some() { "wrong launch secret" } else { "not a desktop launch" } }),
+                        ..NewAuditEntry::default()
+                    },
+                    meta,
+                )
+                .await;
+            return Err(CoreError::Forbidden("only the desktop app's own window can sign in this way".into()));
+        }
+        self.sign_in_local_owner(meta).await
     }
 
     // ---- user administration ------------------------------------------------------------------

@@ -19,7 +19,7 @@ pub use timestamp::Timestamp;
 use crate::config::DatabaseConfig;
 use crate::error::CoreResult;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Viewer,
@@ -179,7 +179,7 @@ pub struct FileRecord {
     pub created_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum TaskState {
     Queued,

@@ -67,7 +67,7 @@ pub trait TaskHandler: Send + Sync + 'static {
 }
 
 /// A task as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ts_rs::TS)]
 pub struct TaskView {
     pub id: i64,
     pub kind: String,
@@ -114,7 +114,7 @@ impl From<TaskRecord> for TaskView {
 }
 
 /// What a caller may set when enqueueing; the rest has defaults.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct EnqueueRequest {
     pub kind: String,

@@ -90,7 +90,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
     });
     let ui_dir = config.ui_dir.clone();
-    let served = zk_server::serve(core.clone(), listener, ui_dir, shutdown.clone()).await;
+    let options = zk_server::ServeOptions { ui_dir, desktop_origins: Vec::new() };
+    let served = zk_server::serve(core.clone(), listener, options, shutdown.clone()).await;
     shutdown.cancel();
     workers.shutdown(Duration::from_secs(10)).await;
     core.close().await;

@@ -17,11 +17,15 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    code: &'a str,
-    message: &'a str,
-    details: &'a Value,
+/// The body of every API error.
+#[derive(Serialize, ts_rs::TS)]
+pub struct ApiErrorBody {
+    /// Stable and short; the UI branches on it (e.g. `unauthenticated`, `rate_limited`).
+    pub code: String,
+    /// For people: names the thing, the problem and the fix.
+    pub message: String,
+    /// Machine-readable extras, e.g. `{"field": "password"}` or `{"retry_after_secs": 4}`.
+    pub details: Value,
 }
 
 impl ApiError {
@@ -40,7 +44,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Body { code: self.code, message: &self.message, details: &self.details };
+        let body = ApiErrorBody { code: self.code.to_owned(), message: self.message, details: self.details };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));

@@ -5,10 +5,11 @@
 use std::collections::HashSet;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use zk_core::config::Config;
 use zk_core::store::NewAuditEntry;
 
@@ -76,11 +77,14 @@ pub async fn check_origin(State(state): State<AppState>, request: Request, next:
     let cross_site = request.headers().get("sec-fetch-site").is_some_and(|v| v.as_bytes() == b"cross-site");
     let origin_ok = match &origin {
         None => true,
+        Some(origin) if state.desktop_origins.contains(origin) => true,
         Some(origin) => origin
             .strip_prefix("http://")
             .or_else(|| origin.strip_prefix("https://"))
             .is_some_and(|host| state.allowed_hosts.contains(host)),
     };
+    // The desktop window is another site by the browser's rules, but it is ours.
+    let cross_site = cross_site && !origin.as_ref().is_some_and(|o| state.desktop_origins.contains(o));
     if origin_ok && !cross_site {
         return next.run(request).await;
     }
@@ -103,6 +107,24 @@ pub async fn check_origin(State(state): State<AppState>, request: Request, next:
         .await;
     ApiError::new(StatusCode::FORBIDDEN, "forbidden_origin", "requests from other web sites are not allowed")
         .into_response()
+}
+
+/// CORS for the desktop window's exact origins only; no CORS headers at all for anyone else (and
+/// none at all when there is no desktop window).
+pub fn desktop_cors(origins: &[String]) -> tower::util::Either<CorsLayer, tower::layer::util::Identity> {
+    let origins: Vec<HeaderValue> =
+        origins.iter().filter_map(|o| HeaderValue::from_str(&o.to_ascii_lowercase()).ok()).collect();
+    if origins.is_empty() {
+        return tower::util::Either::Right(tower::layer::util::Identity::new());
+    }
+    tower::util::Either::Left(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
+            .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER, header::CONTENT_DISPOSITION])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
 }
 
 pub async fn security_headers(request: Request, next: Next) -> Response {

@@ -5,6 +5,8 @@
 //! every role. Layers, outermost first: request id → trace span → Host allow-list → Origin check →
 //! security headers → body limit → per-route access check → handler.
 
+#[cfg(test)]
+mod bindings;
 mod error;
 mod extract;
 mod guard;
@@ -53,12 +55,22 @@ pub struct RouteSpec {
     pub access: Access,
 }
 
-/// What the server needs besides the core.
+/// How the server is run, besides the core's configuration.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// The built UI to serve at `/` (`None`: the API only).
+    pub ui_dir: Option<PathBuf>,
+    /// Exact origins of the desktop app's own window (e.g. `tauri://localhost`). They may call the API
+    /// cross-origin, with CORS answered for them alone; empty for `zk-agent serve`.
+    pub desktop_origins: Vec<String>,
+}
+
+/// What the router needs besides the core.
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
     /// The port actually bound (differs from PORT when PORT is 0).
     pub port: u16,
-    pub ui_dir: Option<PathBuf>,
+    pub options: ServeOptions,
 }
 
 #[derive(Clone)]
@@ -66,6 +78,8 @@ pub struct AppState {
     pub core: Arc<Core>,
     /// `host[:port]` values the Host header may carry (DNS-rebinding defence).
     pub allowed_hosts: Arc<HashSet<String>>,
+    /// Origins besides our own that may make state-changing requests: the desktop window's.
+    pub desktop_origins: Arc<HashSet<String>>,
     /// Ends long-lived responses (SSE) when the server shuts down.
     pub shutdown: CancellationToken,
 }
@@ -127,7 +141,8 @@ async fn check_access(State((state, access)): State<(AppState, Access)>, mut req
 /// The whole application and its route table.
 pub fn router(core: Arc<Core>, settings: &ServerSettings, shutdown: CancellationToken) -> (Router, Vec<RouteSpec>) {
     let allowed_hosts = Arc::new(guard::allowed_hosts(&core.config, settings.port));
-    let state = AppState { core, allowed_hosts, shutdown };
+    let desktop_origins = Arc::new(settings.options.desktop_origins.iter().map(|o| o.to_ascii_lowercase()).collect());
+    let state = AppState { core, allowed_hosts, desktop_origins, shutdown };
     let api = routes::register(Api { state: state.clone(), router: Router::new(), table: Vec::new() });
     let table = api.table;
     let api_router =
@@ -141,7 +156,7 @@ pub fn router(core: Arc<Core>, settings: &ServerSettings, shutdown: Cancellation
 
     let request_id = HeaderName::from_static("x-request-id");
     let mut app = Router::new().nest("/api", api_router);
-    app = match &settings.ui_dir {
+    app = match &settings.options.ui_dir {
         Some(dir) => app.fallback_service(static_ui::service(dir)),
         None => app.fallback(static_ui::no_ui),
     };
@@ -149,6 +164,7 @@ pub fn router(core: Arc<Core>, settings: &ServerSettings, shutdown: Cancellation
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(middleware::from_fn(guard::security_headers))
         .layer(middleware::from_fn_with_state(state.clone(), guard::check_origin))
+        .layer(guard::desktop_cors(&settings.options.desktop_origins))
         .layer(middleware::from_fn_with_state(state.clone(), guard::check_host))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
@@ -164,11 +180,11 @@ pub fn router(core: Arc<Core>, settings: &ServerSettings, shutdown: Cancellation
 pub async fn serve(
     core: Arc<Core>,
     listener: TcpListener,
-    ui_dir: Option<PathBuf>,
+    options: ServeOptions,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let port = listener.local_addr()?.port();
-    let (app, _) = router(core, &ServerSettings { port, ui_dir }, shutdown.clone());
+    let (app, _) = router(core, &ServerSettings { port, options }, shutdown.clone());
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await

@@ -14,7 +14,7 @@ pub async fn config(State(state): State<AppState>) -> ApiResult<Json<Vec<ConfigV
     Ok(Json(state.core.admin.config().await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct SetConfig {
     value: Value,
@@ -46,7 +46,7 @@ impl From<LogParams> for LogQuery {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct AuditView {
     id: i64,
     at: Timestamp,
@@ -84,7 +84,7 @@ pub async fn audit(
     Ok(Json(state.core.admin.audit_entries(params.into()).await?.into_iter().map(AuditView::from).collect()))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct ErrorView {
     id: i64,
     at: Timestamp,

@@ -1,8 +1,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use zk_core::accounts::{NewAccount, SignedIn};
 use zk_core::store::Role;
 
@@ -10,7 +9,7 @@ use crate::http::AppState;
 use crate::http::error::ApiResult;
 use crate::http::extract::{ApiJson, CurrentUser, Meta};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Login {
     username: String,
@@ -25,7 +24,7 @@ pub async fn login(
     Ok(Json(state.core.accounts.login(&body.username, &body.password, &meta).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Refresh {
     refresh_token: String,
@@ -48,11 +47,20 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn me(CurrentUser(user): CurrentUser) -> Json<Value> {
-    Json(json!({ "id": user.user_id, "username": user.username, "role": user.role, "session_id": user.session_id }))
+/// The signed-in caller, as the server knows them now.
+#[derive(Serialize, ts_rs::TS)]
+pub struct Me {
+    id: i64,
+    username: String,
+    role: Role,
+    session_id: String,
 }
 
-#[derive(Deserialize)]
+pub async fn me(CurrentUser(user): CurrentUser) -> Json<Me> {
+    Json(Me { id: user.user_id, username: user.username, role: user.role, session_id: user.session_id })
+}
+
+#[derive(Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     #[serde(default)]
@@ -69,11 +77,17 @@ pub async fn change_password(
     Ok(Json(state.core.accounts.change_password(&user, &body.current_password, &body.new_password, &meta).await?))
 }
 
-pub async fn setup_status(State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "required": state.core.accounts.setup_required().await? })))
+/// Whether the server still needs its first admin.
+#[derive(Serialize, ts_rs::TS)]
+pub struct SetupStatus {
+    required: bool,
 }
 
-#[derive(Deserialize)]
+pub async fn setup_status(State(state): State<AppState>) -> ApiResult<Json<SetupStatus>> {
+    Ok(Json(SetupStatus { required: state.core.accounts.setup_required().await? }))
+}
+
+#[derive(Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Setup {
     token: String,
@@ -95,4 +109,20 @@ pub async fn complete_setup(
         role: Role::Admin,
     };
     Ok(Json(state.core.accounts.complete_setup(&body.token, account, &meta).await?))
+}
+
+#[derive(Deserialize, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+pub struct DesktopSignIn {
+    /// The secret the desktop shell generated for this launch and handed to its own window.
+    launch_secret: String,
+}
+
+/// The desktop window signs in as the local owner with its launch secret; nothing else can.
+pub async fn desktop(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    ApiJson(body): ApiJson<DesktopSignIn>,
+) -> ApiResult<Json<SignedIn>> {
+    Ok(Json(state.core.accounts.sign_in_desktop(&body.launch_secret, &meta).await?))
 }

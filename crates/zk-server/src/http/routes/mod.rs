@@ -1,7 +1,7 @@
 //! The route table: every API route with the role it needs.
 
-mod admin;
-mod auth;
+pub(super) mod admin;
+pub(super) mod auth;
 mod files;
 mod health;
 mod tasks;
@@ -19,6 +19,7 @@ pub(super) fn register(api: Api) -> Api {
         // Signing in
         .route(Method::POST, "/auth/login", Public, auth::login)
         .route(Method::POST, "/auth/refresh", Public, auth::refresh)
+        .route(Method::POST, "/auth/desktop", Public, auth::desktop)
         .route(Method::POST, "/auth/logout", Role(Viewer), auth::logout)
         .route(Method::GET, "/auth/me", Role(Viewer), auth::me)
         .route(Method::POST, "/auth/password", Role(Viewer), auth::change_password)
