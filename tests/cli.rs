@@ -304,6 +304,27 @@ impl Served {
     }
 }
 
+/// The first error-log entry that `matches`, waiting up to 20 s for the log writer.
+async fn wait_for_error(http: &reqwest::Client, base: &str, access: &str, matches: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let errors: Value = http
+            .get(format!("{base}/api/admin/errors"))
+            .bearer_auth(access)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if let Some(found) = errors.as_array().unwrap().iter().find(|e| matches(e)) {
+            return found.clone();
+        }
+        assert!(Instant::now() < deadline, "the expected entry never reached the error log: {errors}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 async fn serve_prints_how_to_start_records_errors_and_stops_gracefully() {
     let dir = tempfile::tempdir().unwrap();
@@ -328,24 +349,7 @@ async fn serve_prints_how_to_start_records_errors_and_stops_gracefully() {
     let response =
         http.post(format!("{}/api/tasks", served.base)).bearer_auth(&access).json(&task).send().await.unwrap();
     assert_eq!(response.status(), 201);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let errors = loop {
-        let errors: Value = http
-            .get(format!("{}/api/admin/errors?kind=ERROR", served.base))
-            .bearer_auth(&access)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if errors.as_array().is_some_and(|e| !e.is_empty()) || Instant::now() > deadline {
-            break errors;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    let entry = &errors[0];
-    assert_eq!(entry["message"], "task timed out", "{errors}");
+    let entry = wait_for_error(&http, &served.base, &access, |e| e["message"] == "task timed out").await;
     assert_eq!(entry["source"], "zk_core::tasks::worker");
     assert!(entry["context"]["error"].as_str().unwrap().contains("time limit"), "{entry}");
 
@@ -373,24 +377,7 @@ async fn serve_prints_how_to_start_records_errors_and_stops_gracefully() {
     let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
     let body: Value = response.json().await.unwrap();
     assert!(!body["message"].as_str().unwrap().contains("sha256"), "no internals reach the client: {body}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let recorded = loop {
-        let errors: Value = http
-            .get(format!("{}/api/admin/errors", served.base))
-            .bearer_auth(&access)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let found = errors.as_array().unwrap().iter().find(|e| e["request_id"] == request_id.as_str()).cloned();
-        if let Some(found) = found {
-            break found;
-        }
-        assert!(Instant::now() < deadline, "the failed request reaches the error log: {errors}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let recorded = wait_for_error(&http, &served.base, &access, |e| e["request_id"] == request_id.as_str()).await;
     assert_eq!(recorded["user_id"], signed_in["user"]["id"], "with the user who made it: {recorded}");
     assert_eq!(recorded["level"], "ERROR");
 
