@@ -996,3 +996,38 @@ async fn the_desktop_window_signs_in_with_its_launch_secret_and_only_its_origin_
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_watcher_on_one_instance_sees_progress_of_a_task_another_instance_runs() {
+    each_database(|db| async move {
+        let shared = |config: &mut zk_core::config::Config| {
+            config.jwt_access_secret =
+                Some(zk_core::secret::Secret::new("shared-access-secret-0123456789abcdef".into()));
+            config.jwt_refresh_secret =
+                Some(zk_core::secret::Secret::new("shared-refresh-secret-0123456789abcdef".into()));
+        };
+        let runner = TestServer::start_with(&db, shared).await;
+        let watcher = TestServer::start_with(&db, |config| {
+            shared(config);
+            config.task_workers = 0;
+        })
+        .await;
+        let dan = runner.user("dan", Role::Designer).await;
+        let events = watcher.http.get(watcher.url("/api/tasks/events")).bearer_auth(&dan.access).send().await.unwrap();
+        let (status, task) = runner
+            .call(
+                Method::POST,
+                "/api/tasks",
+                Some(&dan.access),
+                Some(json!({ "kind": "diagnostics.selftest", "payload": { "steps": 3, "step_ms": 400 } })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let id = task["id"].clone();
+        let seen = task_events(events, |t| t["id"] == id && t["state"] == "succeeded").await;
+        assert!(seen.iter().any(|t| t["id"] == id && t["state"] == "running"), "the watcher saw it run: {seen:?}");
+        runner.stop().await;
+        watcher.stop().await;
+    })
+    .await;
+}

@@ -164,7 +164,7 @@ impl TaskService {
         self.events.subscribe()
     }
 
-    fn publish(&self, task: TaskView) {
+    pub(crate) fn publish(&self, task: TaskView) {
         // No receivers is normal (nobody watching).
         let _ = self.events.send(task);
     }

@@ -20,6 +20,9 @@ pub struct WorkerSettings {
     pub poll_interval: Duration,
     pub retry_base: Duration,
     pub retry_cap: Duration,
+    /// How often to read task changes made by other server instances (sharing the database) and pass
+    /// them to this instance's watchers.
+    pub change_feed_interval: Duration,
 }
 
 impl Default for WorkerSettings {
@@ -30,6 +33,7 @@ impl Default for WorkerSettings {
             poll_interval: Duration::from_millis(500),
             retry_base: Duration::from_secs(2),
             retry_cap: Duration::from_secs(300),
+            change_feed_interval: Duration::from_secs(1),
         }
     }
 }
@@ -48,6 +52,7 @@ impl WorkerPool {
             let (service, settings, shutdown) = (service.clone(), settings.clone(), shutdown.clone());
             tracker.spawn(async move { worker_loop(index, service, settings, shutdown).await });
         }
+        tracker.spawn(change_feed(service, settings.change_feed_interval, shutdown.clone()));
         tracker.close();
         Self { tracker, shutdown }
     }
@@ -90,6 +95,33 @@ async fn worker_loop(index: usize, service: Arc<TaskService>, settings: WorkerSe
             _ = tokio::time::sleep(settings.poll_interval) => {}
             _ = shutdown.cancelled() => break,
         }
+    }
+}
+
+/// Publishes task changes read from the database, so that a watcher connected to this instance sees
+/// progress of tasks that another instance runs. Changes of this instance's own workers arrive twice
+/// (once directly, once here); watchers keep the newest `updated_at` per task.
+async fn change_feed(service: Arc<TaskService>, interval: Duration, shutdown: CancellationToken) {
+    // Reads overlap by this much, because a row can commit after a later-stamped one.
+    let overlap = chrono::Duration::seconds(2);
+    let mut since = Timestamp::from(service.clock().now() - overlap);
+    let mut published: std::collections::HashMap<i64, Timestamp> = std::collections::HashMap::new();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = shutdown.cancelled() => return,
+        }
+        let Ok(changes) = service.store().tasks_updated_since(since, 1000).await else { continue };
+        for task in changes {
+            if published.get(&task.id).is_some_and(|at| *at >= task.updated_at) {
+                continue;
+            }
+            published.insert(task.id, task.updated_at);
+            service.publish(super::TaskView::from(task));
+        }
+        let horizon = Timestamp::from(service.clock().now() - overlap);
+        since = since.max(horizon);
+        published.retain(|_, at| *at >= since);
     }
 }
 
