@@ -2,6 +2,10 @@
 
 export type UpstreamHealth = { 
 /**
- * `not_configured`, `reachable` or `unreachable`.
+ * `not_configured`, `reachable`, `unauthorized` (it answers, the key is refused) or `unreachable`.
  */
-status: string, base_url: string | null, latency_ms: number | null, http_status: number | null, error: string | null, };
+status: string, base_url: string | null, latency_ms: number | null, 
+/**
+ * Whether the configured key was accepted (`None` when no key is configured or it could not be told).
+ */
+key_valid: boolean | null, error: string | null, };

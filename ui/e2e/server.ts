@@ -1,0 +1,114 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const UI_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const REPO = path.resolve(UI_DIR, '..');
+
+export const ADMIN = { username: 'admin', password: 'Adm1n-e2e-Passw0rd' };
+export const VIEWER = { username: 'vera', password: 'Vera-e2e-Passw0rd' };
+
+/** The `zk-agent` binary: $ZK_AGENT_BIN, else the debug build in $CARGO_TARGET_DIR, built if missing. */
+export function agentBinary(): string {
+  if (process.env.ZK_AGENT_BIN) return process.env.ZK_AGENT_BIN;
+  const target = process.env.CARGO_TARGET_DIR ?? '/var/cache/zk-agent/target';
+  const binary = path.join(target, 'debug', 'zk-agent');
+  if (!existsSync(binary)) {
+    console.log(`[e2e] ${binary} is missing; building it (cargo build -p zk-server --bin zk-agent)`);
+    const build = spawnSync('cargo', ['build', '-p', 'zk-server', '--bin', 'zk-agent'], {
+      cwd: REPO,
+      stdio: 'inherit',
+      env: { ...process.env, CARGO_TARGET_DIR: target },
+    });
+    if (build.status !== 0) throw new Error(`cargo build failed (exit ${String(build.status)})`);
+  }
+  return binary;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningServer {
+  baseUrl: string;
+  dataDir: string;
+  /** What the server printed so far (stdout and stderr). */
+  log: () => string;
+  process: ChildProcess;
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts `zk-agent serve` on a fresh SQLite database in a temporary data directory, serving
+ * ui/dist, with an admin and a viewer made by the CLI beforehand. A clean environment: nothing of
+ * the developer's configuration leaks in.
+ */
+export async function startServer(options: { uiDir?: string; users?: boolean } = {}): Promise<RunningServer> {
+  const binary = agentBinary();
+  const uiDir = options.uiDir ?? path.join(UI_DIR, 'dist');
+  if (!existsSync(path.join(uiDir, 'index.html'))) throw new Error(`no UI build in ${uiDir}: run npm run build`);
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'zk-e2e-'));
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: dataDir,
+    ZK_DATA_DIR: dataDir,
+    DATABASE_URL: `sqlite://${dataDir}/zk.db`,
+    PORT: String(port),
+    UI_DIR: uiDir,
+    TASK_WORKERS: '2',
+    LOG_LEVEL: 'warn',
+  };
+  const users = options.users === false ? [] : ([[ADMIN, 'admin'], [VIEWER, 'viewer']] as const);
+  for (const [user, role] of users) {
+    const created = spawnSync(binary, ['users', 'create', '--username', user.username, '--role', role, '--password-stdin'], {
+      env,
+      input: `${user.password}\n`,
+      encoding: 'utf8',
+    });
+    if (created.status !== 0) throw new Error(`users create ${user.username} failed: ${created.stderr}`);
+  }
+  const log = openSync(path.join(dataDir, 'server.log'), 'a');
+  const child = spawn(binary, ['serve'], { env, stdio: ['ignore', log, log] });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`zk-agent serve exited with ${child.exitCode}; see ${dataDir}/server.log`);
+    try {
+      const response = await fetch(`${baseUrl}/api/health`);
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`zk-agent serve did not answer within 30 s; see ${dataDir}/server.log`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    baseUrl,
+    dataDir,
+    log: () => readFileSync(path.join(dataDir, 'server.log'), 'utf8'),
+    process: child,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+        // exitCode is set asynchronously by the exit event, which TypeScript's narrowing cannot see.
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      if (!process.env.ZK_E2E_KEEP) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { SignInView } from './SignInView';
+export { SetupView } from './SetupView';

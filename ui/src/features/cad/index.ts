@@ -1,0 +1,1 @@
+export { CadView } from './CadView';

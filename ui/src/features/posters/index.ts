@@ -1,0 +1,1 @@
+export { PostersView } from './PostersView';

@@ -1,0 +1,395 @@
+import { ApiError, CLIENT_CODES, errorFromFetchFailure, errorFromResponse } from './errors';
+import type { DesktopSignIn } from './generated/DesktopSignIn';
+import type { Login } from './generated/Login';
+import type { Me } from './generated/Me';
+import type { PasswordChange } from './generated/PasswordChange';
+import type { Refresh } from './generated/Refresh';
+import type { Setup } from './generated/Setup';
+import type { SignedIn } from './generated/SignedIn';
+import type { UserView } from './generated/UserView';
+import { SseParser, type SseEvent } from './sse';
+
+/** The tokens of a signed-in user, kept in memory and in sessionStorage (never localStorage). */
+export interface Session {
+  accessToken: string;
+  refreshToken: string;
+  /** When the access token expires, ms since the epoch (client clock). */
+  expiresAt: number;
+  user: UserView;
+}
+
+export type SessionChange = 'signed-in' | 'refreshed' | 'signed-out' | 'expired' | 'updated';
+export type SessionListener = (session: Session | null, change: SessionChange) => void;
+
+/** The part of the Storage interface the client uses (sessionStorage in the app, a map in tests). */
+export type TokenStorage = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+
+export interface ApiClientOptions {
+  /** Origin of the server, e.g. "http://127.0.0.1:54321"; "" for the page's own origin. */
+  baseUrl: string;
+  fetch?: typeof fetch;
+  storage?: TokenStorage | null;
+  now?: () => number;
+}
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type Query = Record<string, string | number | boolean | null | undefined>;
+
+export interface RequestOptions {
+  body?: unknown;
+  query?: Query;
+  /** Send the bearer token (default true). Sign-in, refresh, setup and health do not. */
+  auth?: boolean;
+  signal?: AbortSignal;
+  headers?: Record<string, string>;
+  /** Non-2xx statuses whose body is the answer, not an error (e.g. 503 from /api/health). */
+  okStatuses?: readonly number[];
+}
+
+export interface StreamOptions {
+  onEvent: (event: SseEvent) => void;
+  signal?: AbortSignal;
+  query?: Query;
+}
+
+const STORAGE_KEY = 'zk-agent.session.v1';
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The one API client: JSON over HTTP and Server-Sent Events over fetch, with the bearer token.
+ *
+ * Silent refresh: a request answered 401 `unauthenticated` refreshes the tokens once and is sent
+ * again. Refreshes are single-flight — every request that needs one waits for the same call — because
+ * the refresh token rotates and a second use of the old one would revoke the whole session. The
+ * tokens are also refreshed shortly before they expire.
+ */
+export class ApiClient {
+  readonly baseUrl: string;
+  private readonly fetchImpl: typeof fetch;
+  private readonly storage: TokenStorage | null;
+  private readonly now: () => number;
+  private session: Session | null = null;
+  private refreshing: Promise<Session> | null = null;
+  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Proactive refresh is on (between start() and stop()). */
+  private running = false;
+  private readonly listeners = new Set<SessionListener>();
+
+  constructor(options: ApiClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    // fetch must be called unbound-safe: window.fetch throws "Illegal invocation" when detached.
+    this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.storage = options.storage ?? null;
+    this.now = options.now ?? (() => Date.now());
+    this.session = this.load();
+  }
+
+  // ---- session -------------------------------------------------------------------------------
+
+  getSession(): Session | null {
+    return this.session;
+  }
+
+  subscribe(listener: SessionListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Turns on the refresh shortly before the access token expires. */
+  start(): void {
+    this.running = true;
+    this.cancelRefreshTimer();
+    if (this.session) this.scheduleRefresh(this.session);
+  }
+
+  /** Turns it off (the app unmounts, or a test ends). */
+  stop(): void {
+    this.running = false;
+    this.cancelRefreshTimer();
+  }
+
+  private setSession(session: Session | null, change: SessionChange): void {
+    this.session = session;
+    this.cancelRefreshTimer();
+    if (session) {
+      this.save(session);
+      if (this.running) this.scheduleRefresh(session);
+    } else {
+      this.storage?.removeItem(STORAGE_KEY);
+    }
+    for (const listener of [...this.listeners]) listener(session, change);
+  }
+
+  private adopt(signedIn: SignedIn, change: SessionChange): Session {
+    const session: Session = {
+      accessToken: signedIn.access_token,
+      refreshToken: signedIn.refresh_token,
+      expiresAt: this.now() + signedIn.expires_in * 1000,
+      user: signedIn.user,
+    };
+    this.setSession(session, change);
+    return session;
+  }
+
+  /** Forgets the tokens locally (no request). */
+  clearSession(change: 'signed-out' | 'expired' = 'signed-out'): void {
+    if (this.session) this.setSession(null, change);
+  }
+
+  private load(): Session | null {
+    try {
+      const raw = this.storage?.getItem(STORAGE_KEY);
+      if (!raw) return null;
+      const stored: unknown = JSON.parse(raw);
+      // A session belongs to one server (the desktop app's port changes at every launch).
+      if (!isRecord(stored) || stored['baseUrl'] !== this.baseUrl) return null;
+      const { accessToken, refreshToken, expiresAt, user } = stored;
+      if (
+        typeof accessToken !== 'string' ||
+        typeof refreshToken !== 'string' ||
+        typeof expiresAt !== 'number' ||
+        !isRecord(user)
+      ) {
+        return null;
+      }
+      // Written by save() from a UserView; verifySession() checks it with the server at start.
+      return { accessToken, refreshToken, expiresAt, user: user as unknown as UserView };
+    } catch {
+      return null;
+    }
+  }
+
+  private save(session: Session): void {
+    try {
+      this.storage?.setItem(STORAGE_KEY, JSON.stringify({ ...session, baseUrl: this.baseUrl }));
+    } catch {
+      // Storage full or disabled (private mode): the session still lives in memory.
+    }
+  }
+
+  private scheduleRefresh(session: Session): void {
+    const lifetime = Math.max(0, session.expiresAt - this.now());
+    // Refresh a minute early, or at 80 % of a short lifetime.
+    const lead = Math.min(60_000, lifetime * 0.2);
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = null;
+      this.refresh().catch((error: unknown) => {
+        // A network failure leaves the session in place: retry in a while; a 401 already signed out.
+        if (error instanceof ApiError && error.isNetwork && this.session && this.running) {
+          this.refreshTimer = setTimeout(() => void this.refresh().catch(() => undefined), 15_000);
+        }
+      });
+    }, Math.max(0, lifetime - lead));
+  }
+
+  private cancelRefreshTimer(): void {
+    if (this.refreshTimer !== null) clearTimeout(this.refreshTimer);
+    this.refreshTimer = null;
+  }
+
+  /**
+   * Exchanges the refresh token for new tokens. Concurrent callers share one request.
+   * On 400/401 the session is over: it is cleared (listeners hear "expired") and the error thrown.
+   */
+  refresh(): Promise<Session> {
+    if (this.refreshing) return this.refreshing;
+    const current = this.session;
+    if (!current) return Promise.reject(new ApiError(401, 'unauthenticated', 'not signed in'));
+    this.refreshing = (async () => {
+      try {
+        const signedIn = await this.request<SignedIn>('POST', '/api/auth/refresh', {
+          auth: false,
+          body: { refresh_token: current.refreshToken } satisfies Refresh,
+        });
+        // Signed out (or in as someone else) while the refresh was under way: drop its result.
+        if (this.session?.refreshToken !== current.refreshToken) {
+          throw new ApiError(401, 'unauthenticated', 'the session changed during the refresh');
+        }
+        return this.adopt(signedIn, 'refreshed');
+      } catch (error) {
+        if (error instanceof ApiError && (error.status === 401 || error.status === 400)) {
+          if (this.session?.refreshToken === current.refreshToken) this.clearSession('expired');
+        }
+        throw error;
+      } finally {
+        this.refreshing = null;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  // ---- requests ------------------------------------------------------------------------------
+
+  url(path: string, query?: Query): string {
+    let url = `${this.baseUrl}${path}`;
+    if (query) {
+      const params = new URLSearchParams();
+      for (const [key, value] of Object.entries(query)) {
+        if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+      }
+      const text = params.toString();
+      if (text) url += `?${text}`;
+    }
+    return url;
+  }
+
+  /** Sends a request; resolves with the 2xx response, else rejects with an ApiError. */
+  private async send(method: Method, path: string, options: RequestOptions, accept: string): Promise<Response> {
+    const auth = options.auth ?? true;
+    const url = this.url(path, options.query);
+    const attempt = async (token: string | null): Promise<Response> => {
+      const headers: Record<string, string> = { Accept: accept, ...options.headers };
+      if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+      if (token) headers['Authorization'] = `Bearer ${token}`;
+      try {
+        return await this.fetchImpl(url, {
+          method,
+          headers,
+          body: options.body === undefined ? undefined : JSON.stringify(options.body),
+          signal: options.signal,
+          cache: 'no-store',
+        });
+      } catch (error) {
+        throw errorFromFetchFailure(error, this.baseUrl || 'this page’s origin');
+      }
+    };
+
+    const ok = (response: Response) => response.ok || (options.okStatuses?.includes(response.status) ?? false);
+    if (!auth) {
+      const response = await attempt(null);
+      if (!ok(response)) throw await errorFromResponse(response);
+      return response;
+    }
+
+    const session = this.session;
+    if (!session) throw new ApiError(401, 'unauthenticated', 'not signed in');
+    let response = await attempt(session.accessToken);
+    if (response.status === 401) {
+      const error = await errorFromResponse(response);
+      if (error.code !== 'unauthenticated') throw error;
+      // Another request may have refreshed while this one was in flight: then just use the new token.
+      const fresh =
+        this.session && this.session.accessToken !== session.accessToken ? this.session : await this.refresh();
+      response = await attempt(fresh.accessToken);
+      if (response.status === 401) {
+        const again = await errorFromResponse(response);
+        this.clearSession('expired');
+        throw again;
+      }
+    }
+    if (!ok(response)) throw await errorFromResponse(response);
+    return response;
+  }
+
+  async request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.send(method, path, options, 'application/json');
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    if (!text) return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ApiError(response.status, CLIENT_CODES.badResponse, 'the server answered with invalid JSON');
+    }
+  }
+
+  get<T>(path: string, options?: Omit<RequestOptions, 'body'>): Promise<T> {
+    return this.request<T>('GET', path, options);
+  }
+
+  post<T>(path: string, body?: unknown, options?: Omit<RequestOptions, 'body'>): Promise<T> {
+    return this.request<T>('POST', path, { ...options, body });
+  }
+
+  patch<T>(path: string, body: unknown, options?: Omit<RequestOptions, 'body'>): Promise<T> {
+    return this.request<T>('PATCH', path, { ...options, body });
+  }
+
+  put<T>(path: string, body: unknown, options?: Omit<RequestOptions, 'body'>): Promise<T> {
+    return this.request<T>('PUT', path, { ...options, body });
+  }
+
+  /**
+   * Reads a Server-Sent Events stream (with the bearer header, which EventSource cannot send).
+   * Resolves when the server ends the stream; rejects with an ApiError when it cannot be opened or
+   * breaks. Reconnecting is the caller's choice.
+   */
+  async stream(path: string, options: StreamOptions): Promise<void> {
+    const response = await this.send(
+      'GET',
+      path,
+      { query: options.query, signal: options.signal },
+      'text/event-stream',
+    );
+    if (!response.body) throw new ApiError(response.status, CLIENT_CODES.badResponse, 'the event stream has no body');
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    const parser = new SseParser();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        for (const event of parser.feed(decoder.decode(value, { stream: true }))) options.onEvent(event);
+      }
+      for (const event of parser.feed(decoder.decode())) options.onEvent(event);
+    } catch (error) {
+      throw errorFromFetchFailure(error, this.baseUrl || 'this page’s origin');
+    } finally {
+      reader.releaseLock();
+    }
+  }
+
+  // ---- signing in and out ------------------------------------------------------------------
+
+  async signIn(username: string, password: string): Promise<Session> {
+    const body: Login = { username, password };
+    const signedIn = await this.post<SignedIn>('/api/auth/login', body, { auth: false });
+    return this.adopt(signedIn, 'signed-in');
+  }
+
+  /** First start of a new server: makes the first admin and signs them in. */
+  async completeSetup(request: Setup): Promise<Session> {
+    const signedIn = await this.post<SignedIn>('/api/setup', request, { auth: false });
+    return this.adopt(signedIn, 'signed-in');
+  }
+
+  /** Desktop window: the per-launch secret from the shell stands in for a password. */
+  async desktopSignIn(launchSecret: string): Promise<Session> {
+    const body: DesktopSignIn = { launch_secret: launchSecret };
+    const signedIn = await this.post<SignedIn>('/api/auth/desktop', body, { auth: false });
+    return this.adopt(signedIn, 'signed-in');
+  }
+
+  /** Changing the password ends the other sessions; this one gets new tokens. */
+  async changePassword(currentPassword: string, newPassword: string): Promise<Session> {
+    const body: PasswordChange = { current_password: currentPassword, new_password: newPassword };
+    const signedIn = await this.post<SignedIn>('/api/auth/password', body);
+    return this.adopt(signedIn, 'refreshed');
+  }
+
+  /** Checks the stored session with the server and takes the role it reports now. */
+  async verifySession(): Promise<Session> {
+    const me = await this.get<Me>('/api/auth/me');
+    const session = this.session;
+    if (!session) throw new ApiError(401, 'unauthenticated', 'not signed in');
+    if (session.user.role !== me.role || session.user.username !== me.username) {
+      this.setSession({ ...session, user: { ...session.user, role: me.role, username: me.username } }, 'updated');
+    }
+    return this.session ?? session;
+  }
+
+  /** Ends the session on the server (best effort) and forgets it here. */
+  async signOut(): Promise<void> {
+    if (!this.session) return;
+    try {
+      await this.request('POST', '/api/auth/logout');
+    } catch {
+      // Already expired or the server is gone: forgetting the tokens is what matters.
+    } finally {
+      this.clearSession('signed-out');
+    }
+  }
+}
