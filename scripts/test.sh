@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Every set-up step, then every check and test: formatting, lints, the unit tests of each crate and
-# the black-box tests (store stories, HTTP API, CLI, faults) on SQLite and on PostgreSQL.
+# Every set-up step, then every check and test: formatting and lints (Rust and UI); the unit tests of
+# each crate; the black-box tests (store stories, HTTP API, CLI, model API, faults) on SQLite and on
+# PostgreSQL; the UI's unit tests and its browser tests against the real server; the desktop app's
+# configuration, wiring and real-window tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,18 +10,51 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/zk-agent/target}"
 export CARGO_TERM_COLOR=never
 mkdir -p "$CARGO_TARGET_DIR"
+# The same in every cargo call here and in scripts/desktop-test.sh: another feature set or package
+# selection would rebuild tauri and everything above it.
+CARGO_FLAGS=(--workspace --locked --features zk-agent-desktop/custom-protocol)
 
+echo "== services: PostgreSQL and Redis"
 scripts/services.sh
+
+# Debian's Chromium for the browser tests (nothing downloads a browser at install time), CJK fonts for
+# their screenshots, and the desktop app's build and window packages.
+if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then
+  echo "== packages: chromium and CJK fonts"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null
+fi
+echo "== packages: desktop"
+scripts/desktop-deps.sh
+
+echo "== UI: install, type check, lint, unit tests, build (ui/dist: served by zk-agent, embedded by the desktop app)"
+(cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run --silent typecheck && npm run --silent lint && npm test && npm run --silent build)
 
 echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy "${CARGO_FLAGS[@]}" --all-targets -- -D warnings
 echo "== build (the tests run the zk-agent binary)"
-cargo build --workspace --all-targets --locked
+cargo build "${CARGO_FLAGS[@]}" --all-targets
+
 echo "== tests"
-cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$CARGO_TARGET_DIR/test-output.txt"
+set +e
+cargo test "${CARGO_FLAGS[@]}" --no-fail-fast 2>&1 | tee "$CARGO_TARGET_DIR/test-output.txt"
 status=${PIPESTATUS[0]}
+
+echo "== browser tests (Playwright, Debian's Chromium, the real zk-agent serve)"
+(cd ui && npx playwright test)
+e2e_status=$?
+
+echo "== desktop tests (Xvfb, tauri-driver, WebKitWebDriver)"
+scripts/desktop-test.sh
+desktop_status=$?
+set -e
+
 echo "== summary"
 grep -E "^test result:|Running " "$CARGO_TARGET_DIR/test-output.txt" | sed 's/^/  /' || true
+echo "  browser tests exit $e2e_status, desktop tests exit $desktop_status"
+for s in "$e2e_status" "$desktop_status"; do
+  [ "$status" -eq 0 ] && status=$s
+done
 exit "$status"

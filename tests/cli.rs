@@ -60,6 +60,7 @@ fn every_command_has_help() {
         vec!["users", "disable", "--help"],
         vec!["config", "show", "--help"],
         vec!["doctor", "--help"],
+        vec!["chat", "--help"],
     ] {
         let output = run(zk(dir.path()).args(&args));
         assert!(output.status.success(), "{args:?} --help works");
@@ -395,4 +396,100 @@ async fn serve_prints_how_to_start_records_errors_and_stops_gracefully() {
     };
     assert!(status.success(), "a graceful stop exits 0");
     served.wait_for_line("ZK-Agent stopped");
+}
+
+#[tokio::test]
+async fn chat_streams_an_answer_and_exits_by_how_the_stream_ended() {
+    let double = zk_tests::model_double::ModelDouble::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let chat = |key: &str, args: &[&str]| {
+        let mut command = zk(dir.path());
+        command.env("FASTGPT_API_URL", &double.base).env("FASTGPT_API_KEY", key).arg("chat").args(args);
+        command
+    };
+    let output = tokio::task::spawn_blocking({
+        let mut command = chat("fastgpt-good", &["--detail", "plain"]);
+        move || run(&mut command)
+    })
+    .await
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "你好，（引用规范）设计师\n", "the answer is streamed to stdout");
+
+    let output = tokio::task::spawn_blocking({
+        let mut command = chat("fastgpt-good", &["--json", "plain"]);
+        move || run(&mut command)
+    })
+    .await
+    .unwrap();
+    let events: Vec<Value> = text(&output.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events.last().unwrap()["type"], "done", "--json prints one event per line");
+    assert!(events.iter().any(|e| e["type"] == "answer" && e["text"] == "设计师"));
+
+    let output = tokio::task::spawn_blocking({
+        let mut command = chat("fastgpt-good", &["--idle-timeout", "1", "cut"]);
+        move || run(&mut command)
+    })
+    .await
+    .unwrap();
+    assert_eq!(output.status.code(), Some(3), "a cut stream is its own exit code");
+    assert_eq!(text(&output.stdout), "你好，\n", "with the partial answer printed");
+    assert!(text(&output.stderr).contains("cut off"), "{}", text(&output.stderr));
+
+    let output = tokio::task::spawn_blocking({
+        let mut command = chat("fastgpt-bad", &["plain"]);
+        move || run(&mut command)
+    })
+    .await
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("refused the key") && !text(&output.stderr).contains("fastgpt-bad"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    let output = tokio::task::spawn_blocking({
+        let mut command = zk(dir.path());
+        command.env("OPENAI_API_KEY", "sk-good").args([
+            "chat",
+            "--provider",
+            "openai",
+            "--base-url",
+            &double.base,
+            "--model",
+            "local-model",
+            "你好",
+        ]);
+        move || run(&mut command)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        (output.status.code(), text(&output.stdout)),
+        (Some(0), "离线回答\n".to_owned()),
+        "an OpenAI-compatible local server"
+    );
+}
+
+#[tokio::test]
+async fn doctor_and_health_probe_fastgpt_with_the_configured_key() {
+    let double = zk_tests::model_double::ModelDouble::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    for (key, code, expected) in [("fastgpt-good", 0, "key accepted"), ("fastgpt-bad", 1, "refuses the key")] {
+        let mut command = zk(dir.path());
+        command.env("FASTGPT_API_URL", &double.base).env("FASTGPT_API_KEY", key).env("PORT", free_port().to_string());
+        command.arg("migrate");
+        let _ = tokio::task::spawn_blocking(move || run(&mut command)).await.unwrap();
+        let mut command = zk(dir.path());
+        command
+            .env("FASTGPT_API_URL", &double.base)
+            .env("FASTGPT_API_KEY", key)
+            .env("PORT", free_port().to_string())
+            .arg("doctor");
+        let output = tokio::task::spawn_blocking(move || run(&mut command)).await.unwrap();
+        let stdout = text(&output.stdout);
+        assert_eq!(output.status.code(), Some(code), "{stdout}");
+        assert!(stdout.contains(expected) && !stdout.contains(key), "{stdout}");
+    }
 }

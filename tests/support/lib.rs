@@ -3,5 +3,6 @@
 pub mod db;
 pub mod server;
 
+pub mod model_double;
 pub mod private_pg;
 pub mod process;

@@ -139,45 +139,70 @@ impl Core {
     }
 }
 
-/// Whether the configured FastGPT deployment answers HTTP at all; per-agent probes (key, app) belong
-/// to the agents service.
+/// The configured FastGPT deployment: with a key, FastGPT's cheap `getHistories` probe (reachable and
+/// the key valid, no model call); without one, whether the host answers HTTP at all. Per-agent probes
+/// belong to the agents service.
 pub async fn probe_fastgpt(config: &Config) -> UpstreamHealth {
     let Some(fastgpt) = &config.fastgpt else {
         return UpstreamHealth {
             status: "not_configured",
             base_url: None,
             latency_ms: None,
-            http_status: None,
+            key_valid: None,
             error: None,
         };
     };
     let base_url = Some(crate::secret::redact_url(&fastgpt.base_url));
-    let client = match reqwest::Client::builder().timeout(Duration::from_secs(3)).build() {
-        Ok(client) => client,
+    let started = Instant::now();
+    let Some(key) = &fastgpt.api_key else {
+        let answered = match reqwest::Client::builder().timeout(Duration::from_secs(3)).build() {
+            Ok(client) => client.get(&fastgpt.base_url).send().await.map(|_| ()).map_err(|e| e.to_string()),
+            Err(error) => Err(error.to_string()),
+        };
+        let latency_ms = Some(millis(started.elapsed()));
+        return match answered {
+            Ok(()) => UpstreamHealth { status: "reachable", base_url, latency_ms, key_valid: None, error: None },
+            Err(error) => UpstreamHealth {
+                status: "unreachable",
+                base_url,
+                latency_ms,
+                key_valid: None,
+                error: Some(crate::secret::redact_url(&error)),
+            },
+        };
+    };
+    let client = match zk_model_api::ModelClient::new(
+        zk_model_api::Provider::Fastgpt,
+        &fastgpt.base_url,
+        Some(zk_model_api::ApiKey::new(key.expose().clone())),
+    ) {
+        Ok(client) => client.with_request_timeout(Duration::from_secs(3)),
         Err(error) => {
             return UpstreamHealth {
                 status: "unreachable",
                 base_url,
                 latency_ms: None,
-                http_status: None,
+                key_valid: None,
                 error: Some(error.to_string()),
             };
         }
     };
-    let started = Instant::now();
-    match client.get(&fastgpt.base_url).send().await {
-        Ok(response) => UpstreamHealth {
-            status: "reachable",
+    let probed = client.probe().await;
+    let latency_ms = Some(millis(started.elapsed()));
+    match probed {
+        Ok(_) => UpstreamHealth { status: "reachable", base_url, latency_ms, key_valid: Some(true), error: None },
+        Err(error @ zk_model_api::ModelApiError::Auth { .. }) => UpstreamHealth {
+            status: "unauthorized",
             base_url,
-            latency_ms: Some(millis(started.elapsed())),
-            http_status: Some(response.status().as_u16()),
-            error: None,
+            latency_ms,
+            key_valid: Some(false),
+            error: Some(error.to_string()),
         },
         Err(error) => UpstreamHealth {
             status: "unreachable",
             base_url,
-            latency_ms: Some(millis(started.elapsed())),
-            http_status: None,
+            latency_ms,
+            key_valid: None,
             error: Some(crate::secret::redact_url(&error.to_string())),
         },
     }
@@ -269,10 +294,11 @@ pub struct Health {
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct UpstreamHealth {
-    /// `not_configured`, `reachable` or `unreachable`.
+    /// `not_configured`, `reachable`, `unauthorized` (it answers, the key is refused) or `unreachable`.
     pub status: &'static str,
     pub base_url: Option<String>,
     pub latency_ms: Option<f64>,
-    pub http_status: Option<u16>,
+    /// Whether the configured key was accepted (`None` when no key is configured or it could not be told).
+    pub key_valid: Option<bool>,
     pub error: Option<String>,
 }

@@ -157,21 +157,29 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
             None,
         ),
         Some(_) => {
-            let health = Some(zk_core::app::probe_fastgpt(&config).await);
-            match health {
-                Some(h) if h.status == "reachable" => report.line(
-                    Verdict::Ok,
-                    "fastgpt",
-                    &format!("{} answers ({:.0} ms)", h.base_url.unwrap_or_default(), h.latency_ms.unwrap_or_default()),
-                    None,
-                ),
-                Some(h) => report.line(
+            let health = zk_core::app::probe_fastgpt(&config).await;
+            let base = health.base_url.clone().unwrap_or_default();
+            let latency = health.latency_ms.unwrap_or_default();
+            match health.status {
+                "reachable" => {
+                    let key = match health.key_valid {
+                        Some(true) => ", key accepted",
+                        _ => ", no key configured (FASTGPT_API_KEY)",
+                    };
+                    report.line(Verdict::Ok, "fastgpt", &format!("{base} answers ({latency:.0} ms){key}"), None)
+                }
+                "unauthorized" => report.line(
                     Verdict::Fail,
                     "fastgpt",
-                    &format!("{} does not answer: {}", h.base_url.unwrap_or_default(), h.error.unwrap_or_default()),
+                    &format!("{base} refuses the key: {}", health.error.unwrap_or_default()),
+                    Some("set FASTGPT_API_KEY to a valid key of this FastGPT deployment"),
+                ),
+                _ => report.line(
+                    Verdict::Fail,
+                    "fastgpt",
+                    &format!("{base} does not answer: {}", health.error.unwrap_or_default()),
                     Some("check FASTGPT_API_URL and that this machine can reach it"),
                 ),
-                None => report.line(Verdict::Fail, "fastgpt", "cannot run the probe", None),
             }
         }
     }

@@ -7,6 +7,7 @@ macro_rules! out {
     };
 }
 
+mod chat;
 mod config_show;
 mod doctor;
 mod seed;
@@ -81,6 +82,8 @@ enum Command {
     Config(ConfigCommand),
     /// Check configuration, port, database, cache, file store and FastGPT; print a fix for each problem
     Doctor,
+    /// Ask a model API directly and stream the answer (the key comes from FASTGPT_API_KEY or OPENAI_API_KEY)
+    Chat(chat::ChatArgs),
 }
 
 #[derive(Subcommand)]
@@ -148,6 +151,10 @@ pub fn run() -> ExitCode {
         Ok(config) => config,
         Err(error) => return config_error(&error),
     };
+    if let Command::Chat(args) = cli.command {
+        zk_core::logging::init(LogFormat::Text, "warn");
+        return runtime().block_on(chat::run(&config, args));
+    }
     zk_core::logging::init(
         if matches!(cli.command, Command::Serve(_)) { config.log_format } else { LogFormat::Text },
         if matches!(cli.command, Command::Serve(_)) { &config.log_level } else { "warn" },
@@ -159,7 +166,7 @@ pub fn run() -> ExitCode {
             Command::Seed => seed::seed(config).await,
             Command::Users(command) => users::run(config, command).await,
             Command::Config(ConfigCommand::Show { json }) => config_show::run(&config, json),
-            Command::Doctor => Ok(()),
+            Command::Doctor | Command::Chat(_) => Ok(()),
         }
     });
     match result {

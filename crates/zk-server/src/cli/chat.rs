@@ -1,0 +1,149 @@
+//! `zk-agent chat`: asks a model API and streams the answer to stdout — to diagnose a deployment
+//! without the UI. Exit codes: 0 answered, 1 refused or failed, 2 bad usage or configuration,
+//! 3 cut off or stalled (the partial answer is printed).
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use futures_util::StreamExt;
+use zk_core::config::Config;
+use zk_model_api::{ApiKey, ChatEvent, ChatRequest, Interactive, Message, ModelApiError, ModelClient, Provider};
+
+#[derive(Args)]
+pub struct ChatArgs {
+    /// The model API to talk to
+    #[arg(long, value_enum, default_value = "fastgpt")]
+    provider: ProviderArg,
+    /// Its base URL; for FastGPT the default is FASTGPT_API_URL
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// The model (OpenAI-compatible servers need one; FastGPT ignores it)
+    #[arg(long)]
+    model: Option<String>,
+    /// Ask FastGPT for its detail events (node progress, tools, quotes, variables)
+    #[arg(long)]
+    detail: bool,
+    /// Continue a FastGPT chat: FastGPT keeps its history and reads only this message
+    #[arg(long, value_name = "ID")]
+    chat_id: Option<String>,
+    /// Print one JSON event per line instead of the answer text
+    #[arg(long)]
+    json: bool,
+    /// Seconds without a byte before the stream counts as stalled
+    #[arg(long, default_value_t = 60)]
+    idle_timeout: u64,
+    /// The message
+    message: String,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ProviderArg {
+    Fastgpt,
+    Openai,
+}
+
+pub async fn run(config: &Config, args: ChatArgs) -> ExitCode {
+    let (provider, key_variable) = match args.provider {
+        ProviderArg::Fastgpt => (Provider::Fastgpt, "FASTGPT_API_KEY"),
+        ProviderArg::Openai => (Provider::Openai, "OPENAI_API_KEY"),
+    };
+    let base_url = match (&args.base_url, provider, &config.fastgpt) {
+        (Some(url), _, _) => url.clone(),
+        (None, Provider::Fastgpt, Some(fastgpt)) => fastgpt.base_url.clone(),
+        _ => {
+            eprintln!("error: no base URL; give --base-url (or set FASTGPT_API_URL for FastGPT)");
+            return ExitCode::from(2);
+        }
+    };
+    let key = match provider {
+        Provider::Fastgpt => config.fastgpt.as_ref().and_then(|f| f.api_key.as_ref()).map(|k| k.expose().clone()),
+        Provider::Openai => None,
+    }
+    .or_else(|| std::env::var(key_variable).ok().filter(|k| !k.is_empty()));
+    let client = match ModelClient::new(provider, &base_url, key.map(ApiKey::new)) {
+        Ok(client) => client.with_read_idle(Duration::from_secs(args.idle_timeout.max(1))),
+        Err(error) => return fail(&error, args.json),
+    };
+    let request = ChatRequest {
+        messages: vec![Message::user(args.message)],
+        model: args.model,
+        chat_id: args.chat_id,
+        detail: args.detail,
+        ..ChatRequest::default()
+    };
+    let stream = match client.chat_stream(&request).await {
+        Ok(stream) => stream,
+        Err(error) => return fail(&error, args.json),
+    };
+    let mut stream = std::pin::pin!(stream);
+    let mut stdout = std::io::stdout().lock();
+    let mut printed_text = false;
+    while let Some(item) = stream.next().await {
+        let event = match item {
+            Ok(event) => event,
+            Err(error) => {
+                if printed_text {
+                    let _ = writeln!(stdout);
+                }
+                return fail(&error, args.json);
+            }
+        };
+        let written = if args.json {
+            serde_json::to_string(&event).map_or(Ok(()), |line| writeln!(stdout, "{line}"))
+        } else {
+            match &event {
+                ChatEvent::Answer { text } | ChatEvent::FastAnswer { text } => {
+                    printed_text = true;
+                    write!(stdout, "{text}").and_then(|()| stdout.flush())
+                }
+                ChatEvent::Interactive(form) => {
+                    describe_interactive(form);
+                    Ok(())
+                }
+                _ => Ok(()),
+            }
+        };
+        if written.is_err() {
+            // stdout closed (a pipe into `head`): stop quietly.
+            return ExitCode::SUCCESS;
+        }
+    }
+    if printed_text {
+        let _ = writeln!(stdout);
+    }
+    ExitCode::SUCCESS
+}
+
+/// The workflow waits for an answer: say how to give it.
+fn describe_interactive(form: &Interactive) {
+    match form {
+        Interactive::UserSelect { description, options } => {
+            eprintln!("\n[the workflow asks] {description}");
+            for option in options {
+                eprintln!("  - {}", option.value);
+            }
+            eprintln!("answer with: zk-agent chat --chat-id <the same id> --detail \"<one of the options>\"");
+        }
+        Interactive::UserInput { description, fields } => {
+            eprintln!("\n[the workflow asks] {description}");
+            for field in fields {
+                eprintln!("  {} ({}){}", field.key, field.label, if field.required { ", required" } else { "" });
+            }
+            eprintln!("answer with: zk-agent chat --chat-id <the same id> --detail '{{\"key\": value, …}}'");
+        }
+        Interactive::Other { .. } => eprintln!("\n[the workflow waits for an interaction this command cannot show]"),
+    }
+}
+
+fn fail(error: &ModelApiError, json: bool) -> ExitCode {
+    if json {
+        println!("{}", serde_json::json!({ "type": "error", "message": error.to_string() }));
+    }
+    eprintln!("error: {error}");
+    match error {
+        ModelApiError::Interrupted(_) | ModelApiError::Stalled(_) => ExitCode::from(3),
+        _ => ExitCode::FAILURE,
+    }
+}
