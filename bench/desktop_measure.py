@@ -24,6 +24,7 @@ alternate within a round.
 """
 
 import argparse
+import http.client
 import json
 import os
 import shutil
@@ -135,6 +136,7 @@ def measure_once(driver_url, name, binary, selector, idle):
         raise RuntimeError(f"{name}: WebDriver session refused ({status}): {answer}")
     session = answer["value"]["sessionId"]
     base = f"{driver_url}/session/{session}"
+    app = None
     try:
         app = find_app_pid(binary, requested)
         if app is None:
@@ -176,9 +178,43 @@ def measure_once(driver_url, name, binary, selector, idle):
             "processes": len(pids),
         }
     finally:
-        request("DELETE", base, timeout=30)
-        # The app ends with its session; give it a moment so the next launch starts from a quiet machine.
-        time.sleep(1.0)
+        try:
+            request("DELETE", base, timeout=30)
+        finally:
+            # The app ends with its session. WebKitWebDriver 2.50 sometimes crashes when the next
+            # session starts while the last app is still exiting: wait for it to be gone.
+            deadline = time.monotonic() + 15
+            while app and proc_stat(app[0]) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)
+
+
+class TauriDriver:
+    """tauri-driver on free ports, with WebKitWebDriver behind it; stopped with SIGTERM (SIGKILL would
+    orphan WebKitWebDriver and the app)."""
+
+    def __init__(self, program, env, home, log):
+        port, native_port = free_port(), free_port()
+        self.process = subprocess.Popen([program, "--port", str(port), "--native-port", str(native_port)],
+                                        env=env, cwd=home, stdout=log, stderr=subprocess.STDOUT)
+        self.url = f"http://127.0.0.1:{port}"
+        # tauri-driver listens at once; the WebKitWebDriver behind it a moment later. A session
+        # request before both answer is dropped.
+        for listening in (port, native_port):
+            for _ in range(300):
+                try:
+                    socket.create_connection(("127.0.0.1", listening), timeout=0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def main():
@@ -201,31 +237,30 @@ def main():
         sys.exit("DISPLAY is not set: run under Xvfb (bench/desktop.sh does)")
 
     home = Path(tempfile.mkdtemp(prefix="zk-desktop-bench-"))
-    port, native_port = free_port(), free_port()
     # A clean environment; WEBKIT_* and JSC_* pass through, to compare WebKit settings
     # (e.g. WEBKIT_DISABLE_COMPOSITING_MODE=1 bench/desktop.sh).
     env = {k: v for k, v in os.environ.items()
            if k in ("PATH", "DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR") or k.startswith(("WEBKIT_", "JSC_"))}
     env.update({"HOME": str(home), "LANG": "C.UTF-8", "ZK_DATA_DIR": str(home / "data"), "LOG_LEVEL": "warn"})
-    log = open(home / "tauri-driver.log", "wb")
-    driver = subprocess.Popen([args.tauri_driver, "--port", str(port), "--native-port", str(native_port)],
-                              env=env, cwd=home, stdout=log, stderr=subprocess.STDOUT)
-    driver_url = f"http://127.0.0.1:{port}"
+    log = open(home / "tauri-driver.log", "ab")
+    driver = TauriDriver(args.tauri_driver, env, home, log)
     results = []
     try:
-        # tauri-driver listens at once; the WebKitWebDriver behind it a moment later. A session
-        # request before both answer is dropped.
-        for listening in (port, native_port):
-            for _ in range(200):
-                try:
-                    socket.create_connection(("127.0.0.1", listening), timeout=0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
         for round_number in range(args.runs + 1):
             order = apps if round_number % 2 == 0 else list(reversed(apps))
             for name, binary, selector in order:
-                result = measure_once(driver_url, name, binary, selector, args.idle)
+                for attempt in (1, 2):
+                    try:
+                        result = measure_once(driver.url, name, binary, selector, args.idle)
+                        break
+                    except (OSError, http.client.HTTPException) as error:
+                        # The WebDriver connection broke (WebKitWebDriver crashed): once, start over.
+                        if attempt == 2:
+                            raise
+                        print(f"  {name}: the WebDriver connection broke ({error!r}); restarting the driver",
+                              flush=True)
+                        driver.stop()
+                        driver = TauriDriver(args.tauri_driver, env, home, log)
                 result["round"] = round_number
                 result["warm_up"] = round_number == 0
                 results.append(result)
@@ -233,11 +268,7 @@ def main():
                       f"first view {result['first_view_s']:.3f} s, PSS {result['pss_mib']:.1f} MiB "
                       f"over {result['processes']} processes {result['pss_mib_by_process']}", flush=True)
     finally:
-        driver.send_signal(signal.SIGTERM)  # SIGKILL would orphan WebKitWebDriver
-        try:
-            driver.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            driver.kill()
+        driver.stop()
         log.close()
 
     summary = {}

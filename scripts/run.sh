@@ -34,7 +34,7 @@ if [ "$mode" = desktop ]; then
   fi
   echo "== building the desktop app"
   scripts/desktop-deps.sh --build
-  cargo build --release --locked -p zk-agent-desktop --features custom-protocol
+  cargo build --release --locked -p zk-agent-desktop --bins --features tauri/custom-protocol
   echo "== starting the desktop app on display ${DISPLAY:-$WAYLAND_DISPLAY} (its data: the OS data directory, or ZK_DATA_DIR)"
   exec "$CARGO_TARGET_DIR/release/zk-agent-desktop"
 fi

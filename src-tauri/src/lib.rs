@@ -48,12 +48,13 @@ pub fn run() -> ExitCode {
         }
     };
     exit_on_signal(app.handle().clone());
-    app.run(|handle, event| {
+    // `run_return`, not `run`: `run` ends the process itself, with the code given to `exit`.
+    let code = app.run_return(|handle, event| {
         if let RunEvent::Exit = event {
             backend::stop(handle);
         }
     });
-    if backend::start_failed() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if backend::start_failed() { ExitCode::FAILURE } else { ExitCode::from(u8::try_from(code).unwrap_or(1)) }
 }
 
 /// The shell on any Tauri runtime (the real one, or `tauri::test`'s mock in tests): plugins shared
