@@ -9,5 +9,10 @@ export function describeError(error: unknown, t: Translate): string {
     if (error.status === 403) return t('error.forbidden');
     return t('error.server', { message: error.message });
   }
-  return error instanceof Error ? error.message : String(error);
+  if (error instanceof Error) return error.message;
+  // The desktop shell's commands reject with `{code, message}`.
+  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
+    return (error as { message: string }).message;
+  }
+  return String(error);
 }
