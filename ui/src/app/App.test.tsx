@@ -42,6 +42,19 @@ describe('desktop mode', () => {
     expect(screen.queryByRole('button', { name: 'Sign out' })).toBeNull();
   });
 
+  it('offers the password sign-in when the data directory already has accounts', async () => {
+    const invoke = vi.fn(() => Promise.resolve({ api_base: API_BASE, launch_secret: 'launch-secret-1' }));
+    Object.assign(window, { __TAURI_INTERNALS__: { invoke } });
+    const server = fakeFetch({
+      'POST /api/auth/desktop': () =>
+        json(409, { code: 'conflict', message: 'this database already has accounts; sign in with one of them', details: {} }),
+      'GET /api/setup': () => json(200, { required: false }),
+    });
+    vi.stubGlobal('fetch', vi.fn(server.fetch));
+    render(<App />);
+    expect(await screen.findByLabelText('Password')).toBeTruthy();
+  });
+
   it('shows why it cannot start and offers to try again when the shell fails', async () => {
     Object.assign(window, { __TAURI_INTERNALS__: { invoke: () => Promise.reject(new Error('the core did not start')) } });
     render(<App />);

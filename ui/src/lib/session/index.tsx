@@ -47,7 +47,10 @@ function asApiError(error: unknown): ApiError {
 export function SessionProvider({ client, launchSecret = null, children }: SessionProviderProps) {
   const [state, setState] = useState<SessionState>({ status: 'loading' });
   const [attempt, setAttempt] = useState(0);
-  const desktop = launchSecret !== null;
+  // The desktop window signs in with passwords like a browser when its data directory already has
+  // accounts (set up by `zk-agent serve`): then there is no password-less local owner.
+  const [passwordAccounts, setPasswordAccounts] = useState(false);
+  const desktop = launchSecret !== null && !passwordAccounts;
   // One desktop sign-in per start (or retry), shared by effect re-runs (React's StrictMode runs them twice).
   const desktopSignIn = useRef<Promise<Session> | null>(null);
 
@@ -67,11 +70,16 @@ export function SessionProvider({ client, launchSecret = null, children }: Sessi
     };
     void (async () => {
       try {
-        if (launchSecret !== null) {
+        if (launchSecret !== null && !passwordAccounts) {
           desktopSignIn.current ??= client.desktopSignIn(launchSecret);
-          const session = await desktopSignIn.current;
-          settle({ status: 'signed-in', user: session.user });
-          return;
+          try {
+            const session = await desktopSignIn.current;
+            settle({ status: 'signed-in', user: session.user });
+            return;
+          } catch (error) {
+            if (!(error instanceof ApiError) || error.status !== 409) throw error;
+            setPasswordAccounts(true);
+          }
         }
         if (client.getSession()) {
           try {
@@ -92,7 +100,7 @@ export function SessionProvider({ client, launchSecret = null, children }: Sessi
     return () => {
       cancelled = true;
     };
-  }, [client, launchSecret, attempt]);
+  }, [client, launchSecret, passwordAccounts, attempt]);
 
   const signOut = useCallback(() => client.signOut(), [client]);
   const retry = useCallback(() => {
