@@ -41,6 +41,13 @@ fn run(command: &mut Command) -> Output {
     command.stdin(Stdio::null()).output().unwrap()
 }
 
+/// Runs with `input` on stdin, as a person pasting a password would.
+fn run_with_stdin(command: &mut Command, input: &[u8]) -> Output {
+    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -175,25 +182,11 @@ async fn migrate_seed_users_and_doctor_on_both_backends() {
         let output = run(zk().arg("seed"));
         assert!(text(&output.stdout).contains("0 setting(s) added, 7 already present"), "seed is idempotent");
 
-        let mut create = zk()
-            .args(["users", "create", "--username", "ada", "--role", "admin", "--password-stdin"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        create.stdin.take().unwrap().write_all(b"a long and private passphrase\n").unwrap();
-        let output = create.wait_with_output().unwrap();
+        let create = ["users", "create", "--username", "ada", "--role", "admin", "--password-stdin"];
+        let output = run_with_stdin(zk().args(create), b"a long and private passphrase\n");
         assert!(output.status.success(), "{}", text(&output.stderr));
-        let mut weak = zk()
-            .args(["users", "create", "--username", "bob", "--role", "viewer", "--password-stdin"])
-            .stdin(Stdio::piped())
-            .stderr(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        weak.stdin.take().unwrap().write_all(b"password123\n").unwrap();
-        let output = weak.wait_with_output().unwrap();
+        let weak = ["users", "create", "--username", "bob", "--role", "viewer", "--password-stdin"];
+        let output = run_with_stdin(zk().args(weak), b"password123\n");
         assert_eq!(output.status.code(), Some(1), "a common password is refused");
         assert!(text(&output.stderr).contains("most common"), "{}", text(&output.stderr));
         let output =

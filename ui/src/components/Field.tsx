@@ -12,21 +12,29 @@ function describedBy(...ids: (string | false | null | undefined)[]): string | un
   return joined || undefined;
 }
 
-/** A labelled input with its hint and error message. */
-export function TextField({ label, error, hint, id, ...input }: FieldProps & InputHTMLAttributes<HTMLInputElement>) {
+/** The label, hint and error around a control; gives the control its id and aria attributes. */
+function FieldFrame({
+  label,
+  error,
+  hint,
+  id,
+  control,
+}: FieldProps & {
+  id: string | undefined;
+  control: (aria: { id: string; 'aria-invalid': true | undefined; 'aria-describedby': string | undefined }) => ReactNode;
+}) {
   const generated = useId();
-  const inputId = id ?? generated;
-  const hintId = `${inputId}-hint`;
-  const errorId = `${inputId}-error`;
+  const controlId = id ?? generated;
+  const hintId = `${controlId}-hint`;
+  const errorId = `${controlId}-error`;
   return (
     <div className="field">
-      <label htmlFor={inputId}>{label}</label>
-      <input
-        id={inputId}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(hint && hintId, error && errorId)}
-        {...input}
-      />
+      <label htmlFor={controlId}>{label}</label>
+      {control({
+        id: controlId,
+        'aria-invalid': error ? true : undefined,
+        'aria-describedby': describedBy(hint && hintId, error && errorId),
+      })}
       {hint ? (
         <p className="field-hint" id={hintId}>
           {hint}
@@ -41,6 +49,12 @@ export function TextField({ label, error, hint, id, ...input }: FieldProps & Inp
   );
 }
 
+/** A labelled input with its hint and error message. */
+export function TextField({ label, error, hint, id, ...input }: FieldProps & InputHTMLAttributes<HTMLInputElement>) {
+  return <FieldFrame label={label} error={error} hint={hint} id={id} control={(aria) => <input {...aria} {...input} />} />;
+}
+
+/** A labelled select with its hint and error message. */
 export function SelectField({
   label,
   error,
@@ -49,31 +63,17 @@ export function SelectField({
   children,
   ...select
 }: FieldProps & SelectHTMLAttributes<HTMLSelectElement> & { children: ReactNode }) {
-  const generated = useId();
-  const selectId = id ?? generated;
-  const hintId = `${selectId}-hint`;
-  const errorId = `${selectId}-error`;
   return (
-    <div className="field">
-      <label htmlFor={selectId}>{label}</label>
-      <select
-        id={selectId}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(hint && hintId, error && errorId)}
-        {...select}
-      >
-        {children}
-      </select>
-      {hint ? (
-        <p className="field-hint" id={hintId}>
-          {hint}
-        </p>
-      ) : null}
-      {error ? (
-        <p className="field-error" id={errorId}>
-          {error}
-        </p>
-      ) : null}
-    </div>
+    <FieldFrame
+      label={label}
+      error={error}
+      hint={hint}
+      id={id}
+      control={(aria) => (
+        <select {...aria} {...select}>
+          {children}
+        </select>
+      )}
+    />
   );
 }
