@@ -227,6 +227,15 @@ async fn migrate_seed_users_and_doctor_on_both_backends() {
 }
 
 #[test]
+fn doctor_changes_nothing_on_a_new_install() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(zk(dir.path()).env("PORT", free_port().to_string()).arg("doctor"));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("[warn] database") && stdout.contains("does not exist yet"), "{stdout}");
+    assert!(!dir.path().join("zk-agent.db").exists(), "the doctor did not create the database");
+}
+
+#[test]
 fn doctor_explains_an_unreachable_database_and_redis() {
     let dir = tempfile::tempdir().unwrap();
     let output = run(zk(dir.path())

@@ -72,8 +72,26 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
     }
 
     let started = Instant::now();
-    match zk_core::store::open(&config.database).await {
-        Ok(store) => {
+    let missing_file = match &config.database {
+        zk_core::config::DatabaseConfig::Sqlite { path } => (!path.exists()).then(|| path.clone()),
+        zk_core::config::DatabaseConfig::Postgres { .. } => None,
+    };
+    // Opening a SQLite database creates its file; the doctor changes nothing, so it only says so.
+    let opened = match missing_file {
+        Some(path) => {
+            report.line(
+                Verdict::Warn,
+                "database",
+                &format!("{} does not exist yet", path.display()),
+                Some("`zk-agent migrate` or the first `zk-agent serve` creates it"),
+            );
+            None
+        }
+        None => Some(zk_core::store::open(&config.database).await),
+    };
+    match opened {
+        None => {}
+        Some(Ok(store)) => {
             let latency = started.elapsed().as_secs_f64() * 1000.0;
             match store.migration_status().await {
                 Ok((applied, known)) if applied >= known => report.line(
@@ -97,7 +115,7 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
             }
             store.close().await;
         }
-        Err(error) => {
+        Some(Err(error)) => {
             let fix = match config.database.backend() {
                 "postgres" => {
                     "start PostgreSQL or correct DATABASE_URL / DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD"
