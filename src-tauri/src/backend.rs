@@ -169,6 +169,10 @@ impl Backend {
         let address = listener.local_addr().context("cannot read the address of the window's API")?;
         let api_base = format!("http://{address}");
 
+        // A folder that cannot be watched is not fatal: its files still apply at the next start.
+        if let Err(error) = core.watch_agents_folder().await {
+            tracing::warn!(error = format!("{error:#}"), "agents folder not watched");
+        }
         let workers = core.start_workers();
         let server_shutdown = CancellationToken::new();
         let options = zk_server::ServeOptions { ui_dir: None, desktop_origins };

@@ -9,6 +9,10 @@ use rand::RngCore;
 use serde::Serialize;
 
 use crate::accounts::AccountService;
+use crate::agents::watch::AgentFolder;
+use crate::agents::{AgentKeys, AgentService, MemoryKeys};
+use crate::chat::ChatService;
+use crate::chat::import::ImportHandler;
 use crate::accounts::tokens::TokenKeys;
 use crate::admin::{AdminService, AuditLog};
 use crate::cache::{Cache, CacheStats};
@@ -30,6 +34,12 @@ pub struct Core {
     pub admin: AdminService,
     pub files: FileService,
     pub tasks: Arc<TaskService>,
+    pub agents: Arc<AgentService>,
+    pub chat: Arc<ChatService>,
+    /// The watched agents folder, once [`Core::watch_agents_folder`] started it.
+    pub agent_folder: std::sync::OnceLock<AgentFolder>,
+    /// Cancelled by [`Core::close`]: running answers end (as `interrupted`) and the folder watch stops.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 /// How `Core::open` treats the database schema.
@@ -79,11 +89,35 @@ impl Core {
             config.access_token_ttl,
             config.refresh_token_ttl,
         );
-        let admin = AdminService::new(store.clone(), cache.clone(), clock.clone(), audit);
-        let files = FileService::new(store.clone(), blobs, clock.clone(), config.upload_max_bytes);
-        let handlers: Vec<Arc<dyn TaskHandler>> = vec![Arc::new(SelfTest)];
+        let admin = AdminService::new(store.clone(), cache.clone(), clock.clone(), audit.clone());
+        let files = FileService::new(store.clone(), blobs.clone(), clock.clone(), config.upload_max_bytes);
+        let keys: Arc<dyn AgentKeys> = Arc::new(MemoryKeys::default());
+        let agents = Arc::new(AgentService::new(store.clone(), clock.clone(), audit, keys));
+        let import = ImportHandler::new();
+        let handlers: Vec<Arc<dyn TaskHandler>> = vec![Arc::new(SelfTest), import.clone()];
         let tasks = Arc::new(TaskService::new(store.clone(), clock.clone(), handlers));
-        Ok(Arc::new(Self { config, store, cache, clock, accounts, admin, files, tasks }))
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let chat = Arc::new(ChatService::new(store.clone(), clock.clone(), agents.clone(), blobs, shutdown.clone()));
+        import.attach(chat.clone());
+        if migrations == Migrations::Apply {
+            let interrupted = chat.recover().await.context("cannot recover interrupted answers")?;
+            if interrupted > 0 {
+                tracing::info!(interrupted, "answers cut off by the last shutdown are marked interrupted");
+            }
+        }
+        Ok(Arc::new(Self { config, store, cache, clock, accounts, admin, files, tasks, agents, chat, agent_folder: std::sync::OnceLock::new(), shutdown }))
+    }
+
+    /// Applies the agent files of `AGENTS_DIR` and follows their changes until [`Core::close`].
+    pub async fn watch_agents_folder(&self) -> anyhow::Result<()> {
+        if self.agent_folder.get().is_some() {
+            return Ok(());
+        }
+        let folder = AgentFolder::start(self.agents.clone(), self.config.agents_dir.clone(), self.shutdown.clone())
+            .await
+            .with_context(|| format!("cannot watch the agents folder {} (AGENTS_DIR)", self.config.agents_dir.display()))?;
+        let _ = self.agent_folder.set(folder);
+        Ok(())
     }
 
     /// Starts this process's task workers (`TASK_WORKERS` of them).
@@ -129,12 +163,29 @@ impl Core {
         Health { status, version: VERSION, database, cache, cache_stats: self.cache.stats(), storage }
     }
 
-    /// Whether the configured FastGPT deployment answers; see [`probe_fastgpt`].
-    pub async fn fastgpt_health(&self) -> UpstreamHealth {
-        probe_fastgpt(&self.config).await
+    /// Whether the configured FastGPT deployment answers (see [`probe_fastgpt`]), and each enabled
+    /// FastGPT agent's probe. Public: agents' base URLs are left out.
+    pub async fn fastgpt_health(&self) -> FastgptHealth {
+        let (deployment, agents) = tokio::join!(probe_fastgpt(&self.config), self.agents.fastgpt_health());
+        let agents = match agents {
+            Ok(agents) => agents,
+            Err(error) => {
+                tracing::warn!(%error, "cannot list the agents to probe");
+                Vec::new()
+            }
+        };
+        let agents = agents
+            .into_iter()
+            .map(|mut agent| {
+                agent.health.base_url = None;
+                agent
+            })
+            .collect();
+        FastgptHealth { deployment, agents }
     }
 
     pub async fn close(&self) {
+        self.shutdown.cancel();
         self.store.close().await;
     }
 }
@@ -188,9 +239,19 @@ pub async fn probe_fastgpt(config: &Config) -> UpstreamHealth {
         }
     };
     let probed = client.probe().await;
-    let latency_ms = Some(millis(started.elapsed()));
+    upstream_health(probed.map(|_| ()), base_url, started.elapsed(), true)
+}
+
+/// What a probe of an upstream says: reachable, the key refused, or not reachable at all.
+pub(crate) fn upstream_health(
+    probed: Result<(), zk_model_api::ModelApiError>,
+    base_url: Option<String>,
+    elapsed: Duration,
+    had_key: bool,
+) -> UpstreamHealth {
+    let latency_ms = Some(millis(elapsed));
     match probed {
-        Ok(_) => UpstreamHealth { status: "reachable", base_url, latency_ms, key_valid: Some(true), error: None },
+        Ok(()) => UpstreamHealth { status: "reachable", base_url, latency_ms, key_valid: had_key.then_some(true), error: None },
         Err(error @ zk_model_api::ModelApiError::Auth { .. }) => UpstreamHealth {
             status: "unauthorized",
             base_url,
@@ -293,8 +354,17 @@ pub struct Health {
 }
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct FastgptHealth {
+    /// The deployment configured by FASTGPT_API_URL / FASTGPT_API_KEY.
+    #[serde(flatten)]
+    pub deployment: UpstreamHealth,
+    pub agents: Vec<crate::agents::AgentHealth>,
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct UpstreamHealth {
-    /// `not_configured`, `reachable`, `unauthorized` (it answers, the key is refused) or `unreachable`.
+    /// `not_configured`, `reachable`, `unauthorized` (it answers, the key is refused), `unreachable`,
+    /// or, for an agent, `no_key` (its key cannot be found).
     pub status: &'static str,
     pub base_url: Option<String>,
     pub latency_ms: Option<f64>,

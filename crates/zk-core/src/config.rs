@@ -44,6 +44,7 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("FASTGPT_API_URL", "base URL of the FastGPT deployment"),
     ("FASTGPT_API_KEY", "FastGPT API key"),
     ("UPLOAD_DIR", "directory of the local file store (default: files/ in the data dir)"),
+    ("AGENTS_DIR", "watched folder of agent files, *.toml and *.json (default: agents/ in the data dir)"),
     ("UPLOAD_MAX_BYTES", "largest accepted upload, e.g. 104857600 or 100MiB (default 100MiB)"),
     ("REDIS_URL", "redis://… ; wins over the REDIS_* parts; unset: in-process cache"),
     ("REDIS_HOST", "Redis host"),
@@ -331,6 +332,8 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
     pub fastgpt: Option<FastGptConfig>,
     pub upload_dir: PathBuf,
+    /// The watched agents folder: agent files there are applied as they change.
+    pub agents_dir: PathBuf,
     pub upload_max_bytes: u64,
     /// Redis URL with its password; `None` selects the in-process cache.
     pub redis_url: Option<Secret>,
@@ -398,6 +401,7 @@ impl Config {
             (None, None) => None,
         };
         let upload_dir = reader.string("UPLOAD_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("files"));
+        let agents_dir = reader.string("AGENTS_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("agents"));
         let upload_max_bytes = reader.size("UPLOAD_MAX_BYTES")?.unwrap_or(100 * 1024 * 1024);
         let redis_url = reader.redis()?;
         let redis_prefix = reader.string("REDIS_PREFIX").unwrap_or_else(|| "zk:".into());
@@ -451,6 +455,7 @@ impl Config {
             refresh_token_ttl,
             fastgpt,
             upload_dir,
+            agents_dir,
             upload_max_bytes,
             redis_url,
             redis_prefix,

@@ -9,6 +9,9 @@ pub enum CoreError {
     /// The caller sent something invalid; the message says what and how to fix it.
     #[error("{message}")]
     Invalid { message: String, field: Option<&'static str> },
+    /// Invalid input with several problems the caller shows one by one (an agent file, a form).
+    #[error("{message}")]
+    Problems { message: String, problems: serde_json::Value },
     #[error("{0} not found")]
     NotFound(String),
     #[error("{0}")]
@@ -43,7 +46,7 @@ impl CoreError {
     /// A short, stable code the UI can branch on.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Invalid { .. } => "invalid_input",
+            Self::Invalid { .. } | Self::Problems { .. } => "invalid_input",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
             Self::Unauthenticated(_) => "unauthenticated",

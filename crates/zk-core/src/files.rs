@@ -26,6 +26,7 @@ const SNIFF_BYTES: usize = 8 * 1024;
 const MAX_NAME_CHARS: usize = 200;
 
 /// The blobs on disk.
+#[derive(Clone)]
 pub struct FileStore {
     root: PathBuf,
 }

@@ -7,9 +7,11 @@
 //! - Secrets travel as [`secret::Secret`], whose `Debug` and `Display` never show the value.
 
 pub mod accounts;
+pub mod agents;
 pub mod admin;
 pub mod app;
 pub mod cache;
+pub mod chat;
 pub mod clock;
 pub mod config;
 pub mod error;

@@ -326,6 +326,105 @@ impl ModelClient {
     }
 }
 
+/// One conversation in a FastGPT app's history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryItem {
+    pub chat_id: String,
+    /// The custom title when the user set one, else FastGPT's title.
+    pub title: String,
+    pub top: bool,
+    pub update_time: Option<String>,
+}
+
+/// One message of a FastGPT conversation (`obj` Human or AI), its text parts joined.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordItem {
+    pub data_id: String,
+    pub human: bool,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
+impl ModelClient {
+    /// A page of a FastGPT app's conversations (`getHistories`).
+    pub async fn histories(&self, app_id: &str, offset: u64, page_size: u64) -> Result<Page<HistoryItem>, ModelApiError> {
+        let body = json!({ "appId": app_id, "offset": offset, "pageSize": page_size, "source": "api" });
+        let data = self.fastgpt_data("/api/core/chat/getHistories", "/api/core/chat/history/getHistories", &body).await?;
+        let items = list_of(&data)
+            .iter()
+            .filter_map(|item| {
+                let chat_id = item.get("chatId")?.as_str()?.to_owned();
+                let custom = item.get("customTitle").and_then(Value::as_str).filter(|t| !t.is_empty());
+                let title = custom.or_else(|| item.get("title").and_then(Value::as_str)).unwrap_or_default().to_owned();
+                let top = item.get("top").and_then(Value::as_bool).unwrap_or(false);
+                let update_time = item.get("updateTime").and_then(Value::as_str).map(str::to_owned);
+                Some(HistoryItem { chat_id, title, top, update_time })
+            })
+            .collect();
+        Ok(Page { items, total: data.get("total").and_then(Value::as_u64).unwrap_or(0) })
+    }
+
+    /// A page of one FastGPT conversation's messages, oldest first (`getPaginationRecords`).
+    pub async fn records(
+        &self,
+        app_id: &str,
+        chat_id: &str,
+        offset: u64,
+        page_size: u64,
+    ) -> Result<Page<RecordItem>, ModelApiError> {
+        let body = json!({ "appId": app_id, "chatId": chat_id, "offset": offset, "pageSize": page_size });
+        let data = self
+            .fastgpt_data("/api/core/chat/getPaginationRecords", "/api/core/chat/record/getPaginationRecords", &body)
+            .await?;
+        let items = list_of(&data)
+            .iter()
+            .filter_map(|item| {
+                let data_id = item.get("dataId").or_else(|| item.get("_id"))?.as_str()?.to_owned();
+                let human = item.get("obj").and_then(Value::as_str) == Some("Human");
+                let text = item
+                    .get("value")
+                    .and_then(Value::as_array)
+                    .map(|parts| {
+                        parts
+                            .iter()
+                            .filter(|p| p.get("type").and_then(Value::as_str) == Some("text"))
+                            .filter_map(|p| p.pointer("/text/content").and_then(Value::as_str))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })
+                    .unwrap_or_default();
+                Some(RecordItem { data_id, human, text })
+            })
+            .collect();
+        Ok(Page { items, total: data.get("total").and_then(Value::as_u64).unwrap_or(0) })
+    }
+
+    /// POSTs to a FastGPT API that answers `{code, data}`; a 404 retries the newer path.
+    async fn fastgpt_data(&self, path: &str, newer_path: &str, body: &Value) -> Result<Value, ModelApiError> {
+        let response = match self.send(format!("{}{path}", self.base_url), body).await {
+            Err(ModelApiError::Rejected { status: 404, .. }) | Err(ModelApiError::Upstream { status: 404, .. }) => {
+                self.send(format!("{}{newer_path}", self.base_url), body).await?
+            }
+            other => other?,
+        };
+        let bytes = read_capped_to(response, MAX_ANSWER_BYTES).await?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| ModelApiError::Malformed(e.to_string()))?;
+        match value.get("code").and_then(Value::as_i64) {
+            Some(200) | None => Ok(value.get("data").cloned().unwrap_or(Value::Null)),
+            Some(_) => Err(ModelApiError::from_body(200, &value, None)),
+        }
+    }
+}
+
+fn list_of(data: &Value) -> Vec<Value> {
+    data.get("list").and_then(Value::as_array).cloned().unwrap_or_default()
+}
+
 /// A message as OpenAI-compatible servers take it: file parts become a text mention.
 fn openai_message(message: &Message) -> Value {
     let content = match &message.content {

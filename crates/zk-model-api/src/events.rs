@@ -54,6 +54,7 @@ pub enum ChatEvent {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ToolCall {
     pub id: String,
     pub tool_name: String,
@@ -65,6 +66,7 @@ pub struct ToolCall {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Interactive {
     /// Pick one option; answer with the option's `value`.
@@ -76,12 +78,14 @@ pub enum Interactive {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SelectOption {
     pub key: String,
     pub value: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct InputField {
     /// `input`, `textarea`, `numberInput`, `select`, …
     pub kind: String,
@@ -98,6 +102,7 @@ pub struct InputField {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NodeResponse {
     pub node_id: Option<String>,
     pub module_name: Option<String>,
@@ -112,6 +117,7 @@ pub struct NodeResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Quote {
     pub id: Option<String>,
     pub question: String,

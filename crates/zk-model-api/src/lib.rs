@@ -11,7 +11,10 @@ mod error;
 mod events;
 mod sse;
 
-pub use client::{ApiKey, ChatRequest, ChatResponse, Content, ImageUrl, Message, ModelClient, Part, Provider, Role};
+pub use client::{
+    ApiKey, ChatRequest, ChatResponse, Content, HistoryItem, ImageUrl, Message, ModelClient, Page, Part, Provider, RecordItem,
+    Role,
+};
 pub use error::ModelApiError;
 pub use events::{ChatEvent, InputField, Interactive, NodeResponse, Quote, SelectOption, ToolCall};
 pub use sse::{Frame, SseDecoder, SseError};

@@ -3,6 +3,8 @@
 //! Architecture invariant: only this module speaks SQL. Both backends run the same SQL text (see
 //! [`sql`]); they differ in connection setup, migrations and the task-claim statement.
 
+mod agents;
+mod conversations;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -12,6 +14,11 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use agents::{AgentRecord, AgentStore, AgentVersionRecord, AgentWrite};
+pub use conversations::{
+    ConversationCursor, ConversationRecord, ConversationStore, MessageHitRecord, MessageRecord, MessageUpdate,
+    NewConversation, NewMessage, search_key,
+};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use timestamp::Timestamp;
@@ -284,11 +291,12 @@ pub enum TaskOutcome {
     Released,
 }
 
-/// Everything the core persists. Implemented by [`SqliteStore`] and [`PostgresStore`].
+/// Everything the core persists. Implemented by [`SqliteStore`] and [`PostgresStore`]; agents and
+/// conversations have their own traits (and files), which every store implements too.
 ///
 /// Methods that take a `now` never read the clock themselves: the caller's clock decides.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: AgentStore + ConversationStore + Send + Sync + 'static {
     fn backend(&self) -> &'static str;
     /// Applies pending migrations of this backend.
     async fn migrate(&self) -> CoreResult<()>;

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
+use super::agents::impl_agent_store;
+use super::conversations::impl_conversation_store;
 use super::sql::{impl_store, username_key};
 use super::*;
 use crate::error::CoreError;
@@ -57,3 +59,6 @@ impl_store!(
        ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
      RETURNING *"
 );
+
+impl_agent_store!(PostgresStore, sqlx::Postgres);
+impl_conversation_store!(PostgresStore, sqlx::Postgres);

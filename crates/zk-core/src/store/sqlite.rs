@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+use super::agents::impl_agent_store;
+use super::conversations::impl_conversation_store;
 use super::sql::{impl_store, username_key};
 use super::*;
 use crate::error::CoreError;
@@ -79,3 +81,6 @@ impl_store!(
        ORDER BY run_after, id LIMIT 1) \
      RETURNING *"
 );
+
+impl_agent_store!(SqliteStore, sqlx::Sqlite);
+impl_conversation_store!(SqliteStore, sqlx::Sqlite);

@@ -40,6 +40,8 @@ pub enum TaskFailure {
 /// What a handler gets: its payload, and a way to report progress and notice cancellation.
 pub struct TaskContext {
     pub task_id: i64,
+    /// Who enqueued it; handlers that act for a user act for this one, never for a user named in the payload.
+    pub created_by: Option<i64>,
     pub payload: Value,
     pub attempt: i32,
     progress: worker::ProgressReporter,

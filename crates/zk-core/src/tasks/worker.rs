@@ -200,6 +200,7 @@ async fn run_one(
     };
     let ctx = TaskContext {
         task_id: id,
+        created_by: task.created_by,
         payload: task.payload.0.clone(),
         attempt: task.attempts,
         progress: reporter,

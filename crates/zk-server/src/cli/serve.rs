@@ -78,6 +78,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     tracing::info!(%url, database = %database, "serving");
 
+    // A folder that cannot be watched is not fatal: its files still apply at the next start.
+    if let Err(error) = core.watch_agents_folder().await {
+        tracing::warn!(error = format!("{error:#}"), "agents folder not watched");
+    }
     let workers = core.start_workers();
     let shutdown = CancellationToken::new();
     // Owned by this function: turns SIGINT/SIGTERM into the shutdown token.

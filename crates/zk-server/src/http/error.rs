@@ -59,7 +59,7 @@ impl IntoResponse for ApiError {
 impl From<CoreError> for ApiError {
     fn from(error: CoreError) -> Self {
         let status = match &error {
-            CoreError::Invalid { .. } => StatusCode::BAD_REQUEST,
+            CoreError::Invalid { .. } | CoreError::Problems { .. } => StatusCode::BAD_REQUEST,
             CoreError::NotFound(_) => StatusCode::NOT_FOUND,
             CoreError::Conflict(_) => StatusCode::CONFLICT,
             CoreError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
@@ -73,6 +73,7 @@ impl From<CoreError> for ApiError {
         let mut api = Self::new(status, error.code(), error.to_string());
         match &error {
             CoreError::Invalid { field: Some(field), .. } => api.details = json!({ "field": field }),
+            CoreError::Problems { problems, .. } => api.details = json!({ "problems": problems }),
             CoreError::RateLimited { retry_after_secs } => {
                 api.retry_after = Some(*retry_after_secs);
                 api.details = json!({ "retry_after_secs": retry_after_secs });

@@ -112,13 +112,13 @@ const NOT_ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// RFC 6266: an ASCII `filename` for old clients and the exact name in `filename*` (RFC 8187).
-fn content_disposition(kind: &str, name: &str) -> String {
+pub(super) fn content_disposition(kind: &str, name: &str) -> String {
     let fallback: String =
         name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
     format!("{kind}; filename=\"{fallback}\"; filename*=UTF-8''{}", utf8_percent_encode(name, NOT_ATTR_CHAR))
 }
 
-fn header_value(value: &str) -> ApiResult<HeaderValue> {
+pub(super) fn header_value(value: &str) -> ApiResult<HeaderValue> {
     HeaderValue::from_str(value)
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "cannot encode a header"))
 }

@@ -14,6 +14,6 @@ pub async fn health(State(state): State<AppState>) -> Response {
 }
 
 /// The FastGPT deployment: "not_configured" until FASTGPT_API_URL is set, else whether it answers.
-pub async fn fastgpt(State(state): State<AppState>) -> Json<zk_core::app::UpstreamHealth> {
+pub async fn fastgpt(State(state): State<AppState>) -> Json<zk_core::app::FastgptHealth> {
     Json(state.core.fastgpt_health().await)
 }

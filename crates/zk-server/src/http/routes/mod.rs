@@ -1,7 +1,9 @@
 //! The route table: every API route with the role it needs.
 
 pub(super) mod admin;
+mod agents;
 pub(super) mod auth;
+mod chat;
 mod files;
 mod health;
 mod tasks;
@@ -34,6 +36,37 @@ pub(super) fn register(api: Api) -> Api {
         .route(Method::PUT, "/admin/config/{key}", Role(Admin), admin::set_config)
         .route(Method::GET, "/admin/audit", Role(Admin), admin::audit)
         .route(Method::GET, "/admin/errors", Role(Admin), admin::errors)
+        // Agents: everyone signed in sees them; admins manage them
+        .route(Method::GET, "/agents", Role(Viewer), agents::list)
+        .route(Method::POST, "/agents", Role(Admin), agents::create)
+        .route(Method::POST, "/agents/import", Role(Admin), agents::import)
+        .route(Method::GET, "/agents/export", Role(Admin), agents::export)
+        .route(Method::GET, "/agents/folder", Role(Admin), agents::folder)
+        .route(Method::GET, "/agents/{id}", Role(Viewer), agents::get)
+        .route(Method::PUT, "/agents/{id}", Role(Admin), agents::update)
+        .route(Method::DELETE, "/agents/{id}", Role(Admin), agents::delete)
+        .route(Method::POST, "/agents/{id}/duplicate", Role(Admin), agents::duplicate)
+        .route(Method::PUT, "/agents/{id}/key", Role(Admin), agents::set_key)
+        .route(Method::DELETE, "/agents/{id}/key", Role(Admin), agents::clear_key)
+        .route(Method::GET, "/agents/{id}/versions", Role(Admin), agents::versions)
+        .route(Method::GET, "/agents/{id}/versions/{version}", Role(Admin), agents::version)
+        .route(Method::GET, "/agents/{id}/diff", Role(Admin), agents::diff)
+        .route(Method::POST, "/agents/{id}/restore", Role(Admin), agents::restore)
+        .route(Method::POST, "/agents/{id}/test", Role(Admin), agents::test_connection)
+        .route(Method::POST, "/agents/{id}/import-history", Role(Designer), agents::import_history)
+        // Conversations: each user's own; designers and admins chat, viewers read
+        .route(Method::GET, "/conversations", Role(Viewer), chat::list)
+        .route(Method::POST, "/conversations", Role(Designer), chat::create)
+        .route(Method::GET, "/conversations/search", Role(Viewer), chat::search)
+        .route(Method::GET, "/conversations/{id}", Role(Viewer), chat::get)
+        .route(Method::PATCH, "/conversations/{id}", Role(Designer), chat::update)
+        .route(Method::DELETE, "/conversations/{id}", Role(Designer), chat::delete)
+        .route(Method::GET, "/conversations/{id}/export", Role(Viewer), chat::export)
+        .route(Method::GET, "/conversations/{id}/events", Role(Viewer), chat::events)
+        .route(Method::POST, "/conversations/{id}/messages", Role(Designer), chat::send)
+        .route(Method::POST, "/conversations/{id}/stop", Role(Designer), chat::stop)
+        .route(Method::POST, "/conversations/{id}/messages/{message}/regenerate", Role(Designer), chat::regenerate)
+        .route(Method::POST, "/conversations/{id}/messages/{message}/edit", Role(Designer), chat::edit)
         // Files
         .route(Method::GET, "/files", Role(Viewer), files::list)
         .route(Method::POST, "/files", Role(Designer), files::upload)

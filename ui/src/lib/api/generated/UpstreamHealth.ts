@@ -2,7 +2,8 @@
 
 export type UpstreamHealth = { 
 /**
- * `not_configured`, `reachable`, `unauthorized` (it answers, the key is refused) or `unreachable`.
+ * `not_configured`, `reachable`, `unauthorized` (it answers, the key is refused), `unreachable`,
+ * or, for an agent, `no_key` (its key cannot be found).
  */
 status: string, base_url: string | null, latency_ms: number | null, 
 /**

@@ -1,0 +1,156 @@
+//! What an answer's request to the model holds: the new question (FastGPT keeps the rest under its
+//! `chatId`) or the history trimmed to the agent's context budget (OpenAI-compatible), with attachments
+//! in the form the provider accepts.
+
+use base64::Engine as _;
+use serde_json::{Map, Value};
+use zk_model_api::{ChatRequest, Content, ImageUrl, Message, Part, Role};
+
+use super::model::{Attachment, MessageStatus};
+use crate::agents::{AgentSpec, ProviderKind};
+use crate::error::{CoreError, CoreResult};
+use crate::files::FileStore;
+use crate::store::{ConversationRecord, MessageRecord, Store};
+
+/// Images are sent inline (a data URL); larger ones are mentioned instead.
+const MAX_INLINE_IMAGE_BYTES: i64 = 8 * 1024 * 1024;
+/// Text files are sent inline up to this size.
+const MAX_INLINE_TEXT_BYTES: i64 = 64 * 1024;
+
+pub(super) async fn build_request(
+    spec: &AgentSpec,
+    conversation: &ConversationRecord,
+    history: &[MessageRecord],
+    answer_id: &str,
+    blobs: &FileStore,
+    store: &dyn Store,
+) -> CoreResult<ChatRequest> {
+    let question = history
+        .iter()
+        .rev()
+        .find(|m| m.role == "user")
+        .ok_or_else(|| CoreError::invalid("message", "there is no question to answer"))?;
+    let mut request = ChatRequest {
+        model: spec.model.clone(),
+        temperature: spec.parameters.temperature,
+        max_tokens: spec.parameters.max_tokens,
+        ..ChatRequest::default()
+    };
+    match spec.provider {
+        ProviderKind::Fastgpt => {
+            request.chat_id = conversation.chat_id.clone();
+            request.detail = spec.parameters.detail;
+            request.response_chat_item_id = Some(answer_id.to_owned());
+            let mut variables: Map<String, Value> = spec.variables.clone();
+            if let Some(own) = conversation.variables.0.as_object() {
+                variables.extend(own.clone());
+            }
+            request.variables = (!variables.is_empty()).then_some(variables);
+            if request.chat_id.is_some() {
+                request.messages = vec![user_message(question, blobs, store, true).await?];
+            } else {
+                // An imported conversation without chatId: FastGPT reads the history from the messages.
+                request.messages = trimmed_history(spec, history, question, blobs, store).await?;
+            }
+        }
+        ProviderKind::Openai => {
+            request.messages = trimmed_history(spec, history, question, blobs, store).await?;
+        }
+    }
+    Ok(request)
+}
+
+/// The system prompt, then as much recent history as fits the budget, always ending with the question.
+async fn trimmed_history(
+    spec: &AgentSpec,
+    history: &[MessageRecord],
+    question: &MessageRecord,
+    blobs: &FileStore,
+    store: &dyn Store,
+) -> CoreResult<Vec<Message>> {
+    let budget = spec.parameters.context_budget as usize;
+    let last = user_message(question, blobs, store, true).await?;
+    let mut used = estimate_tokens(&spec.system_prompt) + estimate_tokens(&question.text);
+    let mut earlier = Vec::new();
+    for message in history.iter().rev().filter(|m| m.id != question.id) {
+        // A failed answer has nothing worth sending; a stopped or interrupted one keeps its part.
+        let usable = message.role == "user" || MessageStatus::parse(&message.status) != MessageStatus::Failed;
+        if !usable || message.text.is_empty() {
+            continue;
+        }
+        let cost = estimate_tokens(&message.text);
+        if used + cost > budget {
+            break;
+        }
+        used += cost;
+        earlier.push(if message.role == "user" {
+            user_message(message, blobs, store, false).await?
+        } else {
+            Message { role: Role::Assistant, content: Content::Text(message.text.clone()) }
+        });
+    }
+    let mut messages = Vec::with_capacity(earlier.len() + 2);
+    if !spec.system_prompt.trim().is_empty() {
+        messages.push(Message { role: Role::System, content: Content::Text(spec.system_prompt.clone()) });
+    }
+    messages.extend(earlier.into_iter().rev());
+    messages.push(last);
+    Ok(messages)
+}
+
+/// A question with its attachments. Only the newest question carries images and file contents;
+/// earlier ones mention them, which keeps the request small.
+async fn user_message(message: &MessageRecord, blobs: &FileStore, store: &dyn Store, with_files: bool) -> CoreResult<Message> {
+    let attachments: Vec<Attachment> = serde_json::from_value(message.attachments.0.clone()).unwrap_or_default();
+    if attachments.is_empty() {
+        return Ok(Message { role: Role::User, content: Content::Text(message.text.clone()) });
+    }
+    let mut parts = vec![Part::Text { text: message.text.clone() }];
+    for attachment in &attachments {
+        parts.push(if with_files { attachment_part(attachment, blobs, store).await? } else { mention(attachment) });
+    }
+    Ok(Message { role: Role::User, content: Content::Parts(parts) })
+}
+
+async fn attachment_part(attachment: &Attachment, blobs: &FileStore, store: &dyn Store) -> CoreResult<Part> {
+    let Some(file) = store.file(&attachment.file_id).await? else { return Ok(mention(attachment)) };
+    let is_image = file.media_type.starts_with("image/");
+    let is_text = file.media_type.starts_with("text/") || matches!(file.media_type.as_str(), "application/json");
+    let fits = (is_image && file.size <= MAX_INLINE_IMAGE_BYTES) || (is_text && file.size <= MAX_INLINE_TEXT_BYTES);
+    if !fits {
+        return Ok(mention(attachment));
+    }
+    let path = blobs.blob_path(&file.sha256)?;
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|e| CoreError::Storage(format!("cannot read the attachment {}: {e}", attachment.name)))?;
+    if is_image {
+        let data = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        return Ok(Part::ImageUrl { image_url: ImageUrl { url: format!("data:{};base64,{data}", file.media_type) } });
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    Ok(Part::Text { text: format!("Attached file {}:\n```\n{text}\n```", attachment.name) })
+}
+
+fn mention(attachment: &Attachment) -> Part {
+    Part::Text { text: format!("[attached file: {} ({}, {} bytes)]", attachment.name, attachment.media_type, attachment.size) }
+}
+
+/// A cautious token estimate without a tokenizer: about 4 ASCII characters per token, and one token
+/// per other character (CJK text runs at roughly one to two characters per token).
+pub(super) fn estimate_tokens(text: &str) -> usize {
+    let (ascii, other) = text.chars().fold((0usize, 0usize), |(a, o), c| if c.is_ascii() { (a + 1, o) } else { (a, o + 1) });
+    ascii.div_ceil(4) + other
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_text_costs_more_tokens_per_character_than_ascii() {
+        assert_eq!(estimate_tokens("abcdefgh"), 2);
+        assert_eq!(estimate_tokens("图纸标注"), 4);
+        assert_eq!(estimate_tokens(""), 0);
+    }
+}
