@@ -1,7 +1,11 @@
 //! A test double of the model APIs, written to FastGPT's published protocol
 //! (`shared/fastgpt/PROTOCOL.md`) and to the OpenAI-compatible one, served over real HTTP on
 //! 127.0.0.1. The last user message picks the scenario, so a test says what it wants in plain words:
-//! `plain`, `interactive`, `error-200`, `stream-error`, `stall`, `cut`, `malformed`.
+//! `plain`, `interactive`, `error-200`, `stream-error`, `stall`, `cut`, `malformed`, `slow` (one chunk
+//! every 100 ms for 6 s, to stop mid-answer), `bench <chunks> <interval_us>` (each chunk carries the
+//! time it was written, `⏱<unix nanos>;`, for latency measurements).
+//!
+//! History APIs: app id `app-history` has two conversations with messages; any other app has none.
 //!
 //! Keys: `fastgpt-good` / `sk-good` work; `fastgpt-bad` is an unknown key (HTTP 500, code 514),
 //! `fastgpt-broke` is out of quota (code 510), `sk-bad` is refused (401), `sk-limit` is rate limited
@@ -38,14 +42,20 @@ pub struct ModelDouble {
 
 impl ModelDouble {
     pub async fn start() -> Self {
+        Self::start_on("127.0.0.1:0").await
+    }
+
+    /// Serves on `address` (`127.0.0.1:0` for any free port).
+    pub async fn start_on(address: &str) -> Self {
         let recorder = Recorder::default();
         let app = Router::new()
             .route("/api/v1/chat/completions", post(fastgpt_completions))
             .route("/api/core/chat/getHistories", post(fastgpt_histories))
+            .route("/api/core/chat/getPaginationRecords", post(fastgpt_records))
             .route("/v1/chat/completions", post(openai_completions))
             .route("/v1/models", get(openai_models))
             .with_state(recorder.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the double");
+        let listener = tokio::net::TcpListener::bind(address).await.expect("bind the double");
         let base = format!("http://{}", listener.local_addr().expect("address"));
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -190,6 +200,12 @@ async fn fastgpt_completions(State(recorder): State<Recorder>, headers: HeaderMa
     }
 
     let named = |name: &'static str| detail.then_some(name);
+    if scenario.split_whitespace().any(|w| w == "bench") {
+        return bench_stream(&scenario, named("answer"));
+    }
+    if scenario.contains("slow") {
+        return slow_stream(named("answer"));
+    }
     let mut frames = Vec::new();
     if detail {
         frames.push(frame(Some("flowNodeStatus"), &json!({"status":"running","name":"AI 对话"}).to_string()));
@@ -244,6 +260,56 @@ async fn fastgpt_completions(State(recorder): State<Recorder>, headers: HeaderMa
     sse(frames, Ending::Close)
 }
 
+/// One chunk every 100 ms for 6 s: long enough to stop it halfway.
+fn slow_stream(event: Option<&'static str>) -> Response {
+    let chunks = futures_util::stream::unfold(0u32, move |n| async move {
+        if n > 60 {
+            return None;
+        }
+        if n > 0 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let frame = if n == 60 {
+            frame(event, &chunk(Value::Null, json!("stop")).to_string()) + &frame(event, "[DONE]")
+        } else {
+            frame(event, &chunk(json!(format!("字{n} ")), Value::Null).to_string())
+        };
+        Some((Ok::<_, std::io::Error>(frame), n + 1))
+    });
+    stream_response(chunks.boxed())
+}
+
+/// `bench <chunks> <interval_us>`: chunks stamped with the wall-clock time they are written.
+fn bench_stream(scenario: &str, event: Option<&'static str>) -> Response {
+    let mut words = scenario.split_whitespace().skip_while(|w| *w != "bench").skip(1);
+    let chunks: u32 = words.next().and_then(|w| w.parse().ok()).unwrap_or(100).min(1_000_000);
+    let interval = Duration::from_micros(words.next().and_then(|w| w.parse().ok()).unwrap_or(1000));
+    let stream = futures_util::stream::unfold(0u32, move |n| async move {
+        if n > chunks {
+            return None;
+        }
+        if n > 0 && !interval.is_zero() {
+            tokio::time::sleep(interval).await;
+        }
+        let frame = if n == chunks {
+            frame(event, &chunk(Value::Null, json!("stop")).to_string()) + &frame(event, "[DONE]")
+        } else {
+            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+            frame(event, &chunk(json!(format!("⏱{nanos};")), Value::Null).to_string())
+        };
+        Some((Ok::<_, std::io::Error>(frame), n + 1))
+    });
+    stream_response(stream.boxed())
+}
+
+fn stream_response(body: futures_util::stream::BoxStream<'static, Result<String, std::io::Error>>) -> Response {
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/event-stream;charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-cache, no-transform")
+        .body(Body::from_stream(body))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
 async fn fastgpt_histories(
     State(recorder): State<Recorder>,
     headers: HeaderMap,
@@ -253,7 +319,46 @@ async fn fastgpt_histories(
     if let Err(response) = fastgpt_auth(&headers) {
         return response;
     }
-    axum::Json(json!({"code":200,"statusText":"","message":"","data":{"list":[],"total":0}})).into_response()
+    let list = if body["appId"] == "app-history" {
+        let offset = body["offset"].as_u64().unwrap_or(0) as usize;
+        let size = body["pageSize"].as_u64().unwrap_or(10) as usize;
+        let all = [
+            json!({"chatId":"hist-1","updateTime":"2026-11-20T10:00:00.000Z","appId":"app-history","customTitle":"","title":"幕墙节点讨论","top":true}),
+            json!({"chatId":"hist-2","updateTime":"2026-11-21T10:00:00.000Z","appId":"app-history","customTitle":"海报配色","title":"poster","top":false}),
+        ];
+        all.into_iter().skip(offset).take(size).collect::<Vec<_>>()
+    } else {
+        Vec::new()
+    };
+    let total = if body["appId"] == "app-history" { 2 } else { 0 };
+    axum::Json(json!({"code":200,"statusText":"","message":"","data":{"list":list,"total":total}})).into_response()
+}
+
+async fn fastgpt_records(
+    State(recorder): State<Recorder>,
+    headers: HeaderMap,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    record(&recorder, "/api/core/chat/getPaginationRecords", &headers, &body);
+    if let Err(response) = fastgpt_auth(&headers) {
+        return response;
+    }
+    let text = |t: &str| json!([{"type":"text","text":{"content":t}}]);
+    let list = match body["chatId"].as_str() {
+        Some("hist-1") => vec![
+            json!({"_id":"r1","dataId":"d1","obj":"Human","value":text("幕墙节点怎么画？")}),
+            json!({"_id":"r2","dataId":"d2","obj":"AI","value":text("先确定龙骨间距。")}),
+        ],
+        Some("hist-2") => vec![
+            json!({"_id":"r3","dataId":"d3","obj":"Human","value":text("海报用什么颜色")}),
+            json!({"_id":"r4","dataId":"d4","obj":"AI","value":text("建议用品牌蓝。")}),
+        ],
+        _ => Vec::new(),
+    };
+    let offset = body["offset"].as_u64().unwrap_or(0) as usize;
+    let total = list.len();
+    let page: Vec<Value> = list.into_iter().skip(offset).take(body["pageSize"].as_u64().unwrap_or(10) as usize).collect();
+    axum::Json(json!({"code":200,"statusText":"","message":"","data":{"list":page,"total":total}})).into_response()
 }
 
 fn openai_error(status: StatusCode, message: &str, kind: &str) -> Response {
