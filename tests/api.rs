@@ -36,7 +36,15 @@ async fn every_route_declares_its_role_and_enforces_it() {
         );
         assert!(table.len() >= 25, "the table lists every API route: {}", table.len());
         for route in &table {
-            let path = format!("/api{}", route.path.replace("{id}", "1").replace("{key}", "features.test"));
+            let path = format!(
+                "/api{}",
+                route
+                    .path
+                    .replace("{id}", "1")
+                    .replace("{key}", "features.test")
+                    .replace("{version}", "1")
+                    .replace("{message}", "m1")
+            );
             // Bodies are invalid on purpose: the access check must answer before the body is read.
             let send = |token: Option<String>| {
                 let (server, method, path) = (&server, route.method.clone(), path.clone());

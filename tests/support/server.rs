@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -160,6 +161,42 @@ impl TestServer {
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// A request answered with Server-Sent Events: every `(event, data as JSON)` until the server ends
+    /// the response, or the status and error body when it is not a stream.
+    pub async fn events(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Result<Vec<(String, Value)>, (StatusCode, Value)> {
+        let mut request = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        let is_stream = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        if !is_stream {
+            let text = response.text().await.unwrap_or_default();
+            return Err((status, serde_json::from_str(&text).unwrap_or(Value::Null)));
+        }
+        let mut decoder = zk_model_api::SseDecoder::new(16 * 1024 * 1024);
+        let mut events = Vec::new();
+        let mut body = response.bytes_stream();
+        while let Some(chunk) = tokio::time::timeout(Duration::from_secs(20), body.next()).await.expect("stream stalls") {
+            for frame in decoder.push(&chunk.expect("stream readable")).expect("valid SSE") {
+                let data = serde_json::from_str(&frame.data).unwrap_or(Value::Null);
+                events.push((frame.event.unwrap_or_else(|| "message".into()), data));
+            }
+        }
+        Ok(events)
     }
 
     pub async fn stop(mut self) {

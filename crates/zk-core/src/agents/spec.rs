@@ -207,8 +207,8 @@ impl AgentSpec {
         if !(256..=2_000_000).contains(&p.context_budget) {
             problems.push(SpecProblem::new("parameters.context_budget", "context_budget is between 256 and 2000000 tokens"));
         }
-        if !(5..=3600).contains(&p.read_idle_secs) {
-            problems.push(SpecProblem::new("parameters.read_idle_secs", "read_idle_secs is between 5 and 3600"));
+        if !(1..=3600).contains(&p.read_idle_secs) {
+            problems.push(SpecProblem::new("parameters.read_idle_secs", "read_idle_secs is between 1 and 3600"));
         }
         if self.variables.keys().any(|k| k.trim().is_empty()) {
             problems.push(SpecProblem::new("variables", "a variable has an empty name"));
