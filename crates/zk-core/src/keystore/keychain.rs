@@ -55,7 +55,8 @@ impl Keychain {
     }
 
     /// Runs one keyring call on a blocking thread, giving up after `timeout`. A call that times out
-    /// keeps its thread until the platform returns; the caller does not wait for it.
+    /// keeps its thread until the platform returns (each D-Bus call gives up after 2 s; a keychain
+    /// unlock prompt waits for the user): the caller does not wait for it, the runtime's shutdown does.
     async fn call<T: Send + 'static>(
         &self,
         name: &str,
