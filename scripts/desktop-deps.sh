@@ -6,15 +6,19 @@
 #
 #   scripts/desktop-deps.sh           build and test packages
 #   scripts/desktop-deps.sh --build   only what building needs
+#   scripts/desktop-deps.sh --core    only what building zk-agent (without the window) needs
 set -euo pipefail
 
-build_packages=(libwebkit2gtk-4.1-dev pkg-config)
+# zk-core's OS keychain access (keyring's Secret Service backend) links against libdbus.
+core_packages=(libdbus-1-dev pkg-config)
+build_packages=("${core_packages[@]}" libwebkit2gtk-4.1-dev)
 test_packages=(xvfb webkit2gtk-driver dbus)
 
-packages=("${build_packages[@]}")
-if [[ "${1:-}" != "--build" ]]; then
-    packages+=("${test_packages[@]}")
-fi
+case "${1:-}" in
+    --core) packages=("${core_packages[@]}") ;;
+    --build) packages=("${build_packages[@]}") ;;
+    *) packages=("${build_packages[@]}" "${test_packages[@]}") ;;
+esac
 
 missing=()
 for package in "${packages[@]}"; do

@@ -40,6 +40,7 @@ if [ "$mode" = desktop ]; then
 fi
 
 echo "== building zk-agent"
+scripts/desktop-deps.sh --core
 cargo build --release --locked -p zk-server --bin zk-agent
 echo "== starting the local server (no display, or --server): open the URL below in a browser"
 exec "$CARGO_TARGET_DIR/release/zk-agent" serve --ui-dir ui/dist "${serve_args[@]}"

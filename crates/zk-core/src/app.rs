@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::accounts::AccountService;
 use crate::agents::watch::AgentFolder;
-use crate::agents::{AgentKeys, AgentService, MemoryKeys};
+use crate::agents::{AgentKeys, AgentService};
 use crate::chat::ChatService;
 use crate::chat::import::ImportHandler;
 use crate::accounts::tokens::TokenKeys;
@@ -19,6 +19,7 @@ use crate::cache::{Cache, CacheStats};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
 use crate::files::{FileService, FileStore};
+use crate::keystore::{KeyStore, KeyStoreOptions};
 use crate::secret::Secret;
 use crate::store::{self, Store};
 use crate::tasks::{SelfTest, TaskHandler, TaskService, WorkerPool, WorkerSettings};
@@ -36,6 +37,8 @@ pub struct Core {
     pub tasks: Arc<TaskService>,
     pub agents: Arc<AgentService>,
     pub chat: Arc<ChatService>,
+    /// Agents' API keys: the OS keychain, or an encrypted file, or only the environment.
+    pub keystore: KeyStore,
     /// The watched agents folder, once [`Core::watch_agents_folder`] started it.
     pub agent_folder: std::sync::OnceLock<AgentFolder>,
     /// Cancelled by [`Core::close`]: running answers end (as `interrupted`) and the folder watch stops.
@@ -91,7 +94,8 @@ impl Core {
         );
         let admin = AdminService::new(store.clone(), cache.clone(), clock.clone(), audit.clone());
         let files = FileService::new(store.clone(), blobs.clone(), clock.clone(), config.upload_max_bytes);
-        let keys: Arc<dyn AgentKeys> = Arc::new(MemoryKeys::default());
+        let keystore = KeyStore::open(KeyStoreOptions::from_config(&config.keystore)).await;
+        let keys: Arc<dyn AgentKeys> = Arc::new(keystore.clone());
         let agents = Arc::new(AgentService::new(store.clone(), clock.clone(), audit, keys));
         let import = ImportHandler::new();
         let handlers: Vec<Arc<dyn TaskHandler>> = vec![Arc::new(SelfTest), import.clone()];
@@ -105,7 +109,7 @@ impl Core {
                 tracing::info!(interrupted, "answers cut off by the last shutdown are marked interrupted");
             }
         }
-        Ok(Arc::new(Self { config, store, cache, clock, accounts, admin, files, tasks, agents, chat, agent_folder: std::sync::OnceLock::new(), shutdown }))
+        Ok(Arc::new(Self { config, store, cache, clock, accounts, admin, files, tasks, agents, chat, keystore, agent_folder: std::sync::OnceLock::new(), shutdown }))
     }
 
     /// Applies the agent files of `AGENTS_DIR` and follows their changes until [`Core::close`].

@@ -17,6 +17,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::sqlite::SqliteConnectOptions;
 
+use crate::keystore::{self, KeyStoreMode};
 use crate::secret::{Secret, redact_url};
 
 /// Every name the configuration understands, with a one-line meaning (shown by `config show`).
@@ -60,6 +61,9 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("LOG_LEVEL", "tracing filter, e.g. info or zk_core=debug (default info)"),
     ("UI_DIR", "built UI to serve (default ui/dist when present)"),
     ("ZK_DATA_DIR", "data directory (default: the OS data dir)/zk-agent"),
+    ("ZK_KEYSTORE", "where agents' API keys live: auto (default), keychain, file or env"),
+    ("ZK_KEYSTORE_PASSPHRASE", "passphrase of the encrypted key file, used where no OS keychain exists"),
+    ("ZK_KEYSTORE_FILE", "the encrypted key file (default: agent-keys.enc in the data dir)"),
     ("NODE_ENV", "production also reads .env.production"),
 ];
 
@@ -70,6 +74,7 @@ const SECRET_NAMES: &[&str] = &[
     "FASTGPT_API_KEY",
     "REDIS_PASSWORD",
     "ERROR_MONITOR_WEBHOOK_URL",
+    "ZK_KEYSTORE_PASSPHRASE",
 ];
 const URL_NAMES: &[&str] = &["DATABASE_URL", "REDIS_URL"];
 
@@ -310,6 +315,15 @@ pub struct ErrorMonitorConfig {
     pub webhook_url: Option<Secret>,
 }
 
+/// Where agents' API keys are kept (see [`crate::keystore`]).
+#[derive(Debug, Clone)]
+pub struct KeyStoreConfig {
+    pub mode: KeyStoreMode,
+    /// Unlocks the encrypted file at start; without it a file stays locked until unlocked at run time.
+    pub passphrase: Option<Secret>,
+    pub file: PathBuf,
+}
+
 /// One line of `config show`: a name, its (redacted) value and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShownSetting {
@@ -345,6 +359,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub log_level: String,
     pub ui_dir: Option<PathBuf>,
+    pub keystore: KeyStoreConfig,
     pub shown: Vec<ShownSetting>,
 }
 
@@ -442,6 +457,7 @@ impl Config {
             .map(PathBuf::from)
             .or_else(|| Some(PathBuf::from("ui/dist")).filter(|p| p.join("index.html").is_file()));
         reader.string("NODE_ENV");
+        let keystore = reader.keystore(&data_dir)?;
 
         Ok(Self {
             data_dir,
@@ -465,6 +481,7 @@ impl Config {
             log_format,
             log_level,
             ui_dir,
+            keystore,
             shown: reader.shown,
         })
     }
@@ -715,6 +732,41 @@ impl Reader<'_> {
         })
     }
 
+    fn keystore(&mut self, data_dir: &Path) -> Result<KeyStoreConfig, ConfigError> {
+        let mode = match self.string("ZK_KEYSTORE") {
+            None => KeyStoreMode::Auto,
+            Some(value) => value.parse().map_err(|()| {
+                self.error(
+                    "ZK_KEYSTORE",
+                    "must be auto, keychain, file or env",
+                    "set ZK_KEYSTORE=auto (the OS keychain, else an encrypted file, else environment variables)",
+                )
+            })?,
+        };
+        let passphrase = self.secret("ZK_KEYSTORE_PASSPHRASE");
+        if let Some(passphrase) = &passphrase {
+            let chars = passphrase.expose().chars().count();
+            if chars < keystore::MIN_PASSPHRASE_CHARS {
+                return Err(self.error(
+                    "ZK_KEYSTORE_PASSPHRASE",
+                    &format!("is {chars} characters long; at least {} are needed", keystore::MIN_PASSPHRASE_CHARS),
+                    "choose a longer passphrase (a few unrelated words work well), or unset it",
+                ));
+            }
+        }
+        let file = self.string("ZK_KEYSTORE_FILE").map(PathBuf::from);
+        if let Some(file) = &file
+            && file.is_dir()
+        {
+            return Err(self.error(
+                "ZK_KEYSTORE_FILE",
+                "names a directory",
+                "name a file, e.g. ZK_KEYSTORE_FILE=/path/to/agent-keys.enc",
+            ));
+        }
+        Ok(KeyStoreConfig { mode, passphrase, file: file.unwrap_or_else(|| keystore::default_file_path(data_dir)) })
+    }
+
     fn redis(&mut self) -> Result<Option<Secret>, ConfigError> {
         let url = self.url("REDIS_URL", &["redis", "rediss"])?;
         let host = self.string("REDIS_HOST");
@@ -911,6 +963,35 @@ mod tests {
         assert_eq!(config.upload_dir, Path::new("/from-dotenv"), ".env still fills the rest");
         let shown = config.shown.iter().find(|s| s.name == "PORT").expect("shown");
         assert_eq!(shown.source, Source::DotEnv(dir.path().join(".env.production")));
+    }
+
+    #[test]
+    fn keystore_settings_default_to_auto_in_the_data_dir_and_hide_the_passphrase() {
+        let config = Config::from_sources(&sources(&[])).expect("defaults are valid");
+        assert_eq!(config.keystore.mode, KeyStoreMode::Auto);
+        assert_eq!(config.keystore.file, Path::new("/tmp/zk-test-data/agent-keys.enc"));
+        assert!(config.keystore.passphrase.is_none());
+
+        let config = Config::from_sources(&sources(&[
+            ("ZK_KEYSTORE", "FILE"),
+            ("ZK_KEYSTORE_PASSPHRASE", "four random words here"),
+            ("ZK_KEYSTORE_FILE", "/srv/zk/keys.enc"),
+        ]))
+        .expect("valid");
+        assert_eq!(config.keystore.mode, KeyStoreMode::File);
+        assert_eq!(config.keystore.file, Path::new("/srv/zk/keys.enc"));
+        assert_eq!(config.keystore.passphrase.as_ref().map(|p| p.expose().as_str()), Some("four random words here"));
+        assert!(!format!("{config:?}").contains("four random words"), "Debug of the config hides the passphrase");
+        let shown = config.shown.iter().find(|s| s.name == "ZK_KEYSTORE_PASSPHRASE").expect("shown");
+        assert_eq!(shown.value.as_deref(), Some("<redacted>"));
+
+        let e = error_of(&[("ZK_KEYSTORE", "vault")]);
+        assert_eq!(e.name, "ZK_KEYSTORE");
+        assert!(e.to_string().contains("must be auto, keychain, file or env; fix: set ZK_KEYSTORE=auto"), "{e}");
+        let e = error_of(&[("ZK_KEYSTORE_PASSPHRASE", "hunter2")]);
+        assert_eq!(e.name, "ZK_KEYSTORE_PASSPHRASE");
+        assert!(e.to_string().contains("is 7 characters long") && !e.to_string().contains("hunter2"), "{e}");
+        assert_eq!(error_of(&[("ZK_KEYSTORE_FILE", "/tmp")]).name, "ZK_KEYSTORE_FILE");
     }
 
     #[test]

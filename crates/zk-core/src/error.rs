@@ -32,6 +32,12 @@ pub enum CoreError {
     /// The database cannot be reached (outage, pool exhausted): fail fast, retry later.
     #[error("database unavailable: {0}")]
     DatabaseUnavailable(String),
+    /// No OS keychain (or other store of agents' keys) can be used; the message says why and the fix.
+    #[error("{0}")]
+    KeychainUnavailable(String),
+    /// The encrypted key file waits for its passphrase.
+    #[error("{0}")]
+    KeyStoreLocked(String),
     #[error("storage error: {0}")]
     Storage(String),
     #[error(transparent)]
@@ -55,6 +61,8 @@ impl CoreError {
             Self::TooLarge { .. } => "too_large",
             Self::UnsupportedType(_) => "unsupported_type",
             Self::DatabaseUnavailable(_) => "database_unavailable",
+            Self::KeychainUnavailable(_) => "keychain_unavailable",
+            Self::KeyStoreLocked(_) => "keystore_locked",
             Self::Storage(_) => "storage_error",
             Self::Internal(_) => "internal",
         }

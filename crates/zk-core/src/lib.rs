@@ -16,6 +16,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod files;
+pub mod keystore;
 pub mod logging;
 pub mod secret;
 pub mod store;

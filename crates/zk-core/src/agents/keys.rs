@@ -9,7 +9,8 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use crate::error::CoreResult;
+use crate::error::{CoreError, CoreResult};
+use crate::keystore::KeyStore;
 use crate::secret::Secret;
 
 #[async_trait]
@@ -23,7 +24,30 @@ pub trait AgentKeys: Send + Sync + 'static {
 
 /// The key store entry of an agent.
 pub fn entry_for(agent_uid: &str) -> String {
-    format!("agent:{agent_uid}")
+    crate::keystore::entry_for_agent(agent_uid)
+}
+
+/// The real thing: the OS keychain, or the encrypted file where there is none.
+#[async_trait]
+impl AgentKeys for KeyStore {
+    async fn unavailable_reason(&self) -> Option<String> {
+        let status = self.status().await;
+        (!status.available || status.locked).then(|| {
+            status.reason.unwrap_or_else(|| "the key store cannot store keys; see `zk-agent doctor`".to_owned())
+        })
+    }
+
+    async fn set(&self, entry: &str, key: &Secret) -> CoreResult<()> {
+        KeyStore::set(self, entry, key).await.map_err(CoreError::from)
+    }
+
+    async fn get(&self, entry: &str) -> CoreResult<Option<Secret>> {
+        KeyStore::get(self, entry).await.map_err(CoreError::from)
+    }
+
+    async fn delete(&self, entry: &str) -> CoreResult<()> {
+        KeyStore::delete(self, entry).await.map_err(CoreError::from)
+    }
 }
 
 /// Keys held in this process only: tests, and runs that opted out of persistent keys.

@@ -181,13 +181,16 @@ impl AgentSpec {
         if self.provider == ProviderKind::Openai && self.model.as_deref().is_none_or(|m| m.trim().is_empty()) {
             problems.push(SpecProblem::new("model", "an OpenAI-compatible agent needs a model name"));
         }
-        if let Some(var) = &self.api_key_env
-            && !is_env_name(var)
-        {
-            problems.push(SpecProblem::new(
-                "api_key_env",
-                format!("{var:?} is not an environment variable name (letters, digits and _, not starting with a digit)"),
-            ));
+        if let Some(var) = &self.api_key_env {
+            if !is_env_name(var) {
+                problems.push(SpecProblem::new(
+                    "api_key_env",
+                    format!("{var:?} is not an environment variable name (letters, digits and _, not starting with a digit)"),
+                ));
+            } else if let Err(error) = (crate::keystore::KeyRef::Env { var: var.clone() }).validate() {
+                // The app's own secrets (DB_PASSWORD …) must not be sent to a URL an agent's editor chooses.
+                problems.push(SpecProblem::new("api_key_env", error.to_string()));
+            }
         }
         if self.system_prompt.chars().count() > MAX_PROMPT_CHARS {
             problems.push(SpecProblem::new(

@@ -9,6 +9,7 @@ use std::time::Instant;
 use zk_core::cache::Cache;
 use zk_core::config::Config;
 use zk_core::files::FileStore;
+use zk_core::keystore::{KeyStore, KeyStoreBackend, KeyStoreMode, KeyStoreOptions};
 
 #[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
 enum Verdict {
@@ -165,6 +166,46 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
         Err(error) => {
             report.line(Verdict::Fail, "file store", &error.to_string(), Some("set UPLOAD_DIR to a writable directory"))
         }
+    }
+
+    // Opening reads only (a probe of the keychain, the key file's header): the doctor writes nothing.
+    let keys = KeyStore::open(KeyStoreOptions::from_config(&config.keystore)).await;
+    let status = keys.status().await;
+    let file = config.keystore.file.display();
+    let reason = status.reason.as_deref();
+    match (status.backend, status.available, status.locked) {
+        (KeyStoreBackend::Keychain, true, _) => {
+            report.line(Verdict::Ok, "keychain", "the OS keychain answers; agents' keys are kept there", None)
+        }
+        (KeyStoreBackend::Keychain, false, _) => {
+            report.line(Verdict::Fail, "keychain", "ZK_KEYSTORE=keychain, but the OS keychain cannot be used", reason)
+        }
+        (KeyStoreBackend::EncryptedFile, _, false) => {
+            let why = if reason.is_some() { " (no OS keychain)" } else { "" };
+            report.line(
+                Verdict::Ok,
+                "keychain",
+                &format!("agents' keys are kept in the encrypted file {file}{why}"),
+                None,
+            )
+        }
+        (KeyStoreBackend::EncryptedFile, _, true) => {
+            // A passphrase that was given and still left the file locked is wrong (or the file is damaged).
+            let verdict = if config.keystore.passphrase.is_some() { Verdict::Fail } else { Verdict::Warn };
+            report.line(verdict, "keychain", &format!("the encrypted key file {file} is locked"), reason)
+        }
+        (KeyStoreBackend::Environment, _, _) if keys.mode() == KeyStoreMode::Env => report.line(
+            Verdict::Ok,
+            "keychain",
+            "not used (ZK_KEYSTORE=env): agents' keys come from environment variables",
+            None,
+        ),
+        (KeyStoreBackend::Environment, _, _) => report.line(
+            Verdict::Warn,
+            "keychain",
+            "none: agents' keys can come only from environment variables",
+            reason,
+        ),
     }
 
     match &config.fastgpt {

@@ -59,6 +59,7 @@ fn export_all(dir: &Path) {
         zk_core::chat::StreamEvent,
         zk_core::chat::export::ExportFormat,
         zk_core::chat::import::ImportSummary,
+        zk_core::keystore::KeyStoreStatus,
     );
 }
 

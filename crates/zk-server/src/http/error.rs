@@ -67,7 +67,8 @@ impl From<CoreError> for ApiError {
             CoreError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             CoreError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             CoreError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            CoreError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            CoreError::DatabaseUnavailable(_) | CoreError::KeychainUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            CoreError::KeyStoreLocked(_) => StatusCode::LOCKED,
             CoreError::Storage(_) | CoreError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let mut api = Self::new(status, error.code(), error.to_string());

@@ -6,6 +6,8 @@ use serde::Deserialize;
 use zk_core::agents::watch::AgentFolderStatus;
 use zk_core::agents::{AgentDiffView, AgentHealth, AgentInput, AgentVersionView, AgentView, FileFormat, ImportReport};
 use zk_core::chat::import::{IMPORT_TASK, ImportHandler};
+use zk_core::keystore::KeyStoreStatus;
+use zk_core::secret::Secret;
 use zk_core::tasks::{EnqueueRequest, TaskView};
 
 use super::files::{content_disposition, header_value};
@@ -198,4 +200,23 @@ pub async fn import_history(
     state.core.agents.get(id).await?;
     let request = EnqueueRequest { kind: IMPORT_TASK.into(), payload: ImportHandler::payload(id), ..EnqueueRequest::default() };
     Ok((StatusCode::ACCEPTED, Json(state.core.tasks.enqueue(Some(&user), request).await?)))
+}
+
+pub async fn keystore(State(state): State<AppState>) -> Json<KeyStoreStatus> {
+    Json(state.core.keystore.status().await)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnlockInput {
+    passphrase: String,
+}
+
+/// Opens the encrypted key file with its passphrase (when there is no OS keychain).
+pub async fn unlock_keystore(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<UnlockInput>,
+) -> ApiResult<Json<KeyStoreStatus>> {
+    state.core.keystore.unlock(Secret::new(input.passphrase)).await.map_err(zk_core::CoreError::from)?;
+    Ok(Json(state.core.keystore.status().await))
 }

@@ -42,6 +42,8 @@ pub(super) fn register(api: Api) -> Api {
         .route(Method::POST, "/agents/import", Role(Admin), agents::import)
         .route(Method::GET, "/agents/export", Role(Admin), agents::export)
         .route(Method::GET, "/agents/folder", Role(Admin), agents::folder)
+        .route(Method::GET, "/keystore", Role(Admin), agents::keystore)
+        .route(Method::POST, "/keystore/unlock", Role(Admin), agents::unlock_keystore)
         .route(Method::GET, "/agents/{id}", Role(Viewer), agents::get)
         .route(Method::PUT, "/agents/{id}", Role(Admin), agents::update)
         .route(Method::DELETE, "/agents/{id}", Role(Admin), agents::delete)
