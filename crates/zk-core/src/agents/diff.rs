@@ -14,7 +14,7 @@ pub struct FieldChange {
     pub after: Option<Value>,
 }
 
-/// The changes from `before` to `after`, in the order fields appear in `after` (then removed ones).
+/// The changes from `before` to `after`: fields of `after` in key order, then the removed ones.
 /// Objects are compared member by member; anything else (strings, arrays) as a whole value.
 pub fn diff(before: &Value, after: &Value) -> Vec<FieldChange> {
     let mut changes = Vec::new();
@@ -62,8 +62,8 @@ mod tests {
         assert_eq!(
             fields,
             vec![
-                ("parameters.temperature".into(), Some(json!(0.2)), Some(json!(0.5))),
                 ("model".into(), None, Some(json!("m"))),
+                ("parameters.temperature".into(), Some(json!(0.2)), Some(json!(0.5))),
                 ("variables".into(), Some(json!({"x": 1})), None),
             ]
         );

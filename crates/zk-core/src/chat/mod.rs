@@ -458,16 +458,18 @@ impl ChatService {
     }
 }
 
-/// Ends a watcher's stream after the `finished` event.
+/// Ends a watcher's stream right after the `finished` event (the run's channel stays open for
+/// others, so the stream would not end by itself).
 fn until_finished(events: impl futures_util::Stream<Item = StreamEvent> + Send + 'static) -> EventStream {
-    let mut done = false;
-    events
-        .take_while(move |event| {
-            let keep = !done;
-            done = matches!(event, StreamEvent::Finished { .. });
-            std::future::ready(keep)
-        })
-        .boxed()
+    futures_util::stream::unfold((events.boxed(), false), |(mut events, done)| async move {
+        if done {
+            return None;
+        }
+        let event = events.next().await?;
+        let done = matches!(event, StreamEvent::Finished { .. });
+        Some((event, (events, done)))
+    })
+    .boxed()
 }
 
 /// The task that owns one run: reads the upstream stream, applies and relays each event, writes the
