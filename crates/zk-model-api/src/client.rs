@@ -104,7 +104,7 @@ pub struct ChatRequest {
     pub detail: bool,
     pub variables: Option<Map<String, Value>>,
     pub response_chat_item_id: Option<String>,
-    pub temperature: Option<f32>,
+    pub temperature: Option<f64>,
     pub max_tokens: Option<u32>,
 }
 

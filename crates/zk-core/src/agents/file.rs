@@ -278,7 +278,7 @@ temperature = 0.3
         let text = TWO.replace("temperature = 0.3", "temperature = 7");
         let problems = parse_agents(&text, FileFormat::Toml, "team.toml").unwrap_err();
         assert_eq!(problems.len(), 1);
-        assert_eq!(problems[0].line, Some(14), "{problems:?}");
+        assert_eq!(problems[0].line, Some(13), "{problems:?}");
         assert!(problems[0].message.starts_with("parameters.temperature"));
     }
 

@@ -52,7 +52,7 @@ impl ProviderKind {
 #[serde(deny_unknown_fields)]
 pub struct AgentParameters {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f32>,
+    pub temperature: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,
     /// How many tokens of history an OpenAI-compatible agent is sent (FastGPT keeps its own).
