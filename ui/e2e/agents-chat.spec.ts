@@ -210,6 +210,36 @@ test('chat: a slow answer streams in chunk by chunk; stop keeps what arrived, ma
   await expect(page.getByRole('button', { name: 'Send' })).toBeVisible();
 });
 
+test('chat: files attached with the button or dropped on the conversation go with the message', async ({ page, request }) => {
+  await ensureAgent(request, ADMIN, AGENT);
+  await signIn(page, ADMIN);
+  await openChat(page);
+  await newConversation(page);
+
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByRole('button', { name: 'Attach files' }).click();
+  await (await chooser).setFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('标准层高 3.2 米') });
+  const chips = page.getByRole('list', { name: 'Attachments' });
+  await expect(chips.locator('li[data-state="ready"]')).toHaveText(/notes\.txt/);
+
+  const files = await page.evaluateHandle(() => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File(['{"width": 1200}'], 'spec.json', { type: 'application/json' }));
+    return transfer;
+  });
+  const pane = page.getByTestId('chat-pane');
+  await pane.dispatchEvent('dragover', { dataTransfer: files });
+  await pane.dispatchEvent('drop', { dataTransfer: files });
+  await expect(chips.locator('li[data-state="ready"]')).toHaveCount(2);
+
+  await ask(page, 'plain, with two files');
+  const question = page.getByTestId('thread').locator('li[data-role="user"]');
+  await expect(question.getByRole('list', { name: 'Attachments' })).toContainText('notes.txt');
+  await expect(question.getByRole('list', { name: 'Attachments' })).toContainText('spec.json');
+  await expect(answers(page).first()).toHaveAttribute('data-status', 'complete');
+  await expect(page.getByTestId('composer').getByRole('list', { name: 'Attachments' })).toHaveCount(0);
+});
+
 test('chat: the workflow’s input form is validated, and answering it continues the workflow', async ({ page, request }) => {
   await ensureAgent(request, ADMIN, AGENT);
   await signIn(page, ADMIN);
@@ -287,6 +317,34 @@ test('chat: search finds a Chinese word in an answer and opens it; export as Mar
   const markdown = readFileSync(await file.path(), 'utf8');
   expect(markdown).toContain('plain words for the search');
   expect(markdown).toContain('设计师');
+});
+
+test('chat: rename, pin and delete a conversation', async ({ page, request }) => {
+  await ensureAgent(request, ADMIN, AGENT);
+  await signIn(page, ADMIN);
+  await openChat(page);
+  await newConversation(page);
+  await ask(page, 'plain, to be renamed');
+  await expect(answers(page).first()).toHaveAttribute('data-status', 'complete');
+  const id = /\/chat\/([^/]+)$/.exec(page.url())?.[1] ?? '';
+  const item = page.getByTestId('conversation-list').locator(`a[data-conversation-id="${id}"]`);
+
+  await page.getByRole('button', { name: 'Rename' }).click();
+  await page.getByLabel('Title of the conversation').fill('幕墙节点');
+  await page.getByLabel('Title of the conversation').press('Enter');
+  await expect(page.getByRole('heading', { level: 1, name: '幕墙节点' })).toBeVisible();
+  await expect(item).toContainText('幕墙节点');
+
+  await page.getByRole('button', { name: 'Pin', exact: true }).click();
+  await expect(page.getByRole('button', { name: 'Unpin' })).toHaveAttribute('aria-pressed', 'true');
+  // Pinned conversations come first.
+  await expect(page.getByTestId('conversation-list').locator('a').first()).toHaveAttribute('data-conversation-id', id);
+  await expect(item).toContainText('Pinned');
+
+  await page.getByRole('button', { name: 'Delete', exact: true }).click();
+  await page.getByRole('group', { name: 'Delete this conversation and all its messages?' }).getByRole('button', { name: 'Delete' }).click();
+  await expect(page).toHaveURL(/\/chat$/);
+  await expect(item).toHaveCount(0);
 });
 
 test('screenshots of chat and agents in both languages and themes', async ({ browser, request }) => {
