@@ -1,7 +1,7 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { SCREENSHOTS, ensureAgent, modelUrl, nav, signIn, type Lang } from './helpers';
+import { SCREENSHOTS, apiToken, ensureAgent, modelUrl, nav, signIn, type Lang } from './helpers';
 import { ADMIN, VIEWER } from './server';
 
 // Agents and chat against the real server and the model-API double (FastGPT's protocol): the
@@ -137,6 +137,33 @@ test('agents: a viewer sees a read-only list', async ({ page }) => {
   await expect(page.getByRole('button', { name: /^Delete/ })).toHaveCount(0);
   await page.goto('/agents/new');
   await expect(page.getByTestId('not-allowed')).toBeVisible();
+});
+
+test('agents: a FastGPT app’s conversation history is imported as a task and shows up in Chat', async ({ page, request }) => {
+  // An agent naming the double's app that has a history.
+  const token = await apiToken(request, ADMIN);
+  const created = await request.post('/api/agents', {
+    headers: { Authorization: `Bearer ${token}` },
+    data: {
+      spec: { name: 'History app', kind: 'chat', provider: 'fastgpt', base_url: modelUrl(), app_id: 'app-history', parameters: { context_budget: 8000, detail: true, read_idle_secs: 60 }, enabled: true },
+      api_key: 'fastgpt-good',
+    },
+  });
+  expect(created.status()).toBe(201);
+
+  await signIn(page, ADMIN);
+  await nav(page).getByRole('link', { name: 'Agents' }).click();
+  await page.getByRole('button', { name: 'Import the FastGPT conversations of History app' }).click();
+  await expect(page.getByText(/Importing the FastGPT conversations of History app as task #\d+/)).toBeVisible();
+  await page.getByRole('link', { name: 'Follow it under Tasks' }).click();
+  await expect(page.locator('li[data-task-id]').filter({ hasText: 'FastGPT conversation import' }).first().getByTestId('task-state')).toHaveText(
+    'Succeeded',
+    { timeout: 20_000 },
+  );
+  await openChat(page);
+  await expect(page.getByTestId('conversation-list')).toContainText('幕墙节点讨论');
+  await page.getByTestId('conversation-list').getByRole('link').filter({ hasText: '幕墙节点讨论' }).click();
+  await expect(page.getByTestId('thread')).toContainText('先确定龙骨间距。');
 });
 
 test('chat: an answer streams in with its steps, tool call, quotes and reasoning; edit and resend', async ({ page, request }) => {

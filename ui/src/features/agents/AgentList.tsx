@@ -14,6 +14,7 @@ import {
   duplicateAgent,
   exportAgents,
   importAgents,
+  importHistory,
   listAgents,
   testAgent,
   updateAgent,
@@ -23,10 +24,14 @@ import { clearFlash, peekFlash } from './flash';
 import { FolderStatus, ProblemList, fileProblemsOf } from './FolderStatus';
 import { healthOk, healthSummary, keyStateLabel, keyStateTone } from './labels';
 
-type Message = { tone: 'success' | 'error'; text: string };
+type Message = { tone: 'success' | 'error'; text: string; task?: number };
 type ImportOutcome = { file: string; report: ImportReport } | { file: string; problems: FileProblem[] };
 
-export function AgentList({ admin }: { admin: boolean }) {
+/**
+ * The agents. Admins manage them; designers may import a FastGPT app's conversation history into
+ * their own conversations; viewers only look.
+ */
+export function AgentList({ admin, canImportHistory }: { admin: boolean; canImportHistory: boolean }) {
   const { t } = useI18n();
   const api = useApi();
   const agents = useAsync((signal) => listAgents(api, signal), [api]);
@@ -123,7 +128,12 @@ export function AgentList({ admin }: { admin: boolean }) {
         }
       />
       {!admin ? <Notice>{t('agents.readOnly')}</Notice> : null}
-      {message ? <Notice tone={message.tone}>{message.text}</Notice> : null}
+      {message ? (
+        <Notice tone={message.tone}>
+          {message.text}{' '}
+          {message.task !== undefined ? <Link to="/tasks">{t('agents.historyTaskLink')}</Link> : null}
+        </Notice>
+      ) : null}
       {imported ? <ImportResult outcome={imported} /> : null}
       {admin ? <FolderStatus /> : null}
 
@@ -165,7 +175,7 @@ export function AgentList({ admin }: { admin: boolean }) {
                   <th scope="col">{t('agents.status')}</th>
                   <th scope="col">{t('agents.key')}</th>
                   <th scope="col">{t('agents.source')}</th>
-                  {admin ? <th scope="col">{t('agents.actions')}</th> : null}
+                  {admin || canImportHistory ? <th scope="col">{t('agents.actions')}</th> : null}
                 </tr>
               </thead>
               <tbody>
@@ -176,6 +186,7 @@ export function AgentList({ admin }: { admin: boolean }) {
                       key={agent.id}
                       agent={agent}
                       admin={admin}
+                      canImportHistory={canImportHistory}
                       busy={busy}
                       selected={selected.has(agent.id)}
                       result={result}
@@ -188,6 +199,19 @@ export function AgentList({ admin }: { admin: boolean }) {
                         })
                       }
                       onTest={() => void test(agent)}
+                      onImportHistory={() => {
+                        setBusy(true);
+                        importHistory(api, agent.id).then(
+                          (task) => {
+                            setMessage({ tone: 'success', text: t('agents.historyQueued', { name: agent.spec.name, id: task.id }), task: task.id });
+                            setBusy(false);
+                          },
+                          (error: unknown) => {
+                            setMessage({ tone: 'error', text: describeError(error, t) });
+                            setBusy(false);
+                          },
+                        );
+                      }}
                       onToggle={() => void toggle(agent)}
                       onDuplicate={() =>
                         void act(async () => {
@@ -216,20 +240,36 @@ export function AgentList({ admin }: { admin: boolean }) {
 interface RowProps {
   agent: AgentView;
   admin: boolean;
+  canImportHistory: boolean;
   busy: boolean;
   selected: boolean;
   result: AgentHealth | { error: unknown } | undefined;
   onSelect: (selected: boolean) => void;
   onTest: () => void;
+  onImportHistory: () => void;
   onToggle: () => void;
   onDuplicate: () => void;
   onDelete: () => Promise<void>;
 }
 
-function AgentRow({ agent, admin, busy, selected, result, onSelect, onTest, onToggle, onDuplicate, onDelete }: RowProps) {
+function AgentRow(props: RowProps) {
+  const { agent, admin, canImportHistory, busy, selected, result, onSelect, onTest, onImportHistory, onToggle, onDuplicate, onDelete } = props;
   const { t } = useI18n();
   const { spec } = agent;
-  const columns = admin ? 8 : 6;
+  const columns = admin ? 8 : canImportHistory ? 7 : 6;
+  // FastGPT keeps the history of an app: importable when the agent names its app.
+  const history =
+    canImportHistory && spec.provider === 'fastgpt' && spec.app_id ? (
+      <button
+        type="button"
+        className="button small"
+        disabled={busy}
+        onClick={onImportHistory}
+        aria-label={t('agents.importHistoryOf', { name: spec.name })}
+      >
+        {t('agents.importHistory')}
+      </button>
+    ) : null;
   return (
     <>
       <tr data-agent={spec.name} className={spec.enabled ? undefined : 'row-disabled'}>
@@ -300,6 +340,7 @@ function AgentRow({ agent, admin, busy, selected, result, onSelect, onTest, onTo
               >
                 {t('agents.duplicate')}
               </button>
+              {history}
               <ConfirmButton
                 label={t('agents.deleteAgent', { name: spec.name })}
                 question={t('agents.deleteQuestion', { name: spec.name })}
@@ -310,6 +351,8 @@ function AgentRow({ agent, admin, busy, selected, result, onSelect, onTest, onTo
               </ConfirmButton>
             </div>
           </td>
+        ) : canImportHistory ? (
+          <td>{history}</td>
         ) : null}
       </tr>
       {result ? (

@@ -24,7 +24,9 @@ export function AgentsView() {
   const path = usePath();
   const admin = roleAtLeast(user.role, 'admin');
   const page = agentPage(path);
-  if (page.page === 'list' || page.page === 'unknown') return <AgentList admin={admin} />;
+  if (page.page === 'list' || page.page === 'unknown') {
+    return <AgentList admin={admin} canImportHistory={roleAtLeast(user.role, 'designer')} />;
+  }
   if (!admin) return <NotAllowed needed="admin" />;
   if (page.page === 'new') return <AgentEditor key="new" id={null} />;
   if (page.page === 'edit') return <AgentEditor key={page.id} id={page.id} />;
