@@ -45,6 +45,9 @@ function Image({ src, alt }: ComponentProps<'img'> & { node?: unknown }) {
   if (typeof src !== 'string' || !src) return <span className="markdown-image">{label}</span>;
   return (
     <a className="markdown-image" href={src} target="_blank" rel="noopener noreferrer nofollow">
+      <svg viewBox="0 0 24 24" width="14" height="14" aria-hidden="true" focusable="false">
+        <path d="M4 5h16v14H4zM4 16l5-5 4 4 3-3 4 4" fill="none" stroke="currentColor" strokeWidth="2" strokeLinejoin="round" />
+      </svg>{' '}
       {label}
     </a>
   );

@@ -8,6 +8,7 @@ import { useAsync, type AsyncState } from '@/lib/hooks/useAsync';
 import { useDebounced } from '@/lib/hooks/useDebounced';
 import { Link } from '@/lib/router';
 import { createConversation, listConversations, searchConversations } from './api';
+import { PinGlyph } from './glyphs';
 import { splitMatches } from './highlight';
 
 interface Props {
@@ -94,7 +95,7 @@ export function ConversationList({ selected, agents, agentsError, canWrite, vers
                     <span className="conversation-title">
                       {conversation.pinned ? (
                         <span className="pin-mark" title={t('chat.pinned')}>
-                          <span aria-hidden="true">📌 </span>
+                          <PinGlyph />
                           <span className="sr-only">{t('chat.pinned')}: </span>
                         </span>
                       ) : null}

@@ -7,6 +7,7 @@ import { getPlatform } from '@/lib/platform';
 import { AnswerDetail } from './AnswerDetail';
 import { copyText } from './clipboard';
 import { formatBytes, formatMs } from './format';
+import { ClipGlyph } from './glyphs';
 import type { PendingQuestion } from './thread';
 
 interface Props {
@@ -214,7 +215,7 @@ function AttachmentList({ attachments }: { attachments: readonly Attachment[] })
         {attachments.map((file) => (
           <li key={file.file_id}>
             <button type="button" className="link-button" onClick={() => void download(file)}>
-              📎 {file.name}
+              <ClipGlyph /> {file.name}
             </button>{' '}
             <span className="muted small">{formatBytes(file.size)}</span>
           </li>
