@@ -113,6 +113,9 @@ export async function startServer(options: { uiDir?: string; users?: boolean } =
     UI_DIR: uiDir,
     TASK_WORKERS: '2',
     LOG_LEVEL: 'warn',
+    // Agents' keys in an encrypted file of this run: the tests do not depend on a session keychain.
+    ZK_KEYSTORE: 'file',
+    ZK_KEYSTORE_PASSPHRASE: 'browser tests keep their keys here',
   };
   const users = options.users === false ? [] : ([[ADMIN, 'admin'], [VIEWER, 'viewer']] as const);
   for (const [user, role] of users) {

@@ -290,7 +290,7 @@ export const en = {
   'agents.form.contextBudget': 'Context budget (tokens)',
   'agents.form.contextBudgetHint': 'History sent to OpenAI-compatible agents; FastGPT keeps its own.',
   'agents.form.readIdle': 'Stall timeout (s)',
-  'agents.form.readIdleHint': 'A stream silent this long counts as stalled (5 to 3600).',
+  'agents.form.readIdleHint': 'A stream silent this long counts as stalled.',
   'agents.form.detail': 'FastGPT detail events',
   'agents.form.detailHint': 'Workflow steps, tool calls, quotes and forms; off gives plain answers.',
   'agents.form.variables': 'Workflow variables (JSON)',

@@ -288,7 +288,7 @@ export const zhCN: Record<MessageKey, string> = {
   'agents.form.contextBudget': '上下文预算（token）',
   'agents.form.contextBudgetHint': '发送给 OpenAI 兼容智能体的历史长度；FastGPT 自己保存上下文。',
   'agents.form.readIdle': '停滞超时（秒）',
-  'agents.form.readIdleHint': '数据流静默超过此时长即视为停滞（5 到 3600）。',
+  'agents.form.readIdleHint': '数据流静默超过此时长即视为停滞。',
   'agents.form.detail': 'FastGPT 详细事件',
   'agents.form.detailHint': '工作流步骤、工具调用、引用和表单；关闭后只返回纯文本回答。',
   'agents.form.variables': '工作流变量（JSON）',
