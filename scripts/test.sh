@@ -46,7 +46,9 @@ echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy "${CARGO_FLAGS[@]}" --all-targets -- -D warnings
-echo "== build (the tests run the zk-agent binary)"
+# --all-targets builds the binaries of every package, among them zk-tests' model-double, which the
+# browser tests run beside zk-agent (ui/e2e/server.ts finds both in $CARGO_TARGET_DIR/debug).
+echo "== build (the tests run the zk-agent binary; the browser tests also the model-API double)"
 cargo build "${CARGO_FLAGS[@]}" --all-targets
 
 echo "== tests (with GNOME Keyring unlocked on a private session bus: the key store's real-keychain tests)"
@@ -56,7 +58,7 @@ scripts/keyring-session.sh cargo test "${CARGO_FLAGS[@]}" --no-fail-fast 2>&1 | 
   | tee "$CARGO_TARGET_DIR/test-output.txt"
 status=${PIPESTATUS[0]}
 
-echo "== browser tests (Playwright, Debian's Chromium, the real zk-agent serve)"
+echo "== browser tests (Playwright, Debian's Chromium, the real zk-agent serve, the model-API double)"
 (cd ui && npx playwright test)
 e2e_status=$?
 

@@ -8,8 +8,8 @@ const SCREENSHOTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scr
 mkdirSync(SCREENSHOTS, { recursive: true });
 
 const TEXT = {
-  en: { signIn: 'Sign in', user: 'User name', password: 'Password', tasks: 'Tasks', admin: 'Admin', settings: 'Settings', chat: 'Chat' },
-  'zh-CN': { signIn: '登录', user: '用户名', password: '密码', tasks: '任务', admin: '管理', settings: '设置', chat: '对话' },
+  en: { signIn: 'Sign in', user: 'User name', password: 'Password', tasks: 'Tasks', admin: 'Admin', settings: 'Settings', cad: 'CAD' },
+  'zh-CN': { signIn: '登录', user: '用户名', password: '密码', tasks: '任务', admin: '管理', settings: '设置', cad: 'CAD' },
 } as const;
 type Lang = keyof typeof TEXT;
 
@@ -306,8 +306,9 @@ test('screenshots of the main views in both languages', async ({ browser, reques
     await expect(page.getByTestId('server-version')).not.toHaveText('—');
     await page.screenshot({ path: path.join(SCREENSHOTS, `settings.${lang}.png`), fullPage: true });
 
-    await nav(page).getByRole('link', { name: text.chat }).click();
-    await page.screenshot({ path: path.join(SCREENSHOTS, `chat-coming-soon.${lang}.png`) });
+    await nav(page).getByRole('link', { name: text.cad }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(lang === 'en' ? 'CAD preview' : 'CAD 预览');
+    await page.screenshot({ path: path.join(SCREENSHOTS, `cad-coming-soon.${lang}.png`) });
 
     // The dark theme of the same views.
     await page.emulateMedia({ colorScheme: 'dark' });

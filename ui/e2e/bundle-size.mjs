@@ -1,5 +1,6 @@
-// Gzip size of the built UI (ui/dist/assets): what the browser loads at start, and the chunks
-// only the desktop window loads (the Tauri plugins). Usage: node e2e/bundle-size.mjs [--json]
+// Gzip size of the built UI (ui/dist/assets): what the browser loads at start, and the chunks loaded
+// on demand (the chat and agents views, the Markdown renderer, KaTeX for math, and the Tauri plugins
+// that only the desktop window loads). Usage: node e2e/bundle-size.mjs [--json]
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +40,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       console.log(`${f.initial ? 'start' : 'lazy '}  ${f.name.padEnd(32)} ${kib(f.raw).padStart(10)}  gzip ${kib(f.gzip).padStart(9)}`);
     }
     console.log(`bundle (JS+CSS loaded at start): ${kib(sizes.initial.raw)}, gzip ${kib(sizes.initial.gzip)}`);
-    console.log(`desktop-only chunks: gzip ${kib(sizes.lazy.gzip)}; all JS+CSS: gzip ${kib(sizes.total.gzip)}`);
+    console.log(`chunks loaded on demand: gzip ${kib(sizes.lazy.gzip)}; all JS+CSS: gzip ${kib(sizes.total.gzip)}`);
   }
 }

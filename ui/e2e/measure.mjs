@@ -116,4 +116,4 @@ const fmt = (n) => `${n.toFixed(0)} ms`;
 console.log(`time to interactive (navigation start → sign-in form usable), headless Chromium, median of ${RUNS}: ${fmt(median(results.map((r) => r.tti)))}` +
   ` (min ${fmt(Math.min(...results.map((r) => r.tti)))}, max ${fmt(Math.max(...results.map((r) => r.tti)))});` +
   ` DOMContentLoaded ${fmt(median(results.map((r) => r.domContentLoaded)))}`);
-console.log(`bundle loaded at start (JS+CSS): ${kib(sizes.initial.raw)} raw, ${kib(sizes.initial.gzip)} gzip; desktop-only chunks ${kib(sizes.lazy.gzip)} gzip`);
+console.log(`bundle loaded at start (JS+CSS): ${kib(sizes.initial.raw)} raw, ${kib(sizes.initial.gzip)} gzip; chunks loaded on demand ${kib(sizes.lazy.gzip)} gzip`);

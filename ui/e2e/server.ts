@@ -11,21 +11,65 @@ const REPO = path.resolve(UI_DIR, '..');
 export const ADMIN = { username: 'admin', password: 'Adm1n-e2e-Passw0rd' };
 export const VIEWER = { username: 'vera', password: 'Vera-e2e-Passw0rd' };
 
-/** The `zk-agent` binary: $ZK_AGENT_BIN, else the debug build in $CARGO_TARGET_DIR, built if missing. */
-export function agentBinary(): string {
-  if (process.env.ZK_AGENT_BIN) return process.env.ZK_AGENT_BIN;
-  const target = process.env.CARGO_TARGET_DIR ?? '/var/cache/zk-agent/target';
-  const binary = path.join(target, 'debug', 'zk-agent');
-  if (!existsSync(binary)) {
-    console.log(`[e2e] ${binary} is missing; building it (cargo build -p zk-server --bin zk-agent)`);
-    const build = spawnSync('cargo', ['build', '-p', 'zk-server', '--bin', 'zk-agent'], {
-      cwd: REPO,
-      stdio: 'inherit',
-      env: { ...process.env, CARGO_TARGET_DIR: target },
-    });
+const TARGET = process.env.CARGO_TARGET_DIR ?? '/var/cache/zk-agent/target';
+
+/**
+ * The binaries the browser tests run: `zk-agent` ($ZK_AGENT_BIN) and the model-API double
+ * ($ZK_MODEL_DOUBLE_BIN), else the debug builds in $CARGO_TARGET_DIR. scripts/test.sh builds both
+ * (`cargo build --workspace --all-targets`); when one is missing, one cargo call builds the two.
+ */
+function binaries(): { agent: string; double: string } {
+  const agent = process.env.ZK_AGENT_BIN ?? path.join(TARGET, 'debug', 'zk-agent');
+  const double = process.env.ZK_MODEL_DOUBLE_BIN ?? path.join(TARGET, 'debug', 'model-double');
+  if (!existsSync(agent) || !existsSync(double)) {
+    const args = ['build', '-p', 'zk-server', '-p', 'zk-tests', '--bin', 'zk-agent', '--bin', 'model-double'];
+    console.log(`[e2e] ${existsSync(agent) ? double : agent} is missing; building (cargo ${args.join(' ')})`);
+    const build = spawnSync('cargo', args, { cwd: REPO, stdio: 'inherit', env: { ...process.env, CARGO_TARGET_DIR: TARGET } });
     if (build.status !== 0) throw new Error(`cargo build failed (exit ${String(build.status)})`);
   }
-  return binary;
+  return { agent, double };
+}
+
+/** The `zk-agent` binary. */
+export function agentBinary(): string {
+  return binaries().agent;
+}
+
+export interface RunningDouble {
+  /** e.g. http://127.0.0.1:40123: the FastGPT and OpenAI-compatible APIs of the double. */
+  baseUrl: string;
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts the model-API double (tests/support/model_double.rs): FastGPT's protocol on 127.0.0.1, the
+ * scenario picked by the message text (`plain`, `slow`, `interactive`, `cut` …); it prints its base
+ * URL on the first line of stdout.
+ */
+export async function startModelDouble(): Promise<RunningDouble> {
+  const child = spawn(binaries().double, [], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const baseUrl = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('the model double printed no address within 10 s')), 10_000);
+    child.once('exit', (code) => reject(new Error(`the model double exited with ${String(code)}`)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const line = out.split('\n')[0];
+      if (out.includes('\n') && line) {
+        clearTimeout(timer);
+        resolve(line.trim());
+      }
+    });
+  });
+  return {
+    baseUrl,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3_000))]);
+    },
+  };
 }
 
 export function freePort(): Promise<number> {
@@ -69,6 +113,9 @@ export async function startServer(options: { uiDir?: string; users?: boolean } =
     UI_DIR: uiDir,
     TASK_WORKERS: '2',
     LOG_LEVEL: 'warn',
+    // Agents' keys in an encrypted file of this run: the tests do not depend on a session keychain.
+    ZK_KEYSTORE: 'file',
+    ZK_KEYSTORE_PASSPHRASE: 'browser tests keep their keys here',
   };
   const users = options.users === false ? [] : ([[ADMIN, 'admin'], [VIEWER, 'viewer']] as const);
   for (const [user, role] of users) {

@@ -1,6 +1,7 @@
-import { useEffect, useRef } from 'react';
+import { Suspense, useEffect, useRef } from 'react';
 import { ErrorBoundary } from '@/components/ErrorBoundary';
 import { PageHeader } from '@/components/PageHeader';
+import { Loading } from '@/components/Spinner';
 import { useI18n } from '@/i18n';
 import { Link, navigate, usePath } from '@/lib/router';
 import { roleAtLeast, useSession, useUser } from '@/lib/session';
@@ -75,7 +76,9 @@ export function Frame() {
       </aside>
       <main id="main" ref={mainRef} tabIndex={-1} className="content">
         <ErrorBoundary area={area} resetKeys={[path]}>
-          {redirect ? null : route ? route.render() : <NotFound path={path} />}
+          <Suspense fallback={<Loading label={t('app.loading')} />}>
+            {redirect ? null : route ? route.render() : <NotFound path={path} />}
+          </Suspense>
         </ErrorBoundary>
       </main>
     </div>

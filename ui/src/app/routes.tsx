@@ -1,8 +1,6 @@
-import type { ReactNode } from 'react';
+import { lazy, type ReactNode } from 'react';
 import { AdminView } from '@/features/admin';
-import { AgentsView } from '@/features/agents';
 import { CadView } from '@/features/cad';
-import { ChatView } from '@/features/chat';
 import { PostersView } from '@/features/posters';
 import { SettingsView } from '@/features/settings';
 import { TasksView } from '@/features/tasks';
@@ -19,6 +17,11 @@ export interface AppRoute {
   role: Role;
   render: () => ReactNode;
 }
+
+// The chat and agents views come with their own chunks (the Markdown renderer is a further one),
+// fetched on first visit, so the start bundle holds only what sign-in and the frame need.
+const ChatView = lazy(() => import('@/features/chat').then((m) => ({ default: m.ChatView })));
+const AgentsView = lazy(() => import('@/features/agents').then((m) => ({ default: m.AgentsView })));
 
 /** The navigation, in order. Every feature plugs in here. */
 export const ROUTES: readonly AppRoute[] = [

@@ -1,4 +1,10 @@
-import { useId, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes } from 'react';
+import {
+  useId,
+  type InputHTMLAttributes,
+  type ReactNode,
+  type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
+} from 'react';
 
 interface FieldProps {
   label: string;
@@ -75,5 +81,50 @@ export function SelectField({
         </select>
       )}
     />
+  );
+}
+
+/** A labelled multi-line text box with its hint and error message. */
+export function TextAreaField({
+  label,
+  error,
+  hint,
+  id,
+  ...textarea
+}: FieldProps & TextareaHTMLAttributes<HTMLTextAreaElement>) {
+  return (
+    <FieldFrame label={label} error={error} hint={hint} id={id} control={(aria) => <textarea {...aria} {...textarea} />} />
+  );
+}
+
+/** A checkbox with its label beside it, a hint and an error message. */
+export function CheckboxField({ label, error, hint, id, ...input }: FieldProps & Omit<InputHTMLAttributes<HTMLInputElement>, 'type'>) {
+  const generated = useId();
+  const controlId = id ?? generated;
+  const hintId = `${controlId}-hint`;
+  const errorId = `${controlId}-error`;
+  return (
+    <div className="field field-checkbox">
+      <span className="checkbox">
+        <input
+          type="checkbox"
+          id={controlId}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={describedBy(hint && hintId, error && errorId)}
+          {...input}
+        />
+        <label htmlFor={controlId}>{label}</label>
+      </span>
+      {hint ? (
+        <p className="field-hint" id={hintId}>
+          {hint}
+        </p>
+      ) : null}
+      {error ? (
+        <p className="field-error" id={errorId}>
+          {error}
+        </p>
+      ) : null}
+    </div>
   );
 }

@@ -29,7 +29,7 @@ describe('message catalogues', () => {
 
   it('has Chinese text in the Chinese catalogue (not English copied over)', () => {
     // Product names stay as they are.
-    const sameInBoth = ['app.name', 'settings.server.fastgpt'];
+    const sameInBoth = ['app.name', 'settings.server.fastgpt', 'agents.provider.fastgpt'];
     const copied = Object.keys(en).filter((key) => {
       const k = key as keyof typeof en;
       return zhCN[k] === en[k] && /[a-z]{4,}/i.test(en[k]) && !sameInBoth.includes(key);

@@ -1,4 +1,4 @@
-import type { SignedIn, UserView } from '@/lib/api';
+import type { SignedIn, StreamEvent, UserView } from '@/lib/api';
 
 /** A recorded request to the fake server. */
 export interface Call {
@@ -48,7 +48,7 @@ export function fakeFetch(routes: Record<string, Handler>) {
       method: init?.method ?? 'GET',
       path: url.pathname,
       authorization: headers.get('Authorization'),
-      body: typeof init?.body === 'string' ? (JSON.parse(init.body) as unknown) : null,
+      body: readBody(init?.body, headers.get('Content-Type')),
     };
     calls.push(call);
     const handler = routes[`${call.method} ${call.path}`];
@@ -56,6 +56,18 @@ export function fakeFetch(routes: Record<string, Handler>) {
     return handler(call);
   };
   return { fetch, calls };
+}
+
+/** JSON bodies parsed; raw text bodies (a file to import) as they are; anything else as null. */
+function readBody(body: BodyInit | null | undefined, contentType: string | null): unknown {
+  if (typeof body !== 'string') return body instanceof Blob ? body : null;
+  return contentType?.startsWith('application/json') ? (JSON.parse(body) as unknown) : body;
+}
+
+/** An event-stream response carrying `events` (SSE event name = the JSON `type`, as the chat API sends). */
+export function sseResponse(events: readonly StreamEvent[]): Response {
+  const text = events.map((event) => `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`).join('');
+  return new Response(text, { status: 200, headers: { 'Content-Type': 'text/event-stream' } });
 }
 
 /** In-memory Storage (sessionStorage stand-in). */

@@ -7,7 +7,10 @@ export function stateLabel(state: TaskState, t: Translate): string {
   return t(`tasks.state.${state}`);
 }
 
-const KIND_KEYS: Record<string, MessageKey> = { 'diagnostics.selftest': 'tasks.kind.diagnostics.selftest' };
+const KIND_KEYS: Record<string, MessageKey> = {
+  'diagnostics.selftest': 'tasks.kind.diagnostics.selftest',
+  'chat.import_fastgpt': 'tasks.kind.chat.import_fastgpt',
+};
 
 /** A task kind in words; kinds the UI does not know yet show as they are. */
 export function kindLabel(kind: string, t: Translate): string {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { apiError, deferred, fakeFetch, json, memoryStorage, signedIn, type Call } from '@/test/fakeServer';
-import { ApiClient, type SessionChange } from './client';
+import { ApiClient, fileNameOf, type SessionChange } from './client';
 import { ApiError } from './errors';
 import type { SseEvent } from './sse';
 
@@ -265,5 +265,68 @@ describe('event streams', () => {
       ['task', '{"id":1}'],
     ]);
     expect(server.calls.filter((c) => c.path === '/api/auth/refresh')).toHaveLength(1);
+  });
+});
+
+describe('streams answered to a POST, raw uploads and downloads', () => {
+  it('posts a JSON body to an event stream, and treats 204 as an empty stream', async () => {
+    const server = fakeFetch({
+      'POST /api/auth/login': () => json(200, signedIn(1)),
+      'POST /api/conversations/c1/messages': () =>
+        new Response('event: answer\ndata: {"type":"answer","text":"hi"}\n\n', { headers: { 'Content-Type': 'text/event-stream' } }),
+      'GET /api/conversations/c1/events': () => new Response(null, { status: 204 }),
+    });
+    const client = await signedInClient(server);
+    const events: SseEvent[] = [];
+    await client.stream('/api/conversations/c1/messages', { method: 'POST', body: { text: 'hi' }, onEvent: (e) => events.push(e) });
+    expect(events.map((e) => e.event)).toEqual(['answer']);
+    expect(server.calls.at(-1)?.body).toEqual({ text: 'hi' });
+    await client.stream('/api/conversations/c1/events', { onEvent: (e) => events.push(e) });
+    expect(events).toHaveLength(1);
+  });
+
+  it('sends a file or a text file as the raw body with its type', async () => {
+    let contentType: string | null = null;
+    let body: unknown = null;
+    const server = fakeFetch({ 'POST /api/auth/login': () => json(200, signedIn(1)) });
+    const client = new ApiClient({
+      baseUrl: BASE,
+      fetch: (input, init) => {
+        const url = String(input instanceof Request ? input.url : input);
+        if (url.endsWith('/api/agents/import?name=team.toml')) {
+          contentType = new Headers(init?.headers).get('Content-Type');
+          body = init?.body;
+          return Promise.resolve(json(200, { created: ['A'], updated: [], unchanged: [] }));
+        }
+        return server.fetch(input, init);
+      },
+      storage: memoryStorage(),
+    });
+    await client.signIn('ada', 'pw');
+    const report = await client.upload<{ created: string[] }>('/api/agents/import', 'name = "A"', {
+      query: { name: 'team.toml' },
+    });
+    expect(report.created).toEqual(['A']);
+    expect(contentType).toBe('text/plain; charset=utf-8');
+    expect(body).toBe('name = "A"');
+  });
+
+  it('names a download from Content-Disposition (RFC 8187 first)', async () => {
+    const server = fakeFetch({
+      'POST /api/auth/login': () => json(200, signedIn(1)),
+      'GET /api/conversations/c1/export': () =>
+        new Response('# 层高问题', {
+          headers: {
+            'Content-Type': 'text/markdown',
+            'Content-Disposition': `attachment; filename="____.md"; filename*=UTF-8''${encodeURIComponent('层高问题.md')}`,
+          },
+        }),
+    });
+    const client = await signedInClient(server);
+    const file = await client.download('/api/conversations/c1/export', { query: { format: 'markdown' } });
+    expect(file.name).toBe('层高问题.md');
+    expect(await file.blob.text()).toBe('# 层高问题');
+    expect(fileNameOf('attachment; filename="agents.toml"')).toBe('agents.toml');
+    expect(fileNameOf(null)).toBeNull();
   });
 });

@@ -36,7 +36,11 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Query = Record<string, string | number | boolean | null | undefined>;
 
 export interface RequestOptions {
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as it is (a file, a text file), with `contentType`; instead of `body`. */
+  rawBody?: Blob | string;
+  contentType?: string;
   query?: Query;
   /** Send the bearer token (default true). Sign-in, refresh, setup and health do not. */
   auth?: boolean;
@@ -50,6 +54,32 @@ export interface StreamOptions {
   onEvent: (event: SseEvent) => void;
   signal?: AbortSignal;
   query?: Query;
+  /** GET by default; a POST whose answer is an event stream (e.g. sending a chat message) sends `body` as JSON. */
+  method?: Method;
+  body?: unknown;
+}
+
+/** A file the server sent as an attachment. */
+export interface Download {
+  blob: Blob;
+  /** From Content-Disposition (`filename*` first), else the caller's fallback. */
+  name: string;
+}
+
+/** The file name of a Content-Disposition header: RFC 8187's `filename*` first, then `filename`. */
+export function fileNameOf(disposition: string | null): string | null {
+  if (!disposition) return null;
+  const extended = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(disposition);
+  if (extended?.[1]) {
+    try {
+      return decodeURIComponent(extended[1].trim());
+    } catch {
+      // Malformed escapes: fall back to the plain name.
+    }
+  }
+  const plain = /filename\s*=\s*"([^"]*)"|filename\s*=\s*([^;]+)/i.exec(disposition);
+  const name = plain?.[1] ?? plain?.[2]?.trim();
+  return name ? name : null;
 }
 
 const STORAGE_KEY = 'zk-agent.session.v1';
@@ -242,13 +272,20 @@ export class ApiClient {
     const url = this.url(path, options.query);
     const attempt = async (token: string | null): Promise<Response> => {
       const headers: Record<string, string> = { Accept: accept, ...options.headers };
-      if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+      let body: BodyInit | undefined;
+      if (options.rawBody !== undefined) {
+        body = options.rawBody;
+        headers['Content-Type'] = options.contentType ?? 'application/octet-stream';
+      } else if (options.body !== undefined) {
+        body = JSON.stringify(options.body);
+        headers['Content-Type'] = 'application/json';
+      }
       if (token) headers['Authorization'] = `Bearer ${token}`;
       try {
         return await this.fetchImpl(url, {
           method,
           headers,
-          body: options.body === undefined ? undefined : JSON.stringify(options.body),
+          body,
           signal: options.signal,
           cache: 'no-store',
         });
@@ -319,11 +356,13 @@ export class ApiClient {
    */
   async stream(path: string, options: StreamOptions): Promise<void> {
     const response = await this.send(
-      'GET',
+      options.method ?? 'GET',
       path,
-      { query: options.query, signal: options.signal },
+      { query: options.query, signal: options.signal, body: options.body },
       'text/event-stream',
     );
+    // 204: nothing to follow (e.g. no answer is running).
+    if (response.status === 204) return;
     if (!response.body) throw new ApiError(response.status, CLIENT_CODES.badResponse, 'the event stream has no body');
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
@@ -340,6 +379,20 @@ export class ApiClient {
     } finally {
       reader.releaseLock();
     }
+  }
+
+  /** Sends `data` as the raw body (a file upload, a file to import); the answer is JSON. */
+  upload<T>(path: string, data: Blob | string, options: { query?: Query; contentType?: string; signal?: AbortSignal } = {}): Promise<T> {
+    const contentType = options.contentType ?? (typeof data === 'string' ? 'text/plain; charset=utf-8' : data.type || undefined);
+    return this.request<T>('POST', path, { query: options.query, signal: options.signal, rawBody: data, contentType });
+  }
+
+  /** Fetches a file the server sends as an attachment (an export), with its name. */
+  async download(path: string, options: { query?: Query; signal?: AbortSignal; fallbackName?: string } = {}): Promise<Download> {
+    const response = await this.send('GET', path, { query: options.query, signal: options.signal }, '*/*');
+    const blob = await response.blob();
+    const name = fileNameOf(response.headers.get('content-disposition')) ?? options.fallbackName ?? 'download';
+    return { blob, name };
   }
 
   // ---- signing in and out ------------------------------------------------------------------
