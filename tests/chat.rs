@@ -27,8 +27,9 @@ async fn create_agent(server: &TestServer, admin: &SignedIn, spec: Value, key: O
 }
 
 async fn new_conversation(server: &TestServer, user: &SignedIn, agent_id: i64) -> String {
-    let (status, conversation) =
-        server.call(Method::POST, "/api/conversations", Some(&user.access), Some(json!({ "agent_id": agent_id }))).await;
+    let (status, conversation) = server
+        .call(Method::POST, "/api/conversations", Some(&user.access), Some(json!({ "agent_id": agent_id })))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{conversation}");
     conversation["id"].as_str().unwrap().to_owned()
 }
@@ -83,7 +84,8 @@ async fn a_fastgpt_answer_is_relayed_event_by_event_and_stored_whole() {
         let stored = messages(&server, &dan, &conversation).await;
         assert_eq!(stored.len(), 2, "one question, one answer");
         assert_eq!(&stored[1], answer, "the stored answer is the one streamed");
-        let (_, detail) = server.call(Method::GET, &format!("/api/conversations/{conversation}"), Some(&dan.access), None).await;
+        let (_, detail) =
+            server.call(Method::GET, &format!("/api/conversations/{conversation}"), Some(&dan.access), None).await;
         assert_eq!(detail["conversation"]["title"], "层高问题", "FastGPT's chatTitle names a new conversation");
 
         // FastGPT keeps the context: the next question goes alone, under the same chatId.
@@ -120,7 +122,11 @@ async fn a_broken_stream_keeps_its_partial_answer_and_a_retry_reuses_the_row() {
         ] {
             let events = ask(&server, &admin, &conversation, scenario).await;
             let answer = finished(&events);
-            assert_eq!((answer["status"].as_str(), answer["error"]["code"].as_str()), (Some(status), Some(code)), "{scenario}: {answer}");
+            assert_eq!(
+                (answer["status"].as_str(), answer["error"]["code"].as_str()),
+                (Some(status), Some(code)),
+                "{scenario}: {answer}"
+            );
             if scenario != "error-200" {
                 assert_eq!(answer["text"], "你好，", "{scenario}: what arrived before the break is kept");
             }
@@ -151,9 +157,11 @@ async fn upstream_refusals_are_clear_messages_in_the_conversation() {
         let double = ModelDouble::start().await;
         let server = TestServer::start(&db).await;
         let admin = server.user("ada", Role::Admin).await;
-        for (key, code, retryable) in
-            [(Some("fastgpt-bad"), "upstream_auth", false), (Some("fastgpt-broke"), "upstream_quota", true), (None, "upstream_auth", false)]
-        {
+        for (key, code, retryable) in [
+            (Some("fastgpt-bad"), "upstream_auth", false),
+            (Some("fastgpt-broke"), "upstream_quota", true),
+            (None, "upstream_auth", false),
+        ] {
             let name = format!("agent {key:?}");
             let agent = create_agent(&server, &admin, fastgpt_spec(&name, &double.base), key).await;
             let conversation = new_conversation(&server, &admin, agent["id"].as_i64().unwrap()).await;
@@ -189,8 +197,9 @@ async fn stop_ends_the_answer_at_once_and_keeps_what_arrived() {
         };
         let stopping = async {
             tokio::time::sleep(Duration::from_millis(700)).await;
-            let (status, _) =
-                server.call(Method::POST, &format!("/api/conversations/{conversation}/stop"), Some(&dan.access), None).await;
+            let (status, _) = server
+                .call(Method::POST, &format!("/api/conversations/{conversation}/stop"), Some(&dan.access), None)
+                .await;
             assert_eq!(status, StatusCode::ACCEPTED, "a running answer can be stopped");
         };
         let (events, ()) = tokio::join!(asking, stopping);
@@ -201,8 +210,9 @@ async fn stop_ends_the_answer_at_once_and_keeps_what_arrived() {
         let stored = messages(&server, &dan, &conversation).await;
         assert_eq!(stored[1]["status"], "stopped");
         assert_eq!(stored[1]["text"], answer["text"]);
-        let (status, _) =
-            server.call(Method::POST, &format!("/api/conversations/{conversation}/stop"), Some(&dan.access), None).await;
+        let (status, _) = server
+            .call(Method::POST, &format!("/api/conversations/{conversation}/stop"), Some(&dan.access), None)
+            .await;
         assert_eq!(status, StatusCode::NO_CONTENT, "nothing left to stop");
         server.stop().await;
     })
@@ -223,16 +233,18 @@ async fn a_second_message_waits_for_the_running_answer_and_a_watcher_can_attach(
             let path = format!("/api/conversations/{conversation}/messages");
             let refused = server.events(Method::POST, &path, &admin.access, Some(json!({ "text": "again" }))).await;
             assert_eq!(refused.unwrap_err().0, StatusCode::CONFLICT, "one answer at a time per conversation");
-            let attached =
-                server.events(Method::GET, &format!("/api/conversations/{conversation}/events"), &admin.access, None).await;
+            let attached = server
+                .events(Method::GET, &format!("/api/conversations/{conversation}/events"), &admin.access, None)
+                .await;
             attached.unwrap()
         };
         let (events, attached) = tokio::join!(asking, meanwhile);
         assert_eq!(attached[0].0, "started");
         assert!(!attached[0].1["message"]["text"].as_str().unwrap().is_empty(), "the snapshot has what arrived so far");
         assert_eq!(finished(&attached), finished(&events), "the attached watcher sees the same end");
-        let (status, _) =
-            server.call(Method::GET, &format!("/api/conversations/{conversation}/events"), Some(&admin.access), None).await;
+        let (status, _) = server
+            .call(Method::GET, &format!("/api/conversations/{conversation}/events"), Some(&admin.access), None)
+            .await;
         assert_eq!(status, StatusCode::NO_CONTENT, "nothing running");
         server.stop().await;
     })
@@ -304,7 +316,8 @@ async fn edit_and_resend_rewrites_the_question_and_answers_again() {
         let before = messages(&server, &admin, &conversation).await;
         let question = before[0]["id"].as_str().unwrap();
         let path = format!("/api/conversations/{conversation}/messages/{question}/edit");
-        let events = server.events(Method::POST, &path, &admin.access, Some(json!({ "text": "改过的问题" }))).await.unwrap();
+        let events =
+            server.events(Method::POST, &path, &admin.access, Some(json!({ "text": "改过的问题" }))).await.unwrap();
         assert_eq!(events[0].1["user_message"]["id"], question, "the question keeps its row");
         assert_eq!(finished(&events)["status"], "complete");
         let after = messages(&server, &admin, &conversation).await;
@@ -330,15 +343,22 @@ async fn search_finds_chinese_substrings_and_export_writes_markdown_and_json() {
         ask(&server, &admin, &conversation, "幕墙龙骨间距是多少").await;
         for (query, hits) in [("龙骨", 1), ("设计师", 1), ("100%_", 0), ("不存在的词", 0)] {
             let (status, found) = server
-                .call(Method::GET, &format!("/api/conversations/search?q={}", urlencode(query)), Some(&admin.access), None)
+                .call(
+                    Method::GET,
+                    &format!("/api/conversations/search?q={}", urlencode(query)),
+                    Some(&admin.access),
+                    None,
+                )
                 .await;
             assert_eq!(status, StatusCode::OK);
             let matching = found.as_array().unwrap().iter().filter(|h| h["message_id"].is_string()).count();
             assert_eq!(matching, hits, "{query}: {found}");
         }
-        let (_, found) = server.call(Method::GET, "/api/conversations/search?q=%E9%BE%99%E9%AA%A8", Some(&eve.access), None).await;
+        let (_, found) =
+            server.call(Method::GET, "/api/conversations/search?q=%E9%BE%99%E9%AA%A8", Some(&eve.access), None).await;
         assert_eq!(found, json!([]), "another user's conversations are not searched");
-        let (status, _) = server.call(Method::GET, &format!("/api/conversations/{conversation}"), Some(&eve.access), None).await;
+        let (status, _) =
+            server.call(Method::GET, &format!("/api/conversations/{conversation}"), Some(&eve.access), None).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "nor readable");
 
         let response = server
@@ -355,8 +375,14 @@ async fn search_finds_chinese_substrings_and_export_writes_markdown_and_json() {
         assert!(markdown.contains("## You\n\n幕墙龙骨间距是多少"), "{markdown}");
         assert!(markdown.contains("你好，（引用规范）设计师"));
         assert!(markdown.contains("设计规范.pdf"), "sources are listed");
-        let (status, json_export) =
-            server.call(Method::GET, &format!("/api/conversations/{conversation}/export?format=json"), Some(&admin.access), None).await;
+        let (status, json_export) = server
+            .call(
+                Method::GET,
+                &format!("/api/conversations/{conversation}/export?format=json"),
+                Some(&admin.access),
+                None,
+            )
+            .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(json_export["messages"].as_array().unwrap().len(), 2);
         assert_eq!(json_export["format"], "zk-agent.conversation.v1");
@@ -366,7 +392,9 @@ async fn search_finds_chinese_substrings_and_export_writes_markdown_and_json() {
 }
 
 fn urlencode(text: &str) -> String {
-    text.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 #[tokio::test]
@@ -383,7 +411,12 @@ async fn conversations_list_pinned_first_and_page_with_a_cursor() {
             server.clock.advance(Duration::from_secs(1));
         }
         let (status, _) = server
-            .call(Method::PATCH, &format!("/api/conversations/{}", ids[0]), Some(&admin.access), Some(json!({ "pinned": true, "title": "置顶" })))
+            .call(
+                Method::PATCH,
+                &format!("/api/conversations/{}", ids[0]),
+                Some(&admin.access),
+                Some(json!({ "pinned": true, "title": "置顶" })),
+            )
             .await;
         assert_eq!(status, StatusCode::OK);
         let (_, page) = server.call(Method::GET, "/api/conversations?limit=2", Some(&admin.access), None).await;
@@ -392,14 +425,17 @@ async fn conversations_list_pinned_first_and_page_with_a_cursor() {
         let mut seen: Vec<String> = first.iter().map(|s| (*s).to_owned()).collect();
         let mut next = page["next"].as_str().map(str::to_owned);
         while let Some(cursor) = next {
-            let (_, page) = server.call(Method::GET, &format!("/api/conversations?limit=2&after={cursor}"), Some(&admin.access), None).await;
+            let (_, page) = server
+                .call(Method::GET, &format!("/api/conversations?limit=2&after={cursor}"), Some(&admin.access), None)
+                .await;
             seen.extend(page["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()));
             next = page["next"].as_str().map(str::to_owned);
         }
         assert_eq!(seen.len(), 5, "every conversation once: {seen:?}");
         let (status, _) = server.call(Method::GET, "/api/conversations?after=garbage", Some(&admin.access), None).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-        let (status, _) = server.call(Method::DELETE, &format!("/api/conversations/{}", ids[1]), Some(&admin.access), None).await;
+        let (status, _) =
+            server.call(Method::DELETE, &format!("/api/conversations/{}", ids[1]), Some(&admin.access), None).await;
         assert_eq!(status, StatusCode::NO_CONTENT);
         let (_, page) = server.call(Method::GET, "/api/conversations?limit=50", Some(&admin.access), None).await;
         assert_eq!(page["items"].as_array().unwrap().len(), 4);
@@ -414,32 +450,59 @@ async fn agents_keep_every_version_with_diff_and_restore() {
         let server = TestServer::start(&db).await;
         let admin = server.user("ada", Role::Admin).await;
         let viewer = server.user("vera", Role::Viewer).await;
-        let agent = create_agent(&server, &admin, fastgpt_spec("海报助手", "https://fastgpt.example.com"), Some("secret-key-1")).await;
+        let agent = create_agent(
+            &server,
+            &admin,
+            fastgpt_spec("海报助手", "https://fastgpt.example.com"),
+            Some("secret-key-1"),
+        )
+        .await;
         let id = agent["id"].as_i64().unwrap();
         let mut spec = agent["spec"].clone();
         spec["parameters"]["temperature"] = json!(0.5);
         let (status, v2) = server
-            .call(Method::PUT, &format!("/api/agents/{id}"), Some(&admin.access), Some(json!({ "spec": spec, "expected_version": 1 })))
+            .call(
+                Method::PUT,
+                &format!("/api/agents/{id}"),
+                Some(&admin.access),
+                Some(json!({ "spec": spec, "expected_version": 1 })),
+            )
             .await;
         assert_eq!((status, v2["version"].as_i64()), (StatusCode::OK, Some(2)), "{v2}");
         let (status, stale) = server
-            .call(Method::PUT, &format!("/api/agents/{id}"), Some(&admin.access), Some(json!({ "spec": spec, "expected_version": 1 })))
+            .call(
+                Method::PUT,
+                &format!("/api/agents/{id}"),
+                Some(&admin.access),
+                Some(json!({ "spec": spec, "expected_version": 1 })),
+            )
             .await;
         assert_eq!(status, StatusCode::CONFLICT, "an edit of an old version is refused: {stale}");
         spec["enabled"] = json!(false);
-        let (_, v3) = server.call(Method::PUT, &format!("/api/agents/{id}"), Some(&admin.access), Some(json!({ "spec": spec }))).await;
+        let (_, v3) = server
+            .call(Method::PUT, &format!("/api/agents/{id}"), Some(&admin.access), Some(json!({ "spec": spec })))
+            .await;
         assert_eq!(v3["version"], 3, "disabling is a change too");
 
-        let (_, history) = server.call(Method::GET, &format!("/api/agents/{id}/versions"), Some(&admin.access), None).await;
+        let (_, history) =
+            server.call(Method::GET, &format!("/api/agents/{id}/versions"), Some(&admin.access), None).await;
         let versions: Vec<i64> = history.as_array().unwrap().iter().map(|v| v["version"].as_i64().unwrap()).collect();
         assert_eq!(versions, [3, 2, 1]);
         assert_eq!(history[2]["created_by"], "ada");
-        let (_, diff) = server.call(Method::GET, &format!("/api/agents/{id}/diff?from=1&to=3"), Some(&admin.access), None).await;
-        let fields: Vec<&str> = diff["changes"].as_array().unwrap().iter().map(|c| c["field"].as_str().unwrap()).collect();
+        let (_, diff) =
+            server.call(Method::GET, &format!("/api/agents/{id}/diff?from=1&to=3"), Some(&admin.access), None).await;
+        let fields: Vec<&str> =
+            diff["changes"].as_array().unwrap().iter().map(|c| c["field"].as_str().unwrap()).collect();
         assert_eq!(fields, ["enabled", "parameters.temperature"], "{diff}");
         assert_eq!(diff["changes"][1]["before"], Value::Null, "version 1 left the temperature to the provider");
-        let (status, restored) =
-            server.call(Method::POST, &format!("/api/agents/{id}/restore"), Some(&admin.access), Some(json!({ "version": 1 }))).await;
+        let (status, restored) = server
+            .call(
+                Method::POST,
+                &format!("/api/agents/{id}/restore"),
+                Some(&admin.access),
+                Some(json!({ "version": 1 })),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(restored["version"], 4, "restoring adds a version");
         assert_eq!(restored["spec"], agent["spec"], "with version 1's configuration");
@@ -462,14 +525,16 @@ async fn agents_keep_every_version_with_diff_and_restore() {
         let (status, _) = server.call(Method::POST, "/api/agents", Some(&viewer.access), Some(json!({}))).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "viewers read agents, admins manage them");
 
-        let (status, copy) =
-            server.call(Method::POST, &format!("/api/agents/{id}/duplicate"), Some(&admin.access), Some(json!({}))).await;
+        let (status, copy) = server
+            .call(Method::POST, &format!("/api/agents/{id}/duplicate"), Some(&admin.access), Some(json!({})))
+            .await;
         assert_eq!(status, StatusCode::CREATED);
         assert_eq!(copy["spec"]["name"], "海报助手 (copy)");
         assert_eq!(copy["key"]["state"], "stored", "the copy has the key too");
         let (status, _) = server.call(Method::DELETE, &format!("/api/agents/{id}"), Some(&admin.access), None).await;
         assert_eq!(status, StatusCode::NO_CONTENT);
-        let (status, _) = server.call(Method::GET, &format!("/api/agents/{id}/versions"), Some(&admin.access), None).await;
+        let (status, _) =
+            server.call(Method::GET, &format!("/api/agents/{id}/versions"), Some(&admin.access), None).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         server.stop().await;
     })
@@ -546,16 +611,19 @@ async fn the_watched_folder_applies_agent_files_within_a_second() {
             }
         };
         let file = dir.join("helper.toml");
-        std::fs::write(&file, "name = \"folder agent\"\nprovider = \"fastgpt\"\nbase_url = \"https://a.example\"\n").unwrap();
+        std::fs::write(&file, "name = \"folder agent\"\nprovider = \"fastgpt\"\nbase_url = \"https://a.example\"\n")
+            .unwrap();
         let took = wait_for(Box::new(|a: &Value| a.as_array().unwrap().len() == 1)).await;
         assert!(took < Duration::from_secs(1), "a new file applies within a second: {took:?}");
-        std::fs::write(&file, "name = \"folder agent\"\nprovider = \"fastgpt\"\nbase_url = \"https://b.example\"\n").unwrap();
+        std::fs::write(&file, "name = \"folder agent\"\nprovider = \"fastgpt\"\nbase_url = \"https://b.example\"\n")
+            .unwrap();
         let took = wait_for(Box::new(|a: &Value| a[0]["version"] == 2)).await;
         assert!(took < Duration::from_secs(1), "an edit applies within a second: {took:?}");
         let (_, agents) = server.call(Method::GET, "/api/agents", Some(&admin.access), None).await;
         assert_eq!(agents[0]["source_file"], "helper.toml");
 
-        std::fs::write(&file, "name = \"folder agent\"\nprovider = \"nope\"\nbase_url = \"https://c.example\"\n").unwrap();
+        std::fs::write(&file, "name = \"folder agent\"\nprovider = \"nope\"\nbase_url = \"https://c.example\"\n")
+            .unwrap();
         let started = Instant::now();
         let status = loop {
             let (_, status) = server.call(Method::GET, "/api/agents/folder", Some(&admin.access), None).await;
@@ -567,7 +635,11 @@ async fn the_watched_folder_applies_agent_files_within_a_second() {
         let problem = &status["problems"][0];
         assert_eq!((problem["file"].as_str(), problem["line"].as_i64()), (Some("helper.toml"), Some(2)), "{status}");
         let (_, agents) = server.call(Method::GET, "/api/agents", Some(&admin.access), None).await;
-        assert_eq!((agents[0]["version"].as_i64(), agents[0]["spec"]["base_url"].as_str()), (Some(2), Some("https://b.example")), "an invalid file changes nothing");
+        assert_eq!(
+            (agents[0]["version"].as_i64(), agents[0]["spec"]["base_url"].as_str()),
+            (Some(2), Some("https://b.example")),
+            "an invalid file changes nothing"
+        );
         server.stop().await;
     })
     .await;
@@ -581,9 +653,14 @@ async fn test_connection_and_fastgpt_health_probe_each_agent() {
         let admin = server.user("ada", Role::Admin).await;
         let good = create_agent(&server, &admin, fastgpt_spec("good", &double.base), Some("fastgpt-good")).await;
         create_agent(&server, &admin, fastgpt_spec("bad", &double.base), Some("fastgpt-bad")).await;
-        let (status, probe) = server.call(Method::POST, &format!("/api/agents/{}/test", good["id"]), Some(&admin.access), None).await;
+        let (status, probe) =
+            server.call(Method::POST, &format!("/api/agents/{}/test", good["id"]), Some(&admin.access), None).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!((probe["health"]["status"].as_str(), probe["health"]["key_valid"].as_bool()), (Some("reachable"), Some(true)), "{probe}");
+        assert_eq!(
+            (probe["health"]["status"].as_str(), probe["health"]["key_valid"].as_bool()),
+            (Some("reachable"), Some(true)),
+            "{probe}"
+        );
         let (_, health) = server.call(Method::GET, "/api/fastgpt/health", None, None).await;
         let by_name: Vec<(String, String)> = health["agents"]
             .as_array()
@@ -619,13 +696,20 @@ async fn a_fastgpt_apps_history_imports_once_as_a_task() {
             let started = Instant::now();
             let done = loop {
                 let (_, task) = server.call(Method::GET, &task_path, Some(&dan.access), None).await;
-                if task["state"] == "succeeded" || task["state"] == "failed" || started.elapsed() > Duration::from_secs(15) {
+                if task["state"] == "succeeded"
+                    || task["state"] == "failed"
+                    || started.elapsed() > Duration::from_secs(15)
+                {
                     break task;
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             };
             assert_eq!(done["state"], "succeeded", "{done}");
-            let expected = if round == 0 { json!({"imported": 2, "skipped": 0, "messages": 4}) } else { json!({"imported": 0, "skipped": 2, "messages": 0}) };
+            let expected = if round == 0 {
+                json!({"imported": 2, "skipped": 0, "messages": 4})
+            } else {
+                json!({"imported": 0, "skipped": 2, "messages": 0})
+            };
             assert_eq!(done["result"], expected, "round {round}");
         }
         let (_, page) = server.call(Method::GET, "/api/conversations", Some(&dan.access), None).await;

@@ -68,6 +68,12 @@ fn every_command_has_help() {
         vec!["config", "show", "--help"],
         vec!["doctor", "--help"],
         vec!["chat", "--help"],
+        vec!["agents", "--help"],
+        vec!["agents", "list", "--help"],
+        vec!["agents", "show", "--help"],
+        vec!["agents", "import", "--help"],
+        vec!["agents", "export", "--help"],
+        vec!["agents", "validate", "--help"],
     ] {
         let output = run(zk(dir.path()).args(&args));
         assert!(output.status.success(), "{args:?} --help works");
@@ -160,18 +166,18 @@ async fn migrate_seed_users_and_doctor_on_both_backends() {
         };
 
         let output = run(zk().args(["migrate", "--status"]));
-        assert!(text(&output.stdout).contains("0 of 1 migrations applied"), "{}", text(&output.stdout));
+        assert!(text(&output.stdout).contains("0 of 2 migrations applied"), "{}", text(&output.stdout));
         let output = run(zk().arg("doctor"));
         assert_eq!(output.status.code(), Some(1), "an unmigrated database is a problem");
         assert!(text(&output.stdout).contains("run `zk-agent migrate`"), "{}", text(&output.stdout));
         let output = run(zk().arg("migrate"));
         assert!(
-            output.status.success() && text(&output.stdout).contains("applied 1 migration(s)"),
+            output.status.success() && text(&output.stdout).contains("applied 2 migration(s)"),
             "{}",
             text(&output.stdout)
         );
         let output = run(zk().arg("migrate"));
-        assert!(text(&output.stdout).contains("applied 0 migration(s); 1 of 1 applied"), "migrate is idempotent");
+        assert!(text(&output.stdout).contains("applied 0 migration(s); 2 of 2 applied"), "migrate is idempotent");
 
         let output = run(zk().arg("seed"));
         assert!(
@@ -494,4 +500,99 @@ async fn doctor_and_health_probe_fastgpt_with_the_configured_key() {
         assert_eq!(output.status.code(), Some(code), "{stdout}");
         assert!(stdout.contains(expected) && !stdout.contains(key), "{stdout}");
     }
+}
+
+#[tokio::test]
+async fn agents_import_list_show_export_validate_and_chat_with_an_agent() {
+    let double = zk_tests::model_double::ModelDouble::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let agents_file = dir.path().join("team.toml");
+    std::fs::write(
+        &agents_file,
+        format!(
+            "[[agent]]\nname = \"规范助手\"\nprovider = \"fastgpt\"\nbase_url = \"{}\"\napi_key_env = \"TEAM_FASTGPT_KEY\"\n\n\
+             [[agent]]\nname = \"local\"\nprovider = \"openai\"\nbase_url = \"{}\"\nmodel = \"qwen\"\nsystem_prompt = \"简洁\"\napi_key_env = \"TEAM_OPENAI_KEY\"\n",
+            double.base, double.base
+        ),
+    )
+    .unwrap();
+    let bad_file = dir.path().join("bad.json");
+    std::fs::write(
+        &bad_file,
+        "{\n  \"name\": \"x\",\n  \"provider\": \"fastgpt\",\n  \"base_url\": \"ftp://nope\"\n}\n",
+    )
+    .unwrap();
+    let home = dir.path().to_owned();
+    let agents = move |args: &[&str]| {
+        let mut command = zk(&home);
+        command
+            .env("ZK_KEYSTORE", "env")
+            .env("TEAM_FASTGPT_KEY", "fastgpt-good")
+            .env("TEAM_OPENAI_KEY", "sk-good")
+            .args(args);
+        let output = run(&mut command);
+        (output.status.code(), text(&output.stdout), text(&output.stderr))
+    };
+    let run_blocking = |args: Vec<String>| {
+        let agents = agents.clone();
+        tokio::task::spawn_blocking(move || agents(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+    };
+    let path = |p: &Path| p.display().to_string();
+
+    let (code, out, err) =
+        run_blocking(vec!["agents".into(), "validate".into(), path(&agents_file), path(&bad_file)]).await.unwrap();
+    assert_eq!(code, Some(1), "one bad file fails validation: {out} {err}");
+    assert!(out.contains("team.toml: ok (2 agents)"), "{out}");
+    assert!(err.contains("bad.json:4:"), "problems name file and line: {err}");
+    assert!(err.contains("base_url"), "{err}");
+
+    let (code, out, err) = run_blocking(vec!["agents".into(), "import".into(), path(&bad_file)]).await.unwrap();
+    assert_eq!(code, Some(1), "an invalid file is refused: {out}");
+    assert!(err.contains("bad.json:4"), "{err}");
+    let (code, out, err) = run_blocking(vec!["agents".into(), "import".into(), path(&agents_file)]).await.unwrap();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("2 created"), "{out}");
+
+    let (code, out, _) = run_blocking(vec!["agents".into(), "list".into()]).await.unwrap();
+    assert_eq!(code, Some(0));
+    assert!(out.contains("规范助手") && out.contains("from $TEAM_FASTGPT_KEY"), "{out}");
+    let (_, out, _) = run_blocking(vec!["agents".into(), "list".into(), "--json".into()]).await.unwrap();
+    let listed: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    let (code, out, _) = run_blocking(vec!["agents".into(), "show".into(), "LOCAL".into()]).await.unwrap();
+    assert_eq!(code, Some(0), "names match without case");
+    assert!(out.contains("model = \"qwen\""), "{out}");
+    let exported = dir.path().join("out.json");
+    let (code, _, err) = run_blocking(vec![
+        "agents".into(),
+        "export".into(),
+        "--format".into(),
+        "json".into(),
+        "-o".into(),
+        path(&exported),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "{err}");
+    let exported: Value = serde_json::from_str(&std::fs::read_to_string(&exported).unwrap()).unwrap();
+    assert_eq!(exported["agents"].as_array().unwrap().len(), 2);
+    assert!(!exported.to_string().contains("fastgpt-good"), "keys are never exported");
+
+    let (code, out, err) =
+        run_blocking(vec!["chat".into(), "--agent".into(), "规范助手".into(), "plain".into()]).await.unwrap();
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, "你好，（引用规范）设计师\n", "the agent's key and detail setting are used");
+    let (code, out, _) =
+        run_blocking(vec!["chat".into(), "--agent".into(), "local".into(), "--json".into(), "hi".into()])
+            .await
+            .unwrap();
+    assert_eq!(code, Some(0));
+    assert!(out.lines().any(|l| l.contains("\"离线\"")), "{out}");
+    let sent = double.received();
+    let openai = &sent.iter().find(|r| r.path == "/v1/chat/completions").unwrap().body;
+    assert_eq!(openai["messages"][0]["content"], "简洁", "the agent's system prompt goes first");
+    let (code, _, err) =
+        run_blocking(vec!["chat".into(), "--agent".into(), "nobody".into(), "hi".into()]).await.unwrap();
+    assert_eq!(code, Some(2));
+    assert!(err.contains("agent \"nobody\" not found"), "{err}");
 }

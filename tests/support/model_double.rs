@@ -357,7 +357,8 @@ async fn fastgpt_records(
     };
     let offset = body["offset"].as_u64().unwrap_or(0) as usize;
     let total = list.len();
-    let page: Vec<Value> = list.into_iter().skip(offset).take(body["pageSize"].as_u64().unwrap_or(10) as usize).collect();
+    let page: Vec<Value> =
+        list.into_iter().skip(offset).take(body["pageSize"].as_u64().unwrap_or(10) as usize).collect();
     axum::Json(json!({"code":200,"statusText":"","message":"","data":{"list":page,"total":total}})).into_response()
 }
 

@@ -194,7 +194,8 @@ impl TestServer {
         let mut decoder = zk_model_api::SseDecoder::new(16 * 1024 * 1024);
         let mut events = Vec::new();
         let mut body = response.bytes_stream();
-        while let Some(chunk) = tokio::time::timeout(Duration::from_secs(20), body.next()).await.expect("stream stalls") {
+        while let Some(chunk) = tokio::time::timeout(Duration::from_secs(20), body.next()).await.expect("stream stalls")
+        {
             for frame in decoder.push(&chunk.expect("stream readable")).expect("valid SSE") {
                 let data = serde_json::from_str(&frame.data).unwrap_or(Value::Null);
                 events.push((frame.event.unwrap_or_else(|| "message".into()), data));

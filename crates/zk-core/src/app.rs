@@ -9,13 +9,13 @@ use rand::RngCore;
 use serde::Serialize;
 
 use crate::accounts::AccountService;
-use crate::agents::watch::AgentFolder;
-use crate::agents::{AgentKeys, AgentService};
-use crate::chat::ChatService;
-use crate::chat::import::ImportHandler;
 use crate::accounts::tokens::TokenKeys;
 use crate::admin::{AdminService, AuditLog};
+use crate::agents::watch::AgentFolder;
+use crate::agents::{AgentKeys, AgentService};
 use crate::cache::{Cache, CacheStats};
+use crate::chat::ChatService;
+use crate::chat::import::ImportHandler;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
 use crate::files::{FileService, FileStore};
@@ -109,7 +109,21 @@ impl Core {
                 tracing::info!(interrupted, "answers cut off by the last shutdown are marked interrupted");
             }
         }
-        Ok(Arc::new(Self { config, store, cache, clock, accounts, admin, files, tasks, agents, chat, keystore, agent_folder: std::sync::OnceLock::new(), shutdown }))
+        Ok(Arc::new(Self {
+            config,
+            store,
+            cache,
+            clock,
+            accounts,
+            admin,
+            files,
+            tasks,
+            agents,
+            chat,
+            keystore,
+            agent_folder: std::sync::OnceLock::new(),
+            shutdown,
+        }))
     }
 
     /// Applies the agent files of `AGENTS_DIR` and follows their changes until [`Core::close`].
@@ -119,7 +133,9 @@ impl Core {
         }
         let folder = AgentFolder::start(self.agents.clone(), self.config.agents_dir.clone(), self.shutdown.clone())
             .await
-            .with_context(|| format!("cannot watch the agents folder {} (AGENTS_DIR)", self.config.agents_dir.display()))?;
+            .with_context(|| {
+                format!("cannot watch the agents folder {} (AGENTS_DIR)", self.config.agents_dir.display())
+            })?;
         let _ = self.agent_folder.set(folder);
         Ok(())
     }
@@ -255,7 +271,13 @@ pub(crate) fn upstream_health(
 ) -> UpstreamHealth {
     let latency_ms = Some(millis(elapsed));
     match probed {
-        Ok(()) => UpstreamHealth { status: "reachable", base_url, latency_ms, key_valid: had_key.then_some(true), error: None },
+        Ok(()) => UpstreamHealth {
+            status: "reachable",
+            base_url,
+            latency_ms,
+            key_valid: had_key.then_some(true),
+            error: None,
+        },
         Err(error @ zk_model_api::ModelApiError::Auth { .. }) => UpstreamHealth {
             status: "unauthorized",
             base_url,

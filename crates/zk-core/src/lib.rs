@@ -7,8 +7,8 @@
 //! - Secrets travel as [`secret::Secret`], whose `Debug` and `Display` never show the value.
 
 pub mod accounts;
-pub mod agents;
 pub mod admin;
+pub mod agents;
 pub mod app;
 pub mod cache;
 pub mod chat;

@@ -49,6 +49,16 @@ pub fn init(format: LogFormat, filter: &str) {
     drop(result);
 }
 
+/// Logging for one-shot commands: text to stderr, so their stdout (JSON, exports) stays clean.
+pub fn init_command(filter: &str) {
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("warn"));
+    let layer = tracing_subscriber::fmt::layer()
+        .with_target(true)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    drop(tracing_subscriber::registry().with(filter).with(ErrorLogLayer).with(layer).try_init());
+}
+
 /// Starts the task that writes ERROR events to `error_log` (and the webhook). Returns false when a
 /// writer is already running in this process.
 pub fn attach_error_log(store: Arc<dyn Store>, clock: SharedClock, monitor: &ErrorMonitorConfig) -> bool {

@@ -352,9 +352,15 @@ pub struct Page<T> {
 
 impl ModelClient {
     /// A page of a FastGPT app's conversations (`getHistories`).
-    pub async fn histories(&self, app_id: &str, offset: u64, page_size: u64) -> Result<Page<HistoryItem>, ModelApiError> {
+    pub async fn histories(
+        &self,
+        app_id: &str,
+        offset: u64,
+        page_size: u64,
+    ) -> Result<Page<HistoryItem>, ModelApiError> {
         let body = json!({ "appId": app_id, "offset": offset, "pageSize": page_size, "source": "api" });
-        let data = self.fastgpt_data("/api/core/chat/getHistories", "/api/core/chat/history/getHistories", &body).await?;
+        let data =
+            self.fastgpt_data("/api/core/chat/getHistories", "/api/core/chat/history/getHistories", &body).await?;
         let items = list_of(&data)
             .iter()
             .filter_map(|item| {

@@ -12,8 +12,8 @@ mod events;
 mod sse;
 
 pub use client::{
-    ApiKey, ChatRequest, ChatResponse, Content, HistoryItem, ImageUrl, Message, ModelClient, Page, Part, Provider, RecordItem,
-    Role,
+    ApiKey, ChatRequest, ChatResponse, Content, HistoryItem, ImageUrl, Message, ModelClient, Page, Part, Provider,
+    RecordItem, Role,
 };
 pub use error::ModelApiError;
 pub use events::{ChatEvent, InputField, Interactive, NodeResponse, Quote, SelectOption, ToolCall};

@@ -87,7 +87,12 @@ pub fn parse_agents(text: &str, format: FileFormat, file: &str) -> Result<Vec<Ag
     }
     .map_err(|problem| vec![problem])?;
     if specs.is_empty() {
-        return Err(vec![FileProblem { file: file.into(), line: None, column: None, message: "the file has no agent".into() }]);
+        return Err(vec![FileProblem {
+            file: file.into(),
+            line: None,
+            column: None,
+            message: "the file has no agent".into(),
+        }]);
     }
     let mut problems = Vec::new();
     let mut seen = std::collections::HashSet::new();

@@ -185,7 +185,9 @@ impl AgentSpec {
             if !is_env_name(var) {
                 problems.push(SpecProblem::new(
                     "api_key_env",
-                    format!("{var:?} is not an environment variable name (letters, digits and _, not starting with a digit)"),
+                    format!(
+                        "{var:?} is not an environment variable name (letters, digits and _, not starting with a digit)"
+                    ),
                 ));
             } else if let Err(error) = (crate::keystore::KeyRef::Env { var: var.clone() }).validate() {
                 // The app's own secrets (DB_PASSWORD …) must not be sent to a URL an agent's editor chooses.
@@ -208,7 +210,10 @@ impl AgentSpec {
             problems.push(SpecProblem::new("parameters.max_tokens", "max_tokens is at least 1"));
         }
         if !(256..=2_000_000).contains(&p.context_budget) {
-            problems.push(SpecProblem::new("parameters.context_budget", "context_budget is between 256 and 2000000 tokens"));
+            problems.push(SpecProblem::new(
+                "parameters.context_budget",
+                "context_budget is between 256 and 2000000 tokens",
+            ));
         }
         if !(1..=3600).contains(&p.read_idle_secs) {
             problems.push(SpecProblem::new("parameters.read_idle_secs", "read_idle_secs is between 1 and 3600"));

@@ -38,7 +38,12 @@ pub struct AgentFolder {
     dir: PathBuf,
     state: Arc<Mutex<FolderState>>,
     // Held for its Drop: the OS watch ends with it.
-    _watcher: Option<notify_debouncer_full::Debouncer<notify_debouncer_full::notify::RecommendedWatcher, notify_debouncer_full::RecommendedCache>>,
+    _watcher: Option<
+        notify_debouncer_full::Debouncer<
+            notify_debouncer_full::notify::RecommendedWatcher,
+            notify_debouncer_full::RecommendedCache,
+        >,
+    >,
 }
 
 #[derive(Default)]
@@ -153,7 +158,9 @@ async fn apply_file(service: &AgentService, path: &Path, name: &str, format: Fil
         Ok(specs) => service
             .apply_specs(specs, &format!("changed in the agents folder ({name})"), Some(name), None)
             .await
-            .map_err(|error| vec![FileProblem { file: name.into(), line: None, column: None, message: error.to_string() }]),
+            .map_err(|error| {
+                vec![FileProblem { file: name.into(), line: None, column: None, message: error.to_string() }]
+            }),
         Err(problems) => Err(problems),
     };
     match outcome {

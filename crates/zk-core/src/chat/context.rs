@@ -100,7 +100,12 @@ async fn trimmed_history(
 
 /// A question with its attachments. Only the newest question carries images and file contents;
 /// earlier ones mention them, which keeps the request small.
-async fn user_message(message: &MessageRecord, blobs: &FileStore, store: &dyn Store, with_files: bool) -> CoreResult<Message> {
+async fn user_message(
+    message: &MessageRecord,
+    blobs: &FileStore,
+    store: &dyn Store,
+    with_files: bool,
+) -> CoreResult<Message> {
     let attachments: Vec<Attachment> = serde_json::from_value(message.attachments.0.clone()).unwrap_or_default();
     if attachments.is_empty() {
         return Ok(Message { role: Role::User, content: Content::Text(message.text.clone()) });
@@ -133,13 +138,16 @@ async fn attachment_part(attachment: &Attachment, blobs: &FileStore, store: &dyn
 }
 
 fn mention(attachment: &Attachment) -> Part {
-    Part::Text { text: format!("[attached file: {} ({}, {} bytes)]", attachment.name, attachment.media_type, attachment.size) }
+    Part::Text {
+        text: format!("[attached file: {} ({}, {} bytes)]", attachment.name, attachment.media_type, attachment.size),
+    }
 }
 
 /// A cautious token estimate without a tokenizer: about 4 ASCII characters per token, and one token
 /// per other character (CJK text runs at roughly one to two characters per token).
 pub(super) fn estimate_tokens(text: &str) -> usize {
-    let (ascii, other) = text.chars().fold((0usize, 0usize), |(a, o), c| if c.is_ascii() { (a + 1, o) } else { (a, o + 1) });
+    let (ascii, other) =
+        text.chars().fold((0usize, 0usize), |(a, o), c| if c.is_ascii() { (a + 1, o) } else { (a, o + 1) });
     ascii.div_ceil(4) + other
 }
 

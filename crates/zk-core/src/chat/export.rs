@@ -64,7 +64,10 @@ fn markdown(detail: &ConversationDetail, now: Timestamp) -> String {
         out.push_str(message.text.trim());
         out.push('\n');
         for attachment in &message.attachments {
-            out.push_str(&format!("\n- Attachment: {} ({}, {} bytes)", attachment.name, attachment.media_type, attachment.size));
+            out.push_str(&format!(
+                "\n- Attachment: {} ({}, {} bytes)",
+                attachment.name, attachment.media_type, attachment.size
+            ));
         }
         if !message.attachments.is_empty() {
             out.push('\n');
@@ -91,11 +94,18 @@ fn markdown(detail: &ConversationDetail, now: Timestamp) -> String {
 
 /// A file name from a title: no path separators or control characters, not empty.
 fn file_stem(title: &str) -> String {
-    let cleaned: String = title
-        .chars()
-        .map(|c| if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') { '_' } else { c })
-        .take(80)
-        .collect();
+    let cleaned: String =
+        title
+            .chars()
+            .map(|c| {
+                if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
+                    '_'
+                } else {
+                    c
+                }
+            })
+            .take(80)
+            .collect();
     let cleaned = cleaned.trim().trim_matches('.').to_owned();
     if cleaned.is_empty() { "conversation".into() } else { cleaned }
 }

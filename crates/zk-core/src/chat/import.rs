@@ -49,7 +49,10 @@ impl ChatService {
             return Err(CoreError::invalid("agent_id", "only a FastGPT agent has a history to import"));
         }
         let app_id = agent.spec.app_id.clone().ok_or_else(|| {
-            CoreError::invalid("app_id", format!("set the app id of the agent {:?} to import its history", agent.spec.name))
+            CoreError::invalid(
+                "app_id",
+                format!("set the app id of the agent {:?} to import its history", agent.spec.name),
+            )
         })?;
         let mut summary = ImportSummary::default();
         let mut offset = 0;
@@ -63,13 +66,16 @@ impl ChatService {
                 if self.store.conversation_by_chat_id(user_id, agent_id, &history.chat_id).await?.is_some() {
                     summary.skipped += 1;
                 } else {
-                    summary.messages += self.import_one(user_id, &agent.spec.name, agent_id, &app_id, history, &agent.client).await?;
+                    summary.messages +=
+                        self.import_one(user_id, &agent.spec.name, agent_id, &app_id, history, &agent.client).await?;
                     summary.imported += 1;
                 }
             }
             offset += page.items.len() as u64;
             let done = offset.saturating_mul(100) / total.max(1);
-            progress.report(i32::try_from(done.min(99)).unwrap_or(99), &format!("{offset} of {total} conversations")).await;
+            progress
+                .report(i32::try_from(done.min(99)).unwrap_or(99), &format!("{offset} of {total} conversations"))
+                .await;
             if offset >= total {
                 break;
             }
@@ -102,7 +108,8 @@ impl ChatService {
         }
         let now = Timestamp::from(self.clock.now());
         let id = uuid::Uuid::now_v7().to_string();
-        let title: String = if history.title.trim().is_empty() { "FastGPT".into() } else { history.title.chars().take(200).collect() };
+        let title: String =
+            if history.title.trim().is_empty() { "FastGPT".into() } else { history.title.chars().take(200).collect() };
         self.store
             .create_conversation(&NewConversation {
                 id: id.clone(),
@@ -135,7 +142,8 @@ impl ChatService {
                     .await?;
                 last_text.clone_from(&record.text);
             }
-            let preview: String = last_text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(120).collect();
+            let preview: String =
+                last_text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(120).collect();
             self.store.touch_conversation(&id, &preview, now).await?;
             if history.top {
                 self.store.pin_conversation(&id, true, now).await?;
@@ -209,10 +217,13 @@ impl TaskHandler for ImportHandler {
             serde_json::from_value(ctx.payload.clone()).map_err(|e| TaskFailure::Permanent(e.to_string()))?;
         let chat = self.chat.get().ok_or_else(|| TaskFailure::Retryable("the chat service is starting".into()))?;
         // The conversations belong to whoever asked for the import.
-        let user_id = ctx.created_by.ok_or_else(|| TaskFailure::Permanent("an import needs the user who asked".into()))?;
+        let user_id =
+            ctx.created_by.ok_or_else(|| TaskFailure::Permanent("an import needs the user who asked".into()))?;
         match chat.import_fastgpt(user_id, payload.agent_id, &ctx).await {
             Ok(summary) => Ok(serde_json::to_value(summary).unwrap_or_default()),
-            Err(CoreError::Invalid { message, .. }) | Err(CoreError::NotFound(message)) => Err(TaskFailure::Permanent(message)),
+            Err(CoreError::Invalid { message, .. }) | Err(CoreError::NotFound(message)) => {
+                Err(TaskFailure::Permanent(message))
+            }
             Err(other) => Err(TaskFailure::Retryable(other.to_string())),
         }
     }

@@ -70,7 +70,8 @@ impl ChatService {
 
     /// Answers left `streaming` by a process that died become `interrupted` (with their partial text).
     pub async fn recover(&self) -> CoreResult<u64> {
-        let stale_before = Timestamp::from(self.clock.now() - chrono::Duration::from_std(STALE_AFTER).unwrap_or_default());
+        let stale_before =
+            Timestamp::from(self.clock.now() - chrono::Duration::from_std(STALE_AFTER).unwrap_or_default());
         let error = serde_json::to_value(MessageError {
             code: "interrupted".into(),
             message: "the answer stopped when the server did; regenerate it".into(),
@@ -119,7 +120,8 @@ impl ChatService {
                 agent_name: agent.spec.name.clone(),
                 title: title.chars().take(200).collect(),
                 // FastGPT keeps the history under this id; we choose it so it is known before the first answer.
-                chat_id: (agent.spec.provider == ProviderKind::Fastgpt).then(|| uuid::Uuid::new_v4().simple().to_string()),
+                chat_id: (agent.spec.provider == ProviderKind::Fastgpt)
+                    .then(|| uuid::Uuid::new_v4().simple().to_string()),
                 variables: json!({}),
                 source: "app".into(),
                 now: self.now(),
@@ -175,12 +177,20 @@ impl ChatService {
         let conversation = self.owned(user, id).await?;
         let text = checked_text(&input.text)?;
         if input.attachments.len() > MAX_ATTACHMENTS {
-            return Err(CoreError::invalid("attachments", format!("at most {MAX_ATTACHMENTS} attachments per message")));
+            return Err(CoreError::invalid(
+                "attachments",
+                format!("at most {MAX_ATTACHMENTS} attachments per message"),
+            ));
         }
         let mut attachments = Vec::with_capacity(input.attachments.len());
         for file_id in &input.attachments {
             let file = self.store.file(file_id).await?.ok_or_else(|| CoreError::NotFound(format!("file {file_id}")))?;
-            attachments.push(Attachment { file_id: file.id, name: file.original_name, media_type: file.media_type, size: file.size });
+            attachments.push(Attachment {
+                file_id: file.id,
+                name: file.original_name,
+                media_type: file.media_type,
+                size: file.size,
+            });
         }
         let agent = self.agent_for(&conversation).await?;
         let slot = self.reserve(&conversation)?;
@@ -241,7 +251,13 @@ impl ChatService {
     }
 
     /// Replaces a question's text and answers it again; the messages after it go.
-    pub async fn edit(&self, user: &Principal, id: &str, message_id: &str, input: EditInput) -> CoreResult<EventStream> {
+    pub async fn edit(
+        &self,
+        user: &Principal,
+        id: &str,
+        message_id: &str,
+        input: EditInput,
+    ) -> CoreResult<EventStream> {
         let conversation = self.owned(user, id).await?;
         let question = self.message_in(id, message_id).await?;
         if question.role != MessageRole::User.as_str() {
@@ -334,7 +350,12 @@ impl ChatService {
         Ok(hits)
     }
 
-    pub async fn export(&self, user: &Principal, id: &str, format: export::ExportFormat) -> CoreResult<export::Exported> {
+    pub async fn export(
+        &self,
+        user: &Principal,
+        id: &str,
+        format: export::ExportFormat,
+    ) -> CoreResult<export::Exported> {
         let detail = self.get(user, id).await?;
         export::render(&detail, format, self.now())
     }
@@ -440,7 +461,8 @@ impl ChatService {
             }
         };
         let history: Vec<MessageRecord> = history.into_iter().filter(|m| m.seq < answer.seq).collect();
-        let request = context::build_request(&agent.spec, &conversation, &history, &answer.id, &self.blobs, &*self.store).await;
+        let request =
+            context::build_request(&agent.spec, &conversation, &history, &answer.id, &self.blobs, &*self.store).await;
         let answer = MessageView::from(answer);
         run.publish(StreamEvent::Started { user_message: None, message: answer.clone() }, |m| *m = answer);
         let watcher = until_finished(run.watch(question));
@@ -562,9 +584,11 @@ impl Driver {
             }
             ChatEvent::Tool(tool) => {
                 let stored = tool.clone();
-                self.run.publish(StreamEvent::Tool { tool }, |m| match m.detail.tools.iter_mut().find(|t| t.id == stored.id) {
-                    Some(slot) => *slot = stored,
-                    None => m.detail.tools.push(stored),
+                self.run.publish(StreamEvent::Tool { tool }, |m| {
+                    match m.detail.tools.iter_mut().find(|t| t.id == stored.id) {
+                        Some(slot) => *slot = stored,
+                        None => m.detail.tools.push(stored),
+                    }
                 });
             }
             ChatEvent::Variables { values } => {
@@ -597,11 +621,14 @@ impl Driver {
                     });
                 }
             }
-            ChatEvent::WorkflowDuration { seconds } => self.run.publish_quiet(|m| m.detail.duration_secs = Some(seconds)),
+            ChatEvent::WorkflowDuration { seconds } => {
+                self.run.publish_quiet(|m| m.detail.duration_secs = Some(seconds))
+            }
             ChatEvent::ChatTitle { title } => {
                 let title = title.trim().chars().take(200).collect::<String>();
                 if self.first_exchange && !title.is_empty() {
-                    if let Err(error) = self.store.rename_conversation(&self.conversation.id, &title, self.now()).await {
+                    if let Err(error) = self.store.rename_conversation(&self.conversation.id, &title, self.now()).await
+                    {
                         tracing::warn!(%error, "cannot store the conversation title");
                     }
                     self.run.publish(StreamEvent::Title { title }, |_| {});
@@ -667,9 +694,12 @@ impl Driver {
             tracing::warn!(%error, "cannot update the conversation's preview");
         }
         if !message.detail.variables.is_empty() {
-            let mut variables: Map<String, Value> = self.conversation.variables.0.as_object().cloned().unwrap_or_default();
+            let mut variables: Map<String, Value> =
+                self.conversation.variables.0.as_object().cloned().unwrap_or_default();
             variables.extend(message.detail.variables.clone());
-            if let Err(error) = self.store.set_conversation_variables(&self.conversation.id, &Value::Object(variables)).await {
+            if let Err(error) =
+                self.store.set_conversation_variables(&self.conversation.id, &Value::Object(variables)).await
+            {
                 tracing::warn!(%error, "cannot store the workflow variables");
             }
         }
@@ -749,14 +779,23 @@ fn decode_cursor(cursor: &str) -> CoreResult<ConversationCursor> {
     };
     let millis: i64 = parts.next().and_then(|m| m.parse().ok()).ok_or_else(invalid)?;
     let id = parts.next().filter(|id| !id.is_empty()).ok_or_else(invalid)?;
-    Ok(ConversationCursor { pinned, updated_at: Timestamp::from_millis(millis).ok_or_else(invalid)?, id: id.to_owned() })
+    Ok(ConversationCursor {
+        pinned,
+        updated_at: Timestamp::from_millis(millis).ok_or_else(invalid)?,
+        id: id.to_owned(),
+    })
 }
 
 fn duration_ms(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
-fn update_of(message: &MessageView, now: Timestamp, first_token: Option<Duration>, elapsed: Option<Duration>) -> MessageUpdate {
+fn update_of(
+    message: &MessageView,
+    now: Timestamp,
+    first_token: Option<Duration>,
+    elapsed: Option<Duration>,
+) -> MessageUpdate {
     MessageUpdate {
         id: message.id.clone(),
         text: message.text.clone(),

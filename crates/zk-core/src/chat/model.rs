@@ -212,17 +212,36 @@ pub struct SearchHit {
 pub enum StreamEvent {
     /// First event: the answer as it stands (empty, or partial when attaching to a running answer),
     /// and the question when it was just sent.
-    Started { user_message: Option<MessageView>, message: MessageView },
-    Answer { text: String },
-    Reasoning { text: String },
-    Step { step: WorkflowStep },
+    Started {
+        user_message: Option<MessageView>,
+        message: MessageView,
+    },
+    Answer {
+        text: String,
+    },
+    Reasoning {
+        text: String,
+    },
+    Step {
+        step: WorkflowStep,
+    },
     /// A tool call as known so far; replaces an earlier one with the same id.
-    Tool { tool: ToolCall },
-    Quotes { quotes: Vec<Quote> },
-    Interactive { interactive: Interactive },
-    Title { title: String },
+    Tool {
+        tool: ToolCall,
+    },
+    Quotes {
+        quotes: Vec<Quote>,
+    },
+    Interactive {
+        interactive: Interactive,
+    },
+    Title {
+        title: String,
+    },
     /// Last event: the answer as stored (status, error, timings).
-    Finished { message: MessageView },
+    Finished {
+        message: MessageView,
+    },
 }
 
 impl StreamEvent {

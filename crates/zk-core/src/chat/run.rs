@@ -60,7 +60,10 @@ impl Run {
     }
 
     /// The answer so far as a `started` event, then every later event until the run ends.
-    pub fn watch(self: &Arc<Self>, user_message: Option<MessageView>) -> impl Stream<Item = StreamEvent> + Send + 'static {
+    pub fn watch(
+        self: &Arc<Self>,
+        user_message: Option<MessageView>,
+    ) -> impl Stream<Item = StreamEvent> + Send + 'static {
         use futures_util::StreamExt;
         let (snapshot, receiver) = {
             let state = self.lock();
@@ -75,11 +78,14 @@ impl Run {
             ];
             return futures_util::stream::iter(events).left_stream();
         }
-        let first = futures_util::stream::once(std::future::ready(StreamEvent::Started { user_message, message: snapshot }));
+        let first =
+            futures_util::stream::once(std::future::ready(StreamEvent::Started { user_message, message: snapshot }));
         let live = BroadcastStream::new(receiver).map(move |item| match item {
             Ok(event) => event,
             // Fell behind: a fresh snapshot replaces what the watcher has.
-            Err(BroadcastStreamRecvError::Lagged(_)) => StreamEvent::Started { user_message: None, message: run.snapshot() },
+            Err(BroadcastStreamRecvError::Lagged(_)) => {
+                StreamEvent::Started { user_message: None, message: run.snapshot() }
+            }
         });
         first.chain(live).right_stream()
     }

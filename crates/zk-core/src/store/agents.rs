@@ -56,7 +56,8 @@ pub trait AgentStore: Send + Sync {
     async fn create_agent(&self, uid: &str, agent: &AgentWrite) -> CoreResult<AgentRecord>;
     /// Writes the next version if the agent is still at `expected_version`; `None` when it is not
     /// (someone else saved first) or the agent is gone.
-    async fn update_agent(&self, id: i64, expected_version: i32, agent: &AgentWrite) -> CoreResult<Option<AgentRecord>>;
+    async fn update_agent(&self, id: i64, expected_version: i32, agent: &AgentWrite)
+    -> CoreResult<Option<AgentRecord>>;
     async fn agent(&self, id: i64) -> CoreResult<Option<AgentRecord>>;
     async fn agent_by_name(&self, name: &str) -> CoreResult<Option<AgentRecord>>;
     async fn list_agents(&self) -> CoreResult<Vec<AgentRecord>>;

@@ -102,8 +102,12 @@ pub struct MessageHitRecord {
 pub trait ConversationStore: Send + Sync {
     async fn create_conversation(&self, conversation: &NewConversation) -> CoreResult<ConversationRecord>;
     async fn conversation(&self, id: &str) -> CoreResult<Option<ConversationRecord>>;
-    async fn conversation_by_chat_id(&self, user_id: i64, agent_id: i64, chat_id: &str)
-    -> CoreResult<Option<ConversationRecord>>;
+    async fn conversation_by_chat_id(
+        &self,
+        user_id: i64,
+        agent_id: i64,
+        chat_id: &str,
+    ) -> CoreResult<Option<ConversationRecord>>;
     /// A user's conversations, pinned first, then most recently updated.
     async fn list_conversations(
         &self,

@@ -1,6 +1,7 @@
-//! `zk-agent chat`: asks a model API and streams the answer to stdout — to diagnose a deployment
-//! without the UI. Exit codes: 0 answered, 1 refused or failed, 2 bad usage or configuration,
-//! 3 cut off or stalled (the partial answer is printed).
+//! `zk-agent chat`: asks a stored agent (`--agent`), or a model API given on the command line, and
+//! streams the answer to stdout — to try an agent or diagnose a deployment without the UI.
+//! Exit codes: 0 answered, 1 refused or failed, 2 bad usage or configuration, 3 cut off or stalled
+//! (the partial answer is printed).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -13,7 +14,10 @@ use zk_model_api::{ApiKey, ChatEvent, ChatRequest, Interactive, Message, ModelAp
 
 #[derive(Args)]
 pub struct ChatArgs {
-    /// The model API to talk to
+    /// A stored agent (its endpoint, key, prompt and parameters); see `zk-agent agents list`
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["provider", "base_url", "model"])]
+    agent: Option<String>,
+    /// The model API to talk to (without --agent)
     #[arg(long, value_enum, default_value = "fastgpt")]
     provider: ProviderArg,
     /// Its base URL; for FastGPT the default is FASTGPT_API_URL
@@ -44,7 +48,56 @@ enum ProviderArg {
     Openai,
 }
 
-pub async fn run(config: &Config, args: ChatArgs) -> ExitCode {
+pub async fn run(config: Config, args: ChatArgs) -> ExitCode {
+    let (client, request) = match &args.agent {
+        Some(name) => match agent_request(config, name, &args).await {
+            Ok(pair) => pair,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                return ExitCode::from(2);
+            }
+        },
+        None => match direct_request(&config, &args) {
+            Ok(pair) => pair,
+            Err(code) => return code,
+        },
+    };
+    stream_answer(&client, &request, args.json).await
+}
+
+/// The stored agent's client and a request shaped by its configuration.
+async fn agent_request(config: Config, name: &str, args: &ChatArgs) -> anyhow::Result<(ModelClient, ChatRequest)> {
+    let core = zk_core::Core::open(config).await?;
+    let found = core.agents.get_by_name(name).await;
+    let resolved = match found {
+        Ok(agent) => core.agents.resolve(agent.id).await,
+        Err(error) => Err(error),
+    };
+    core.close().await;
+    let agent = resolved?;
+    let spec = &agent.spec;
+    let mut messages = Vec::new();
+    if spec.provider == zk_core::agents::ProviderKind::Openai && !spec.system_prompt.trim().is_empty() {
+        messages.push(Message {
+            role: zk_model_api::Role::System,
+            content: zk_model_api::Content::Text(spec.system_prompt.clone()),
+        });
+    }
+    messages.push(Message::user(args.message.clone()));
+    let request = ChatRequest {
+        messages,
+        model: spec.model.clone(),
+        chat_id: args.chat_id.clone(),
+        detail: args.detail || spec.parameters.detail,
+        variables: (!spec.variables.is_empty()).then(|| spec.variables.clone()),
+        temperature: spec.parameters.temperature,
+        max_tokens: spec.parameters.max_tokens,
+        ..ChatRequest::default()
+    };
+    Ok((agent.client.with_read_idle(Duration::from_secs(args.idle_timeout.max(1))), request))
+}
+
+fn direct_request(config: &Config, args: &ChatArgs) -> Result<(ModelClient, ChatRequest), ExitCode> {
     let (provider, key_variable) = match args.provider {
         ProviderArg::Fastgpt => (Provider::Fastgpt, "FASTGPT_API_KEY"),
         ProviderArg::Openai => (Provider::Openai, "OPENAI_API_KEY"),
@@ -53,8 +106,8 @@ pub async fn run(config: &Config, args: ChatArgs) -> ExitCode {
         (Some(url), _, _) => url.clone(),
         (None, Provider::Fastgpt, Some(fastgpt)) => fastgpt.base_url.clone(),
         _ => {
-            eprintln!("error: no base URL; give --base-url (or set FASTGPT_API_URL for FastGPT)");
-            return ExitCode::from(2);
+            eprintln!("error: no base URL; give --agent NAME, or --base-url (or set FASTGPT_API_URL for FastGPT)");
+            return Err(ExitCode::from(2));
         }
     };
     let key = match provider {
@@ -64,18 +117,23 @@ pub async fn run(config: &Config, args: ChatArgs) -> ExitCode {
     .or_else(|| std::env::var(key_variable).ok().filter(|k| !k.is_empty()));
     let client = match ModelClient::new(provider, &base_url, key.map(ApiKey::new)) {
         Ok(client) => client.with_read_idle(Duration::from_secs(args.idle_timeout.max(1))),
-        Err(error) => return fail(&error, args.json),
+        Err(error) => return Err(fail(&error, args.json)),
     };
     let request = ChatRequest {
-        messages: vec![Message::user(args.message)],
-        model: args.model,
-        chat_id: args.chat_id,
+        messages: vec![Message::user(args.message.clone())],
+        model: args.model.clone(),
+        chat_id: args.chat_id.clone(),
         detail: args.detail,
         ..ChatRequest::default()
     };
-    let stream = match client.chat_stream(&request).await {
+    Ok((client, request))
+}
+
+/// Prints the answer as it arrives (or one JSON event per line).
+async fn stream_answer(client: &ModelClient, request: &ChatRequest, json: bool) -> ExitCode {
+    let stream = match client.chat_stream(request).await {
         Ok(stream) => stream,
-        Err(error) => return fail(&error, args.json),
+        Err(error) => return fail(&error, json),
     };
     let mut stream = std::pin::pin!(stream);
     let mut stdout = std::io::stdout().lock();
@@ -87,10 +145,10 @@ pub async fn run(config: &Config, args: ChatArgs) -> ExitCode {
                 if printed_text {
                     let _ = writeln!(stdout);
                 }
-                return fail(&error, args.json);
+                return fail(&error, json);
             }
         };
-        let written = if args.json {
+        let written = if json {
             serde_json::to_string(&event).map_or(Ok(()), |line| writeln!(stdout, "{line}"))
         } else {
             match &event {

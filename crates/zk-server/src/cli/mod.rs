@@ -7,6 +7,7 @@ macro_rules! out {
     };
 }
 
+mod agents;
 mod chat;
 mod config_show;
 mod doctor;
@@ -19,7 +20,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use zk_core::config::{Config, ConfigError, LogFormat};
+use zk_core::config::{Config, ConfigError};
 use zk_core::store::Role;
 
 #[derive(Parser)]
@@ -82,8 +83,11 @@ enum Command {
     Config(ConfigCommand),
     /// Check configuration, port, database, cache, file store and FastGPT; print a fix for each problem
     Doctor,
-    /// Ask a model API directly and stream the answer (the key comes from FASTGPT_API_KEY or OPENAI_API_KEY)
+    /// Ask a stored agent (--agent) or a model API directly, and stream the answer to stdout
     Chat(chat::ChatArgs),
+    /// Manage agents: list, show, import, export, validate files
+    #[command(subcommand)]
+    Agents(agents::AgentsCommand),
 }
 
 #[derive(Subcommand)]
@@ -147,24 +151,29 @@ pub fn run() -> ExitCode {
     if let Command::Doctor = cli.command {
         return runtime().block_on(doctor::run(flags));
     }
+    if let Command::Agents(agents::AgentsCommand::Validate { files }) = &cli.command {
+        return agents::validate(files);
+    }
     let config = match Config::load(flags) {
         Ok(config) => config,
         Err(error) => return config_error(&error),
     };
     if let Command::Chat(args) = cli.command {
-        zk_core::logging::init(LogFormat::Text, "warn");
-        return runtime().block_on(chat::run(&config, args));
+        zk_core::logging::init_command("warn");
+        return runtime().block_on(chat::run(config, args));
     }
-    zk_core::logging::init(
-        if matches!(cli.command, Command::Serve(_)) { config.log_format } else { LogFormat::Text },
-        if matches!(cli.command, Command::Serve(_)) { &config.log_level } else { "warn" },
-    );
+    if matches!(cli.command, Command::Serve(_)) {
+        zk_core::logging::init(config.log_format, &config.log_level);
+    } else {
+        zk_core::logging::init_command("warn");
+    }
     let result = runtime().block_on(async move {
         match cli.command {
             Command::Serve(_) => serve::run(config).await,
             Command::Migrate { status } => seed::migrate(config, status).await,
             Command::Seed => seed::seed(config).await,
             Command::Users(command) => users::run(config, command).await,
+            Command::Agents(command) => agents::run(config, command).await,
             Command::Config(ConfigCommand::Show { json }) => config_show::run(&config, json),
             Command::Doctor | Command::Chat(_) => Ok(()),
         }

@@ -94,7 +94,10 @@ pub async fn clear_key(
     Ok(Json(state.core.agents.clear_key(&actor, id, &meta).await?))
 }
 
-pub async fn versions(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Vec<AgentVersionView>>> {
+pub async fn versions(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Vec<AgentVersionView>>> {
     Ok(Json(state.core.agents.versions(id).await?))
 }
 
@@ -159,9 +162,13 @@ pub async fn import(
 ) -> ApiResult<Json<ImportReport>> {
     let name = params.name.unwrap_or_else(|| "import".into());
     let format = params.format.or_else(|| FileFormat::from_file_name(&name)).ok_or_else(|| {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", "say format=toml or format=json, or name a .toml or .json file")
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+            "say format=toml or format=json, or name a .toml or .json file",
+        )
     })?;
-    Ok(Json(state.core.agents.import(&actor, &body, format, &name, &meta).await?))
+    Ok(Json(state.core.agents.import(Some(&actor), &body, format, &name, &meta).await?))
 }
 
 #[derive(Deserialize)]
@@ -198,7 +205,8 @@ pub async fn import_history(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<(StatusCode, Json<TaskView>)> {
     state.core.agents.get(id).await?;
-    let request = EnqueueRequest { kind: IMPORT_TASK.into(), payload: ImportHandler::payload(id), ..EnqueueRequest::default() };
+    let request =
+        EnqueueRequest { kind: IMPORT_TASK.into(), payload: ImportHandler::payload(id), ..EnqueueRequest::default() };
     Ok((StatusCode::ACCEPTED, Json(state.core.tasks.enqueue(Some(&user), request).await?)))
 }
 

@@ -10,8 +10,8 @@ use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
 use zk_core::chat::export::ExportFormat;
 use zk_core::chat::{
-    ConversationDetail, ConversationPage, ConversationPatch, ConversationView, EditInput, EventStream, NewConversationInput,
-    SearchHit, SendInput, StreamEvent,
+    ConversationDetail, ConversationPage, ConversationPatch, ConversationView, EditInput, EventStream,
+    NewConversationInput, SearchHit, SendInput, StreamEvent,
 };
 
 use super::files::{content_disposition, header_value};
@@ -32,7 +32,8 @@ pub async fn list(
     CurrentUser(user): CurrentUser,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult<Json<ConversationPage>> {
-    let page = state.core.chat.list(&user, params.agent_id, params.after.as_deref(), params.limit.unwrap_or(50)).await?;
+    let page =
+        state.core.chat.list(&user, params.agent_id, params.after.as_deref(), params.limit.unwrap_or(50)).await?;
     Ok(Json(page))
 }
 
