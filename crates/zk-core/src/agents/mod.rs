@@ -115,11 +115,17 @@ pub struct AgentService {
     clock: SharedClock,
     audit: AuditLog,
     keys: Arc<dyn AgentKeys>,
+    /// The last per-agent probe, reused for a few seconds: the health route is public, and each call
+    /// must not turn into a request to every FastGPT deployment. A std mutex: never held across an await.
+    recent_probes: std::sync::Mutex<Option<(std::time::Instant, Vec<AgentHealth>)>>,
 }
+
+/// How long `/api/fastgpt/health` reuses its per-agent probes.
+const PROBE_REUSE: Duration = Duration::from_secs(10);
 
 impl AgentService {
     pub fn new(store: Arc<dyn Store>, clock: SharedClock, audit: AuditLog, keys: Arc<dyn AgentKeys>) -> Self {
-        Self { store, clock, audit, keys }
+        Self { store, clock, audit, keys, recent_probes: std::sync::Mutex::new(None) }
     }
 
     fn now(&self) -> Timestamp {
@@ -416,8 +422,21 @@ impl AgentService {
         Ok(AgentHealth { id, name: spec.name, provider: spec.provider, health })
     }
 
-    /// The probe of every enabled FastGPT agent, concurrently (for `/api/fastgpt/health`).
+    /// The probe of every enabled FastGPT agent, concurrently (for `/api/fastgpt/health`); a result
+    /// younger than ten seconds is reused.
     pub async fn fastgpt_health(&self) -> CoreResult<Vec<AgentHealth>> {
+        if let Some((at, probes)) = self.recent_probes.lock().unwrap_or_else(|p| p.into_inner()).as_ref()
+            && at.elapsed() < PROBE_REUSE
+        {
+            return Ok(probes.clone());
+        }
+        let probes = self.probe_fastgpt_agents().await?;
+        *self.recent_probes.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((std::time::Instant::now(), probes.clone()));
+        Ok(probes)
+    }
+
+    async fn probe_fastgpt_agents(&self) -> CoreResult<Vec<AgentHealth>> {
         let ids: Vec<i64> = self
             .store
             .list_agents()
