@@ -411,7 +411,7 @@ async fn seed(store: Arc<dyn Store>, user_id: i64, agent_id: i64, conversations:
                 for m in 0..messages_per {
                     let n = c * messages_per + m;
                     let word = words[n % words.len()];
-                    let rare = if n % 997 == 0 { format!(" 节点详图{}", n % 10) } else { String::new() };
+                    let rare = if n.is_multiple_of(997) { format!(" 节点详图{}", n % 10) } else { String::new() };
                     let text = format!(
                         "第{n}条：关于{word}的讨论，请检查图层与线型设置是否符合公司制图标准。The {word} detail needs review before issue; check layers, line types and text styles.{rare}"
                     );
@@ -419,7 +419,7 @@ async fn seed(store: Arc<dyn Store>, user_id: i64, agent_id: i64, conversations:
                         .append_message(&NewMessage {
                             id: format!("{id}-{m:03}"),
                             conversation_id: id.clone(),
-                            role: if m % 2 == 0 { "user".into() } else { "assistant".into() },
+                            role: if m.is_multiple_of(2) { "user".into() } else { "assistant".into() },
                             text,
                             status: "complete".into(),
                             attachments: json!([]),

@@ -464,7 +464,7 @@ impl ChatService {
         let request =
             context::build_request(&agent.spec, &conversation, &history, &answer.id, &self.blobs, &*self.store).await;
         let answer = MessageView::from(answer);
-        run.publish(StreamEvent::Started { user_message: None, message: answer.clone() }, |m| *m = answer);
+        run.publish(StreamEvent::Started { user_message: None, message: Box::new(answer.clone()) }, |m| *m = answer);
         let watcher = until_finished(run.watch(question));
         let driver = Driver {
             store: self.store.clone(),
@@ -705,7 +705,7 @@ impl Driver {
         }
         // Free the conversation before telling watchers, so a client that sends again at once is accepted.
         self.runs.finish(&self.conversation.id, &message.id);
-        self.run.publish(StreamEvent::Finished { message: message.clone() }, |_| {});
+        self.run.publish(StreamEvent::Finished { message: Box::new(message.clone()) }, |_| {});
         tracing::info!(
             conversation = %self.conversation.id,
             message = %message.id,

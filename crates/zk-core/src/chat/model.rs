@@ -213,8 +213,8 @@ pub enum StreamEvent {
     /// First event: the answer as it stands (empty, or partial when attaching to a running answer),
     /// and the question when it was just sent.
     Started {
-        user_message: Option<MessageView>,
-        message: MessageView,
+        user_message: Option<Box<MessageView>>,
+        message: Box<MessageView>,
     },
     Answer {
         text: String,
@@ -240,7 +240,7 @@ pub enum StreamEvent {
     },
     /// Last event: the answer as stored (status, error, timings).
     Finished {
-        message: MessageView,
+        message: Box<MessageView>,
     },
 }
 

@@ -73,18 +73,20 @@ impl Run {
         if snapshot.status != MessageStatus::Streaming {
             // Attached after the end: the last event was already sent, so repeat it.
             let events = vec![
-                StreamEvent::Started { user_message, message: snapshot.clone() },
-                StreamEvent::Finished { message: snapshot },
+                StreamEvent::Started { user_message: user_message.map(Box::new), message: Box::new(snapshot.clone()) },
+                StreamEvent::Finished { message: Box::new(snapshot) },
             ];
             return futures_util::stream::iter(events).left_stream();
         }
-        let first =
-            futures_util::stream::once(std::future::ready(StreamEvent::Started { user_message, message: snapshot }));
+        let first = futures_util::stream::once(std::future::ready(StreamEvent::Started {
+            user_message: user_message.map(Box::new),
+            message: Box::new(snapshot),
+        }));
         let live = BroadcastStream::new(receiver).map(move |item| match item {
             Ok(event) => event,
             // Fell behind: a fresh snapshot replaces what the watcher has.
             Err(BroadcastStreamRecvError::Lagged(_)) => {
-                StreamEvent::Started { user_message: None, message: run.snapshot() }
+                StreamEvent::Started { user_message: None, message: Box::new(run.snapshot()) }
             }
         });
         first.chain(live).right_stream()
