@@ -161,21 +161,21 @@ impl MTextParser {
                         self.style = style;
                     }
                 }
+                // Caret encoding: `^X` is the control character X ^ 0x40 (`^I` tab, `^J` line
+                // feed); `^ ` is a caret. Other control characters are dropped.
                 '^' => match chars.peek().map(|&(_, n)| n) {
-                    Some('I') => {
-                        chars.next();
-                        self.push_char('\t');
-                    }
-                    Some('J') => {
-                        chars.next();
-                        self.push_char('\n');
-                    }
-                    Some('M') => {
-                        chars.next();
-                    }
                     Some(' ') => {
                         chars.next();
                         self.push_char('^');
+                    }
+                    Some(n) if n.is_ascii_graphic() => {
+                        chars.next();
+                        match char::from(n as u8 ^ 0x40) {
+                            '\t' => self.push_char('\t'),
+                            '\n' => self.push_char('\n'),
+                            c if c.is_control() => {}
+                            c => self.push_char(c),
+                        }
                     }
                     _ => self.push_char('^'),
                 },
@@ -315,10 +315,17 @@ fn percent_code(s: &str) -> (Option<char>, usize) {
         Some(b'%') => (Some('%'), 3),
         Some(b'u' | b'U' | b'o' | b'O' | b'k' | b'K') => (None, 3),
         Some(d) if d.is_ascii_digit() => {
-            // %%nnn: a character by its three-digit code.
+            // %%nnn: a character by its three-digit code; 127–129 are AutoCAD's degree,
+            // plus-minus and diameter symbols of its SHX fonts.
             let digits = b[2..].iter().take(3).take_while(|d| d.is_ascii_digit()).count();
             let code: u32 = s[2..2 + digits].parse().unwrap_or(0);
-            (char::from_u32(code).filter(|c| !c.is_control()), 2 + digits)
+            let c = match code {
+                127 => Some('°'),
+                128 => Some('±'),
+                129 => Some('Ø'),
+                _ => char::from_u32(code).filter(|c| !c.is_control()),
+            };
+            (c, 2 + digits)
         }
         _ => (Some('%'), 1),
     }
@@ -402,11 +409,14 @@ mod tests {
         assert_eq!(parse_mtext("%%c20 %%d %%p0.1 100%%%").plain, "Ø20 ° ±0.1 100%");
         assert_eq!(decode_text_codes("%%uUnder%%u %%176 50%"), "Under ° 50%");
         assert_eq!(decode_text_codes("%%"), "%%", "a lone code is kept");
+        assert_eq!(decode_text_codes("%%1292.0 90%%127"), "Ø2.0 90°", "AutoCAD's SHX codes");
     }
 
     #[test]
     fn carets_and_unknown_codes() {
         assert_eq!(parse_mtext("a^Ib^Jc^ d").plain, "a\tb\nc^d");
+        assert_eq!(parse_mtext("abc^adef").plain, "abc!def", "^a is 0x61 ^ 0x40");
+        assert_eq!(parse_mtext("x^Yz^").plain, "xz^", "control characters are dropped, a final caret kept");
         assert_eq!(parse_mtext(r"\Zodd").plain, r"\Zodd", "an unknown code stays visible");
     }
 

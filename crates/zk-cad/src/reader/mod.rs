@@ -595,7 +595,10 @@ pub fn count_groups(bytes: &[u8]) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
+mod tests;
+
+#[cfg(test)]
+mod detection_tests {
     use super::*;
 
     #[test]

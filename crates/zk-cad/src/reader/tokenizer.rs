@@ -302,12 +302,38 @@ impl<'a> Tokenizer<'a> {
             if code_line.trim_ascii().is_empty() && self.rest().trim_ascii().is_empty() {
                 return Next::End; // blank lines at the end of the file
             }
+            if self.value_follows_bad_code(eol) {
+                self.next_line(eol);
+            }
             return Next::BadCode { at, line: code_line };
         };
         match self.next_line(eol) {
             Some(value) => Next::Group(Group { code, value: Value::Text(value), at }),
             None => Next::Truncated { at },
         }
+    }
+
+    /// After a line that should have been a group code: is the next line its value (a damaged
+    /// code), or the next code (a lost line shifted the pairs)? Whichever reading gives the longer
+    /// run of valid codes in the lines ahead wins; a tie keeps the pairs (skips the value too).
+    #[cold]
+    fn value_follows_bad_code(&self, eol: u8) -> bool {
+        const LOOKAHEAD: usize = 16;
+        let mut valid = [false; LOOKAHEAD];
+        let mut rest = self.rest();
+        for slot in &mut valid {
+            if rest.is_empty() {
+                break;
+            }
+            let (line, next) = match find_byte(eol, rest) {
+                Some(end) => (&rest[..end], &rest[end + 1..]),
+                None => (rest, &rest[rest.len()..]),
+            };
+            *slot = parse_code(line).is_some();
+            rest = next;
+        }
+        let run = |first: usize| valid[first..].iter().step_by(2).take_while(|v| **v).count();
+        run(1) >= run(0)
     }
 
     fn take(&mut self, n: usize) -> Option<&'a [u8]> {
@@ -431,12 +457,21 @@ mod tests {
     }
 
     #[test]
-    fn bad_code_is_reported_and_skipped() {
-        let mut t = Tokenizer::new(b"0\nLINE\nxx\n8\nL\n", 0, Encoding::Ascii { eol: b'\n' });
+    fn a_damaged_code_is_skipped_with_its_value() {
+        let mut t = Tokenizer::new(b"0\nLINE\nxx\n1.5\n8\nL\n0\nEOF\n", 0, Encoding::Ascii { eol: b'\n' });
         assert!(matches!(t.next_group(), Next::Group(g) if g.code == 0));
         assert!(matches!(t.next_group(), Next::BadCode { at: 3, .. }));
         assert!(matches!(t.next_group(), Next::Group(g) if g.code == 8 && g.raw() == b"L"));
-        assert_eq!(t.next_group(), Next::End);
+    }
+
+    #[test]
+    fn a_lost_line_is_recovered_by_shifting_the_pairs() {
+        // The value of group 8 is missing: "10" became its value and "1.5" a code line.
+        let mut t = Tokenizer::new(b"0\nLINE\n8\n10\n1.5\n20\n2.5\n0\nEOF\n", 0, Encoding::Ascii { eol: b'\n' });
+        t.next_group();
+        t.next_group();
+        assert!(matches!(t.next_group(), Next::BadCode { .. }));
+        assert!(matches!(t.next_group(), Next::Group(g) if g.code == 20 && g.raw() == b"2.5"));
     }
 
     #[test]
