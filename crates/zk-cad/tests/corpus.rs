@@ -241,3 +241,158 @@ fn time_zones_change_nothing() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Mutations: a cheap, deterministic fuzzer on stable Rust. Byte flips, truncations, lost and
+// repeated lines, swapped group codes and hostile values over a few corpus files, each read
+// under catch_unwind with a deadline (a read that takes more than a second on a small file is a
+// hang). A few seconds by default; `ZK_CAD_MUTATION_SECS=60` runs a minute (CI), and
+// `ZK_CAD_MUTATION_SEED` picks another sequence. A failing input is written to the temp dir.
+
+/// Small files with binary (one- and two-byte codes), R12, hatches, dimensions, texts, blocks
+/// and a DOS code page.
+const MUTATION_SEEDS: &[&str] = &[
+    "mozman__ezdxf/integration_tests/data/bin_dxf_r12.dxf",
+    "mozman__ezdxf/integration_tests/data/bin_dxf_r2000.dxf",
+    "mozman__ezdxf/integration_tests/data/ASCII_R12.dxf",
+    "mozman__ezdxf/integration_tests/data/small_r13.dxf",
+    "skymakerolof__dxf/test/resources/hatches.dxf",
+    "skymakerolof__dxf/test/resources/dimensions.dxf",
+    "skymakerolof__dxf/test/resources/texts.dxf",
+    "skymakerolof__dxf/test/resources/blocks2.dxf",
+];
+
+/// xorshift64*: enough randomness for mutations, and the same sequence for the same seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+    }
+}
+
+/// Line starts of an ASCII file (binary files get byte-level mutations only).
+fn line_starts(bytes: &[u8]) -> Vec<usize> {
+    std::iter::once(0).chain(bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i + 1)).filter(|&i| i < bytes.len()).collect()
+}
+
+const HOSTILE_VALUES: &[&str] = &[
+    "-32768", "2147483647", "-2147483648", "99999999999999999999", "1e308", "-1e308", "1e999", "nan", "inf", "", " ", "-0",
+    "0x10", "1.#QNAN", "{", "}", "\\", "\\U+D800", "\\M+5", "%%", "^", "AcDbEntity", "SECTION", "EOF", "ENDBLK", "*D1",
+];
+
+fn mutate(input: &[u8], rng: &mut Rng) -> Vec<u8> {
+    let mut out = input.to_vec();
+    let rounds = 1 + rng.below(4);
+    for _ in 0..rounds {
+        let lines = line_starts(&out);
+        match rng.below(8) {
+            0 if !out.is_empty() => {
+                let i = rng.below(out.len());
+                out[i] = rng.next() as u8;
+            }
+            1 if !out.is_empty() => out.truncate(rng.below(out.len())),
+            2 if lines.len() > 2 => {
+                // Lose a line: the pairs shift.
+                let k = rng.below(lines.len() - 1);
+                out.drain(lines[k]..lines[k + 1]);
+            }
+            3 if lines.len() > 2 => {
+                // Repeat a stretch of lines (a record twice, a group twice).
+                let k = rng.below(lines.len() - 1);
+                let end = lines.get(k + 1 + rng.below(20)).copied().unwrap_or(out.len());
+                let copy = out[lines[k]..end].to_vec();
+                out.splice(lines[k]..lines[k], copy);
+            }
+            4 if lines.len() > 4 => {
+                // Swap two group code lines (even lines are codes in a well-formed file).
+                let a = 2 * rng.below(lines.len() / 2 - 1);
+                let b = 2 * rng.below(lines.len() / 2 - 1);
+                let (a, b) = (a.min(b), a.max(b));
+                if a != b {
+                    let line = |k: usize| out[lines[k]..lines[k + 1]].to_vec();
+                    let (la, lb) = (line(a), line(b));
+                    out.splice(lines[b]..lines[b + 1], la);
+                    out.splice(lines[a]..lines[a + 1], lb);
+                }
+            }
+            5 if lines.len() > 2 => {
+                // A hostile value in place of a value line.
+                let k = 1 + 2 * rng.below((lines.len() - 1) / 2);
+                if k + 1 < lines.len() {
+                    let value = HOSTILE_VALUES[rng.below(HOSTILE_VALUES.len())];
+                    out.splice(lines[k]..lines[k + 1] - 1, value.bytes());
+                }
+            }
+            6 if lines.len() > 2 => {
+                // A stray record or section marker.
+                let k = rng.below(lines.len());
+                let junk: &[u8] = match rng.below(4) {
+                    0 => b"  0\nSECTION\n  2\nBLOCKS\n",
+                    1 => b"  0\nPOLYLINE\n 70\n64\n",
+                    2 => b"  0\nINSERT\n  2\n*U1\n 70\n32767\n 71\n32767\n",
+                    _ => b"  0\nENDSEC\n",
+                };
+                out.splice(lines[k]..lines[k], junk.iter().copied());
+            }
+            _ if !out.is_empty() => {
+                let i = rng.below(out.len());
+                out.insert(i, rng.next() as u8);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Reads `input` and its facts; `Err` describes a panic or a hang.
+fn survives(input: &[u8]) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let options = ReadOptions { deadline: Some(started + std::time::Duration::from_secs(1)), ..ReadOptions::default() };
+    let outcome = std::panic::catch_unwind(|| match zk_cad::read(input, &options) {
+        Ok((drawing, _)) => {
+            let _ = zk_cad::facts(&drawing, 32);
+            Ok(())
+        }
+        Err(ReadError::DeadlineExceeded) => Err("a hang (deadline exceeded)".to_owned()),
+        Err(_) => Ok(()),
+    });
+    match outcome {
+        Ok(result) => result,
+        Err(panic) => Err(panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "a panic".to_owned())),
+    }
+}
+
+#[test]
+fn mutations_never_panic_or_hang() {
+    let Some(dir) = corpus_dir() else { return };
+    let seeds: Vec<Vec<u8>> = MUTATION_SEEDS.iter().map(|p| std::fs::read(dir.join(p)).expect("a mutation seed file")).collect();
+    let seconds: f64 = std::env::var("ZK_CAD_MUTATION_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0);
+    let seed: u64 = std::env::var("ZK_CAD_MUTATION_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5EED_CAD5);
+    let mut rng = Rng(seed | 1);
+    let until = std::time::Instant::now() + std::time::Duration::from_secs_f64(seconds);
+    let mut runs = 0u64;
+    while std::time::Instant::now() < until {
+        let base = &seeds[rng.below(seeds.len())];
+        let input = mutate(base, &mut rng);
+        if let Err(problem) = survives(&input) {
+            let saved = std::env::temp_dir().join(format!("zk-cad-mutation-{seed}-{runs}.dxf"));
+            let _ = std::fs::write(&saved, &input);
+            panic!("mutation {runs} (seed {seed}): {problem}; input saved as {}", saved.display());
+        }
+        runs += 1;
+    }
+    println!("{runs} mutated inputs read without a panic or a hang in {seconds} s (seed {seed})");
+    assert!(runs > 0);
+}
