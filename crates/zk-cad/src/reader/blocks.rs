@@ -158,6 +158,8 @@ impl<'a> Reader<'a, '_> {
             self.count_record();
             into.push(self.attribute(buf));
         }
+        // A Vec's first push reserves four slots; most inserts have one or two attributes.
+        into.shrink_to_fit();
         // A SEQEND here can only close this INSERT, with or without attributes.
         if self.cursor.peek_record(&mut self.diag) == Some(b"SEQEND") {
             self.cursor.read_record(buf, &mut self.diag);

@@ -105,36 +105,42 @@ const EXACT_POW10: [f64; 23] = [
 /// Clinger's fast path (an exact integer mantissa below 2^53 divided by an exact power of ten is
 /// correctly rounded); anything else goes to the standard library's parser.
 pub(crate) fn parse_f64(text: &[u8]) -> Option<f64> {
-    let t = trim(text);
+    let padded = matches!(text.first(), Some(b' ' | b'\t')) || matches!(text.last(), Some(b' ' | b'\t' | b'\r'));
+    let t = if padded { trim(text) } else { text };
     let (negative, body) = match t.first() {
         Some(b'-') => (true, &t[1..]),
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
+    let mut i = 0;
     let mut mantissa: u64 = 0;
-    let mut digits = 0u32;
-    let mut fraction_digits = 0usize;
-    let mut seen_point = false;
-    let mut fast = !body.is_empty() && body.len() <= 17;
-    if fast {
-        for &b in body {
-            match b {
-                b'0'..=b'9' => {
-                    mantissa = mantissa * 10 + u64::from(b - b'0');
-                    digits += 1;
-                    if seen_point {
-                        fraction_digits += 1;
-                    }
-                }
-                b'.' if !seen_point => seen_point = true,
-                _ => {
-                    fast = false;
-                    break;
-                }
+    while i < body.len() && i < 19 {
+        let d = body[i].wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        mantissa = mantissa * 10 + u64::from(d);
+        i += 1;
+    }
+    let integer_digits = i;
+    let mut fraction_digits = 0;
+    if i < body.len() && body[i] == b'.' {
+        i += 1;
+        while i < body.len() && integer_digits + fraction_digits < 19 {
+            let d = body[i].wrapping_sub(b'0');
+            if d > 9 {
+                break;
             }
+            mantissa = mantissa * 10 + u64::from(d);
+            i += 1;
+            fraction_digits += 1;
         }
     }
-    if fast && digits > 0 && mantissa < (1 << 53) && fraction_digits < EXACT_POW10.len() {
+    if i == body.len()
+        && integer_digits + fraction_digits > 0
+        && mantissa < (1 << 53)
+        && fraction_digits < EXACT_POW10.len()
+    {
         let v = mantissa as f64 / EXACT_POW10[fraction_digits];
         return Some(if negative { -v } else { v });
     }
