@@ -1,5 +1,6 @@
-//! Parse throughput against a minimal group-code tokenizer on the same bytes, interleaved so that
-//! load from other processes hits both alike. Prints the fastest and median of each.
+//! Parse throughput against two minimal group-code tokenizers on the same bytes (see
+//! `benches/baseline.rs`), interleaved so that load from other processes hits all alike. Prints
+//! the fastest and the median of each.
 //!
 //! ```sh
 //! python3 ../shared/cad-corpus/make_big.py /tmp/big.dxf
@@ -9,48 +10,17 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-/// The first newline in `hay`: a plain loop over the first bytes, memchr beyond (the fastest of
-/// the variants tried: memchr alone, a plain loop alone, this).
-#[inline(always)]
-fn find_newline(hay: &[u8]) -> Option<usize> {
-    let head = hay.len().min(16);
-    let mut i = 0;
-    while i < head {
-        if hay[i] == b'\n' {
-            return Some(i);
-        }
-        i += 1;
-    }
-    memchr::memchr(b'\n', hay.get(16..)?).map(|i| i + 16)
+#[path = "../benches/baseline.rs"]
+mod baseline;
+
+fn min(v: &[f64]) -> f64 {
+    v.iter().copied().fold(f64::MAX, f64::min)
 }
 
-/// The floor: splits the bytes into lines and parses each group code, nothing else. Any DXF
-/// reader has to do at least this much work.
-fn tokenize(bytes: &[u8]) -> (u64, u64) {
-    let mut pos = 0;
-    let mut groups = 0u64;
-    let mut checksum = 0u64;
-    while let Some(end) = find_newline(&bytes[pos..]) {
-        let code_line = &bytes[pos..pos + end];
-        pos += end + 1;
-        let Some(end) = find_newline(&bytes[pos..]) else { break };
-        let value = &bytes[pos..pos + end];
-        pos += end + 1;
-        let mut code = 0u64;
-        for &d in code_line {
-            if d.is_ascii_digit() {
-                code = code * 10 + u64::from(d - b'0');
-            }
-        }
-        groups += 1;
-        checksum = checksum.wrapping_add(code + value.len() as u64);
-    }
-    (groups, checksum)
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+fn median(v: &[f64]) -> f64 {
+    let mut sorted = v.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
 }
 
 fn main() {
@@ -59,34 +29,45 @@ fn main() {
     let runs: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(7);
     let bytes = std::fs::read(&path).expect("read the file");
     let options = zk_cad::ReadOptions::default();
-    let (mut tok, mut parse, mut own) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut floor, mut streaming, mut own, mut read) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let time = |v: &mut Vec<f64>, f: &dyn Fn()| {
+        let t = Instant::now();
+        f();
+        v.push(t.elapsed().as_secs_f64());
+    };
     for _ in 0..runs {
-        let t = Instant::now();
-        black_box(zk_cad::count_groups(black_box(&bytes)));
-        own.push(t.elapsed().as_secs_f64());
-        let t = Instant::now();
-        black_box(tokenize(black_box(&bytes)));
-        tok.push(t.elapsed().as_secs_f64());
+        time(&mut floor, &|| {
+            black_box(baseline::in_memory_tokenizer(black_box(&bytes)));
+        });
+        time(&mut streaming, &|| {
+            black_box(baseline::streaming_tokenizer(black_box(&bytes)));
+        });
+        time(&mut own, &|| {
+            black_box(zk_cad::count_groups(black_box(&bytes)));
+        });
         let t = Instant::now();
         let drawing = zk_cad::read(black_box(&bytes), &options).expect("the file reads");
-        parse.push(t.elapsed().as_secs_f64());
-        drop(black_box(drawing));
+        read.push(t.elapsed().as_secs_f64());
+        drop(black_box(drawing)); // not timed
     }
     let mb = bytes.len() as f64 / 1e6;
-    let (tok_min, parse_min) =
-        (tok.iter().copied().fold(f64::MAX, f64::min), parse.iter().copied().fold(f64::MAX, f64::min));
-    let (tok_med, parse_med) = (median(&mut tok), median(&mut parse));
-    println!("file: {path} ({mb:.1} MB), {runs} runs each, interleaved");
-    println!("tokenizer: min {tok_min:.3}s ({:.0} MB/s), median {tok_med:.3}s", mb / tok_min);
+    println!("{path}: {mb:.1} MB, {runs} interleaved runs of each; best and median");
+    for (name, v) in [
+        ("in-memory tokenizer (floor)", &floor),
+        ("streaming tokenizer (BufRead)", &streaming),
+        ("zk-cad's own tokenizer", &own),
+        ("zk-cad read", &read),
+    ] {
+        println!("  {name:<32} {:.3} s ({:>5.0} MB/s)   median {:.3} s", min(v), mb / min(v), median(v));
+    }
     println!(
-        "zk-cad's own tokenizer: min {:.3}s, median {:.3}s",
-        own.iter().copied().fold(f64::MAX, f64::min),
-        median(&mut own)
+        "zk-cad read as a share of the streaming tokenizer's speed: {:.0} % (best), {:.0} % (median)",
+        100.0 * min(&streaming) / min(&read),
+        100.0 * median(&streaming) / median(&read)
     );
-    println!("zk-cad read: min {parse_min:.3}s ({:.0} MB/s), median {parse_med:.3}s", mb / parse_min);
     println!(
-        "share of tokenizer speed: {:.0}% (min), {:.0}% (median)",
-        100.0 * tok_min / parse_min,
-        100.0 * tok_med / parse_med
+        "zk-cad read as a share of the in-memory tokenizer's speed: {:.0} % (best), {:.0} % (median)",
+        100.0 * min(&floor) / min(&read),
+        100.0 * median(&floor) / median(&read)
     );
 }

@@ -280,12 +280,39 @@ impl Rng {
 
 /// Line starts of an ASCII file (binary files get byte-level mutations only).
 fn line_starts(bytes: &[u8]) -> Vec<usize> {
-    std::iter::once(0).chain(bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i + 1)).filter(|&i| i < bytes.len()).collect()
+    std::iter::once(0)
+        .chain(bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i + 1))
+        .filter(|&i| i < bytes.len())
+        .collect()
 }
 
 const HOSTILE_VALUES: &[&str] = &[
-    "-32768", "2147483647", "-2147483648", "99999999999999999999", "1e308", "-1e308", "1e999", "nan", "inf", "", " ", "-0",
-    "0x10", "1.#QNAN", "{", "}", "\\", "\\U+D800", "\\M+5", "%%", "^", "AcDbEntity", "SECTION", "EOF", "ENDBLK", "*D1",
+    "-32768",
+    "2147483647",
+    "-2147483648",
+    "99999999999999999999",
+    "1e308",
+    "-1e308",
+    "1e999",
+    "nan",
+    "inf",
+    "",
+    " ",
+    "-0",
+    "0x10",
+    "1.#QNAN",
+    "{",
+    "}",
+    "\\",
+    "\\U+D800",
+    "\\M+5",
+    "%%",
+    "^",
+    "AcDbEntity",
+    "SECTION",
+    "EOF",
+    "ENDBLK",
+    "*D1",
 ];
 
 fn mutate(input: &[u8], rng: &mut Rng) -> Vec<u8> {
@@ -377,7 +404,8 @@ fn survives(input: &[u8]) -> Result<(), String> {
 #[test]
 fn mutations_never_panic_or_hang() {
     let Some(dir) = corpus_dir() else { return };
-    let seeds: Vec<Vec<u8>> = MUTATION_SEEDS.iter().map(|p| std::fs::read(dir.join(p)).expect("a mutation seed file")).collect();
+    let seeds: Vec<Vec<u8>> =
+        MUTATION_SEEDS.iter().map(|p| std::fs::read(dir.join(p)).expect("a mutation seed file")).collect();
     let seconds: f64 = std::env::var("ZK_CAD_MUTATION_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0);
     let seed: u64 = std::env::var("ZK_CAD_MUTATION_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5EED_CAD5);
     let mut rng = Rng(seed | 1);
