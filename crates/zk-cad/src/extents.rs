@@ -69,9 +69,12 @@ impl<'d> BlockBounds<'d> {
                 }
                 None => entity_bounds(e),
             },
+            // A table's block is placed like an insert's, at the table's insertion point.
             EntityKind::Table(t) => match t.block {
                 Some(id) => {
-                    let b = self.block(id, depth);
+                    let base = self.drawing.block(id).map(|b| b.base_point).unwrap_or_default();
+                    let b = Transform::insert(base, t.insert, Vec3::new(1.0, 1.0, 1.0), 0.0, Vec3::Z)
+                        .bounds(&self.block(id, depth));
                     if b.is_empty() { entity_bounds(e) } else { b }
                 }
                 None => entity_bounds(e),
@@ -161,23 +164,12 @@ pub fn entity_bounds(e: &Entity) -> Bounds {
                 b.include(*p);
             }
         }
-        EntityKind::Text(t) => text_box(
-            &mut b,
-            t.align_point.filter(|_| t.halign != 0 || t.valign != 0).unwrap_or(t.insert),
-            t.height,
-            t.text.chars().count(),
-            t.width_factor,
-            t.rotation,
-            t.normal,
-        ),
-        EntityKind::AttributeDefinition(a) => {
-            let t = &a.text;
-            text_box(&mut b, t.insert, t.height, a.tag.chars().count(), t.width_factor, t.rotation, t.normal);
-        }
+        EntityKind::Text(t) => text_box(&mut b, t, t.text.chars().count()),
+        EntityKind::AttributeDefinition(a) => text_box(&mut b, &a.text, a.tag.chars().count()),
         EntityKind::MText(m) => {
             let lines = m.content.plain.lines().count().max(1);
             let longest = m.content.plain.lines().map(|l| l.chars().count()).max().unwrap_or(0);
-            let width = if m.width > 0.0 { m.width } else { longest as f64 * m.char_height * 0.8 };
+            let width = if m.width > 0.0 { m.width } else { longest as f64 * m.char_height * 0.65 };
             let height = lines as f64 * m.char_height * 1.67 * m.line_spacing.max(0.25);
             b.include(m.insert);
             // Attachment 1–9: top-left … bottom-right; grow the box away from the anchor.
@@ -273,12 +265,40 @@ fn bulge_apex(a: Vec2, b: Vec2, bulge: f64) -> Vec2 {
     Vec2::new(mid.x + dy * k, mid.y - dx * k)
 }
 
-fn text_box(b: &mut Bounds, at: Vec3, height: f64, chars: usize, width_factor: f64, rotation: f64, normal: Vec3) {
-    let ocs = Ocs::new(normal);
-    let width = chars as f64 * height * width_factor.abs().max(0.01) * 0.8;
-    let (s, c) = rotation.to_radians().sin_cos();
-    for (dx, dy) in [(0.0, 0.0), (width, 0.0), (0.0, height), (width, height)] {
-        add_ocs(b, &ocs, Vec3::new(at.x + dx * c - dy * s, at.y + dx * s + dy * c, at.z));
+/// An estimate of a TEXT's box from its alignment: characters are taken as 0.65 of the height
+/// wide (what common fonts average), so the box is close but not exact.
+fn text_box(b: &mut Bounds, t: &crate::entity::Text, chars: usize) {
+    let ocs = Ocs::new(t.normal);
+    let height = t.height.abs();
+    let width = chars as f64 * height * t.width_factor.abs().max(0.01) * 0.65;
+    let anchor = match (t.halign, t.valign) {
+        (0, 0) => t.insert,
+        _ => t.align_point.unwrap_or(t.insert),
+    };
+    // Aligned (3) and fit (5) run from the insertion point to the alignment point.
+    if matches!(t.halign, 3 | 5)
+        && let Some(end) = t.align_point
+    {
+        for p in [t.insert, end] {
+            add_ocs(b, &ocs, p);
+            add_ocs(b, &ocs, Vec3::new(p.x, p.y + height, p.z));
+        }
+        return;
+    }
+    let left = match t.halign {
+        1 | 4 => -width / 2.0,
+        2 => -width,
+        _ => 0.0,
+    };
+    let bottom = match t.valign {
+        2 => -height / 2.0,
+        3 => -height,
+        _ if t.halign == 4 => -height / 2.0,
+        _ => 0.0,
+    };
+    let (s, c) = t.rotation.to_radians().sin_cos();
+    for (dx, dy) in [(left, bottom), (left + width, bottom), (left, bottom + height), (left + width, bottom + height)] {
+        add_ocs(b, &ocs, Vec3::new(anchor.x + dx * c - dy * s, anchor.y + dx * s + dy * c, anchor.z));
     }
 }
 
