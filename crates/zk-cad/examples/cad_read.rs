@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run --release -p zk-cad --example cad_read -- FILE_OR_DIR...      # one line per file
 //! cargo run --release -p zk-cad --example cad_read -- --facts FILE        # facts as JSON
+//! cargo run --release -p zk-cad --example cad_read -- --scene FILE        # and tessellate model space
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -25,7 +26,8 @@ fn dxf_files(path: &Path, out: &mut Vec<PathBuf>) {
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let print_facts = args.first().is_some_and(|a| a == "--facts");
-    if print_facts {
+    let scene = args.first().is_some_and(|a| a == "--scene");
+    if print_facts || scene {
         args.remove(0);
     }
     let mut files = Vec::new();
@@ -45,7 +47,25 @@ fn main() {
         total += seconds;
         match outcome {
             Ok(Ok((drawing, diagnostics))) => {
-                if print_facts {
+                if scene {
+                    let started = Instant::now();
+                    let model = drawing.layouts.iter().find(|l| l.is_model());
+                    match model.map(|m| zk_cad::tessellate(&drawing, m, &zk_cad::TessellateOptions::default())) {
+                        Some(Ok((scene, _))) => {
+                            let segments: usize = scene.batches.iter().map(|b| b.line_owners.len()).sum();
+                            let triangles: usize = scene.batches.iter().map(|b| b.triangle_owners.len()).sum();
+                            println!(
+                                "{}\tread {seconds:.3}s\ttessellate {:.3}s\t{} batches\t{segments} segments\t{triangles} triangles\t{} texts",
+                                file.display(),
+                                started.elapsed().as_secs_f64(),
+                                scene.batches.len(),
+                                scene.texts.len()
+                            );
+                        }
+                        Some(Err(error)) => println!("{}\ttessellation error: {error}", file.display()),
+                        None => println!("{}\tno model layout", file.display()),
+                    }
+                } else if print_facts {
                     let facts = zk_cad::facts(&drawing, options.max_block_depth);
                     println!("{}", serde_json::to_string_pretty(&facts).unwrap_or_default());
                     for d in &diagnostics {

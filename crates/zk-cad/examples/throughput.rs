@@ -29,7 +29,8 @@ fn main() {
     let runs: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(7);
     let bytes = std::fs::read(&path).expect("read the file");
     let options = zk_cad::ReadOptions::default();
-    let (mut floor, mut streaming, mut own, mut read) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut floor, mut streaming, mut own, mut read, mut scene) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let time = |v: &mut Vec<f64>, f: &dyn Fn()| {
         let t = Instant::now();
         f();
@@ -46,9 +47,14 @@ fn main() {
             black_box(zk_cad::count_groups(black_box(&bytes)));
         });
         let t = Instant::now();
-        let drawing = zk_cad::read(black_box(&bytes), &options).expect("the file reads");
+        let (drawing, _) = zk_cad::read(black_box(&bytes), &options).expect("the file reads");
         read.push(t.elapsed().as_secs_f64());
-        drop(black_box(drawing)); // not timed
+        let t = Instant::now();
+        let model = drawing.layouts.iter().find(|l| l.is_model()).expect("a model layout");
+        let tessellated =
+            zk_cad::tessellate(&drawing, model, &zk_cad::TessellateOptions::default()).expect("tessellates");
+        scene.push(t.elapsed().as_secs_f64());
+        drop(black_box((drawing, tessellated))); // not timed
     }
     let mb = bytes.len() as f64 / 1e6;
     println!("{path}: {mb:.1} MB, {runs} interleaved runs of each; best and median");
@@ -57,6 +63,7 @@ fn main() {
         ("streaming tokenizer (BufRead)", &streaming),
         ("zk-cad's own tokenizer", &own),
         ("zk-cad read", &read),
+        ("zk-cad tessellate (model space)", &scene),
     ] {
         println!("  {name:<32} {:.3} s ({:>5.0} MB/s)   median {:.3} s", min(v), mb / min(v), median(v));
     }
@@ -69,5 +76,12 @@ fn main() {
         "zk-cad read as a share of the in-memory tokenizer's speed: {:.0} % (best), {:.0} % (median)",
         100.0 * min(&floor) / min(&read),
         100.0 * median(&floor) / median(&read)
+    );
+    let both: Vec<f64> = read.iter().zip(&scene).map(|(r, s)| r + s).collect();
+    println!(
+        "read + tessellate {:.3} s (best): {:.0} % of the streaming tokenizer's speed, {:.0} % of the in-memory one",
+        min(&both),
+        100.0 * min(&streaming) / min(&both),
+        100.0 * min(&floor) / min(&both)
     );
 }

@@ -11,9 +11,18 @@ use crate::nesting::HARD_DEPTH_CAP;
 
 /// Bounds of model space, or `None` when it draws nothing with a finite position.
 pub fn model_extents(drawing: &Drawing, max_depth: usize) -> Option<Bounds> {
+    entities_extents(drawing, drawing.model_space(), max_depth)
+}
+
+/// Bounds of some entities of `drawing` (a layout's, say), blocks expanded.
+pub fn entities_extents<'d>(
+    drawing: &'d Drawing,
+    entities: impl Iterator<Item = &'d Entity>,
+    max_depth: usize,
+) -> Option<Bounds> {
     let mut blocks = BlockBounds::new(drawing, max_depth);
     let mut b = Bounds::EMPTY;
-    for e in drawing.model_space() {
+    for e in entities {
         b.union(&blocks.entity(e, 0));
     }
     (!b.is_empty()).then_some(b)

@@ -30,6 +30,7 @@ pub mod model;
 pub mod mtext;
 pub mod nesting;
 mod reader;
+pub mod tessellate;
 
 pub use color::Color;
 pub use diagnostics::{Diagnostic, DiagnosticCode, Location, Severity};
@@ -39,3 +40,4 @@ pub use model::{Block, BlockId, Drawing, Header, Layer, LayerId, Layout};
 #[doc(hidden)]
 pub use reader::count_groups;
 pub use reader::{ReadError, ReadOptions, julian_to_unix_seconds, read};
+pub use tessellate::{Scene, TessellateOptions, tessellate};

@@ -6,7 +6,8 @@
 //!
 //! Bars (issue 5): at least 99.7 % of the DXF files open; at least 99.9 % of their entities are
 //! modelled or reported as unsupported, counted independently of the reader by scanning the `0`
-//! groups of the ENTITIES and BLOCKS sections; no panics; every DWG file gets the DWG error.
+//! groups of the ENTITIES and BLOCKS sections; no panics; every DWG file gets the DWG error; every
+//! layout of every file tessellates.
 //!
 //! Time zones: the crate reads no clock and formats no date, so `TZ` cannot matter;
 //! `time_zones_change_nothing` proves it by running the corpus and bad-input tests again in child
@@ -164,6 +165,42 @@ fn corpus_dxf_files_open_and_keep_their_entities() {
         println!("  short: {line}");
     }
     assert!(coverage >= 0.999, "{:.3} % of entities accounted for, the bar is 99.9 %", coverage * 100.0);
+}
+
+#[test]
+fn corpus_layouts_tessellate() {
+    let Some(dir) = corpus_dir() else { return };
+    let files: Vec<String> =
+        manifest(&dir).into_iter().filter(|(_, f)| f == "ascii" || f == "binary").map(|(p, _)| p).collect();
+    let (mut layouts, mut segments, mut triangles, mut texts, mut truncated) = (0usize, 0usize, 0usize, 0usize, 0usize);
+    for path in &files {
+        let bytes = std::fs::read(dir.join(path)).expect("readable");
+        let Ok((drawing, _)) = zk_cad::read(&bytes, &ReadOptions::default()) else { continue };
+        for layout in &drawing.layouts {
+            let options = zk_cad::TessellateOptions { max_vertices: 5_000_000, ..Default::default() };
+            let outcome = std::panic::catch_unwind(|| zk_cad::tessellate(&drawing, layout, &options));
+            let Ok(Ok((scene, _))) = outcome else {
+                panic!("{path}, layout {:?}: tessellation panicked or failed", layout.name)
+            };
+            layouts += 1;
+            truncated += usize::from(scene.truncated);
+            for batch in &scene.batches {
+                assert_eq!(batch.lines.len(), batch.line_owners.len() * 4, "{path}: one owner per segment");
+                assert_eq!(batch.triangles.len(), batch.triangle_owners.len() * 6, "{path}: one owner per triangle");
+                assert!(
+                    batch.lines.iter().chain(&batch.triangles).all(|v| v.is_finite()),
+                    "{path}: finite coordinates"
+                );
+                segments += batch.line_owners.len();
+                triangles += batch.triangle_owners.len();
+            }
+            texts += scene.texts.len();
+        }
+    }
+    println!(
+        "{layouts} layouts tessellated: {segments} segments, {triangles} triangles, {texts} texts, {truncated} cut short by the budget"
+    );
+    assert!(segments > 100_000);
 }
 
 #[test]
@@ -379,13 +416,22 @@ fn mutate(input: &[u8], rng: &mut Rng) -> Vec<u8> {
     out
 }
 
-/// Reads `input` and its facts; `Err` describes a panic or a hang.
+/// Reads `input`, its facts and its layouts' scenes; `Err` describes a panic or a hang.
 fn survives(input: &[u8]) -> Result<(), String> {
     let started = std::time::Instant::now();
     let options = ReadOptions { deadline: Some(started + std::time::Duration::from_secs(1)), ..ReadOptions::default() };
     let outcome = std::panic::catch_unwind(|| match zk_cad::read(input, &options) {
         Ok((drawing, _)) => {
             let _ = zk_cad::facts(&drawing, 32);
+            let scene_options =
+                zk_cad::TessellateOptions { max_vertices: 2_000_000, deadline: options.deadline, ..Default::default() };
+            for layout in &drawing.layouts {
+                if let Err(zk_cad::tessellate::TessellateError::DeadlineExceeded) =
+                    zk_cad::tessellate(&drawing, layout, &scene_options)
+                {
+                    return Err("a hang in tessellation (deadline exceeded)".to_owned());
+                }
+            }
             Ok(())
         }
         Err(ReadError::DeadlineExceeded) => Err("a hang (deadline exceeded)".to_owned()),
