@@ -1,7 +1,7 @@
 //! Criterion benchmarks of the reader.
 //!
 //! ```sh
-//! cargo bench -p zk-cad --bench read                              # corpus: zk-cad vs the dxf crate
+//! cargo bench -p zk-cad --bench read                              # corpus: zk-cad vs the dxf crate, tessellation
 //! ZK_CAD_BIG_DXF=/tmp/big.dxf cargo bench -p zk-cad --bench read  # and the 166 MB drawing
 //! ```
 //!
@@ -59,6 +59,17 @@ fn corpus(c: &mut Criterion) {
             }
         })
     });
+    let drawings: Vec<zk_cad::Drawing> =
+        files.iter().filter_map(|f| zk_cad::read(f, &options).ok()).map(|(d, _)| d).collect();
+    group.bench_function("zk-cad tessellate every layout", |b| {
+        b.iter(|| {
+            for drawing in &drawings {
+                for layout in &drawing.layouts {
+                    let _ = black_box(zk_cad::tessellate(drawing, layout, &zk_cad::TessellateOptions::default()));
+                }
+            }
+        })
+    });
     std::panic::set_hook(Box::new(|_| {}));
     group.bench_function("dxf 0.6.2 Drawing::load", |b| {
         b.iter(|| {
@@ -86,6 +97,13 @@ fn big_file(c: &mut Criterion) {
     });
     // The drawing is dropped outside the timing, as in examples/throughput.rs.
     group.bench_function("zk-cad read", |b| b.iter_with_large_drop(|| zk_cad::read(black_box(&bytes), &options)));
+    if let Ok((drawing, _)) = zk_cad::read(&bytes, &options)
+        && let Some(model) = drawing.layouts.iter().find(|l| l.is_model())
+    {
+        group.bench_function("zk-cad tessellate model space", |b| {
+            b.iter_with_large_drop(|| zk_cad::tessellate(&drawing, model, &zk_cad::TessellateOptions::default()))
+        });
+    }
     group.finish();
 }
 

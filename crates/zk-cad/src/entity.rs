@@ -57,6 +57,8 @@ pub enum EntityKind {
     Spline(Box<Spline>),
     Text(Box<Text>),
     MText(Box<MText>),
+    /// ATTRIB: an attribute's value, held by its INSERT (`Insert::attributes`).
+    Attribute(Box<Attribute>),
     /// ATTDEF in a block definition: the template of an attribute.
     AttributeDefinition(Box<Attribute>),
     Insert(Box<Insert>),
@@ -94,6 +96,7 @@ impl EntityKind {
             EntityKind::Spline(_) => "SPLINE",
             EntityKind::Text(_) => "TEXT",
             EntityKind::MText(_) => "MTEXT",
+            EntityKind::Attribute(_) => "ATTRIB",
             EntityKind::AttributeDefinition(_) => "ATTDEF",
             EntityKind::Insert(_) => "INSERT",
             EntityKind::Dimension(d) => d.dxf_name(),
@@ -304,7 +307,9 @@ pub struct Insert {
     pub rows: u32,
     pub column_spacing: f64,
     pub row_spacing: f64,
-    pub attributes: Vec<Attribute>,
+    /// The ATTRIB entities that followed the INSERT (kind [`EntityKind::Attribute`]), with their
+    /// own layer and colour; their positions are in the INSERT's coordinate system, not the block's.
+    pub attributes: Vec<Entity>,
     pub normal: Vec3,
 }
 

@@ -69,7 +69,13 @@ impl<'d> BlockBounds<'d> {
 
     fn entity(&mut self, e: &Entity, depth: usize) -> Bounds {
         match &e.kind {
-            EntityKind::Insert(insert) => self.insert(insert, depth),
+            EntityKind::Insert(insert) => {
+                let mut b = self.insert(insert, depth);
+                for attribute in &insert.attributes {
+                    b.union(&entity_bounds(attribute));
+                }
+                b
+            }
             EntityKind::Dimension(d) => match d.block {
                 // A dimension's block is drawn in world coordinates, at no offset.
                 Some(id) => {
@@ -175,6 +181,7 @@ pub fn entity_bounds(e: &Entity) -> Bounds {
         }
         EntityKind::Text(t) => text_box(&mut b, t, t.text.chars().count()),
         EntityKind::AttributeDefinition(a) => text_box(&mut b, &a.text, a.tag.chars().count()),
+        EntityKind::Attribute(a) => text_box(&mut b, &a.text, a.text.text.chars().count()),
         EntityKind::MText(m) => {
             let lines = m.content.plain.lines().count().max(1);
             let longest = m.content.plain.lines().map(|l| l.chars().count()).max().unwrap_or(0);

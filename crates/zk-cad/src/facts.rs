@@ -151,8 +151,8 @@ pub fn facts(drawing: &Drawing, max_block_depth: usize) -> Facts {
         for e in entities {
             *entity_counts.entry(e.kind.dxf_name().to_owned()).or_insert(0) += 1;
             if let EntityKind::Insert(i) = &e.kind {
-                for _ in &i.attributes {
-                    *entity_counts.entry("ATTRIB".to_owned()).or_insert(0) += 1;
+                for a in &i.attributes {
+                    *entity_counts.entry(a.kind.dxf_name().to_owned()).or_insert(0) += 1;
                 }
             }
             if let Some(n) = layer_entities.get_mut(e.common.layer.index()) {
@@ -191,8 +191,10 @@ pub fn facts(drawing: &Drawing, max_block_depth: usize) -> Facts {
                 EntityKind::MText(m) => text("MTEXT", &m.content.plain, None),
                 EntityKind::AttributeDefinition(a) => text("ATTDEF", &a.text.text, Some(&a.tag)),
                 EntityKind::Insert(i) => {
-                    for a in &i.attributes {
-                        text("ATTRIB", &a.text.text, Some(&a.tag));
+                    for attribute in &i.attributes {
+                        if let EntityKind::Attribute(a) = &attribute.kind {
+                            text("ATTRIB", &a.text.text, Some(&a.tag));
+                        }
                     }
                 }
                 EntityKind::MLeader(m) => {

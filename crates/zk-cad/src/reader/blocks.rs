@@ -152,11 +152,12 @@ impl<'a> Reader<'a, '_> {
     }
 
     /// Takes the ATTRIB records (and the SEQEND) after an INSERT.
-    fn attributes(&mut self, into: &mut Vec<crate::entity::Attribute>, buf: &mut Vec<Group<'a>>) {
+    fn attributes(&mut self, into: &mut Vec<Entity>, buf: &mut Vec<Group<'a>>) {
         while self.cursor.peek_record(&mut self.diag) == Some(b"ATTRIB") {
             self.cursor.read_record(buf, &mut self.diag);
             self.count_record();
-            into.push(self.attribute(buf));
+            let (attribute, common) = self.attribute(buf);
+            into.push(Entity { common, kind: EntityKind::Attribute(Box::new(attribute)) });
         }
         // A Vec's first push reserves four slots; most inserts have one or two attributes.
         into.shrink_to_fit();

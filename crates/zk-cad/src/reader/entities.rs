@@ -407,9 +407,10 @@ impl<'a> Reader<'a, '_> {
     }
 
     /// An ATTRIB record after an INSERT.
-    pub(super) fn attribute(&mut self, groups: &[Group<'a>]) -> Attribute {
+    pub(super) fn attribute(&mut self, groups: &[Group<'a>]) -> (Attribute, EntityCommon) {
         let f = self.fields(groups);
-        self.attribute_from(&f, false)
+        let attribute = self.attribute_from(&f, false);
+        (attribute, self.resolve_common(&f.common))
     }
 
     fn mtext(&mut self, groups: &[Group<'a>], f: &Fields<'_, 'a>) -> MText {

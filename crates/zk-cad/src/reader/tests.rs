@@ -272,6 +272,8 @@ fn inserts_with_attributes_and_arrays() {
             (44, "10"),
             (45, "20"),
             (0, "ATTRIB"),
+            (8, "Tags"),
+            (62, "2"),
             (2, "TAG"),
             (1, "D-101"),
             (0, "SEQEND"),
@@ -282,7 +284,14 @@ fn inserts_with_attributes_and_arrays() {
     assert_eq!(d.block(i.block).map(|b| b.name.as_str()), Some("Door"));
     assert_eq!((i.columns, i.rows, i.column_spacing, i.row_spacing), (3, 2, 10.0, 20.0));
     assert_eq!(i.scale, Vec3::new(2.0, 1.0, 1.0));
-    assert_eq!((i.attributes[0].tag.as_str(), i.attributes[0].text.text.as_str()), ("TAG", "D-101"));
+    let EntityKind::Attribute(attribute) = &i.attributes[0].kind else { panic!() };
+    assert_eq!((attribute.tag.as_str(), attribute.text.text.as_str()), ("TAG", "D-101"));
+    let own = &i.attributes[0].common;
+    assert_eq!(
+        (d.layer(own.layer).map(|l| l.name.as_str()), own.color),
+        (Some("Tags"), Color::Aci(2)),
+        "an ATTRIB keeps its own layer and colour"
+    );
     let block = d.block(i.block).unwrap();
     assert_eq!(block.base_point, Vec3::new(1.0, 0.0, 0.0));
     let EntityKind::AttributeDefinition(def) = &block.entities[0].kind else { panic!() };

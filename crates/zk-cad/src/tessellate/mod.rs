@@ -163,6 +163,7 @@ pub fn tessellate(
         layer_zero,
         batches: Vec::new(),
         batch_index: HashMap::new(),
+        last_batch: None,
         scene_texts: Vec::new(),
         viewports: Vec::new(),
         rays: Vec::new(),
@@ -175,6 +176,7 @@ pub fn tessellate(
         polled: 0,
         flat2: Vec::new(),
         flat3: Vec::new(),
+        plane: Vec::new(),
     };
     let top = Context { transform: Transform::IDENTITY, layer: None, block_ink: Ink::Foreground, depth: 0, owner: 0 };
     for (index, entity) in drawing.layout_entities(layout).enumerate() {
@@ -237,6 +239,7 @@ struct Tessellator<'d, 'o> {
     layer_zero: Option<LayerId>,
     batches: Vec<Batch>,
     batch_index: HashMap<(LayerId, Ink), usize>,
+    last_batch: Option<((LayerId, Ink), usize)>,
     scene_texts: Vec<TextItem>,
     viewports: Vec<ViewportFrame>,
     rays: Vec<(Context, LayerId, Ink, Vec3, Vec3, bool)>,
@@ -249,6 +252,8 @@ struct Tessellator<'d, 'o> {
     polled: u32,
     flat2: Vec<Vec2>,
     flat3: Vec<Vec3>,
+    /// Reused: (vertex, bulge, start width, end width) of a 2D polyline.
+    plane: Vec<(Vec2, f64, f64, f64)>,
 }
 
 impl Tessellator<'_, '_> {
@@ -289,7 +294,14 @@ impl Tessellator<'_, '_> {
     }
 
     fn batch(&mut self, layer: LayerId, ink: Ink) -> usize {
+        // Consecutive entities mostly share a layer and colour.
+        if let Some((key, i)) = self.last_batch
+            && key == (layer, ink)
+        {
+            return i;
+        }
         if let Some(&i) = self.batch_index.get(&(layer, ink)) {
+            self.last_batch = Some(((layer, ink), i));
             return i;
         }
         self.batches.push(Batch {
@@ -304,6 +316,7 @@ impl Tessellator<'_, '_> {
         });
         let i = self.batches.len() - 1;
         self.batch_index.insert((layer, ink), i);
+        self.last_batch = Some(((layer, ink), i));
         i
     }
 
@@ -398,16 +411,14 @@ impl Tessellator<'_, '_> {
                 self.flat3 = pts;
             }
             EntityKind::LwPolyline(p) => {
-                let vertices: Vec<(Vec2, f64, f64, f64)> = p
-                    .vertices
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| {
-                        let (sw, ew) = p.widths.get(i).copied().unwrap_or((p.constant_width, p.constant_width));
-                        (*v, p.bulge(i), sw, ew)
-                    })
-                    .collect();
+                let mut vertices = std::mem::take(&mut self.plane);
+                vertices.clear();
+                vertices.extend(p.vertices.iter().enumerate().map(|(i, v)| {
+                    let (sw, ew) = p.widths.get(i).copied().unwrap_or((p.constant_width, p.constant_width));
+                    (*v, p.bulge(i), sw, ew)
+                }));
                 self.plane_polyline(ctx, batch, &vertices, p.closed, p.elevation, p.normal, tol);
+                self.plane = vertices;
             }
             EntityKind::Polyline(p) => self.polyline_entity(ctx, batch, p, tol),
             EntityKind::Spline(s) => {
@@ -464,11 +475,16 @@ impl Tessellator<'_, '_> {
                 });
                 self.bounds.include(Vec3::new(position.x, position.y, 0.0));
             }
+            EntityKind::Attribute(a) => {
+                if !a.invisible() {
+                    self.text(ctx, layer, ink, &a.text, a.text.text.clone());
+                }
+            }
             EntityKind::Insert(insert) => {
-                for a in &insert.attributes {
-                    if !a.invisible() {
-                        self.text(ctx, layer, ink, &a.text, a.text.text.clone());
-                    }
+                // Attributes sit in the insert's coordinates; layer 0 and BYBLOCK refer to the insert.
+                let attribute_ctx = Context { layer: Some(layer), block_ink: ink, ..*ctx };
+                for attribute in &insert.attributes {
+                    self.entity(attribute, &attribute_ctx);
                 }
                 let child_ink = ink;
                 let Some(block) = self.drawing.block(insert.block).filter(|b| !b.entities.is_empty()) else { return };
@@ -716,6 +732,11 @@ impl Tessellator<'_, '_> {
         for i in 0..segments {
             let (a, bulge, start_width, end_width) = vertices[i];
             let b = vertices[(i + 1) % n].0;
+            if bulge == 0.0 && start_width <= 0.0 && end_width <= 0.0 {
+                // The common case: a straight, thin segment.
+                self.segment(ctx, batch, ocs.to_wcs(a.extend(elevation)), ocs.to_wcs(b.extend(elevation)));
+                continue;
+            }
             pts.clear();
             pts.push(a);
             flatten::bulge(a, b, bulge, tol, &mut pts);
