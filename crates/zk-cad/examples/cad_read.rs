@@ -5,6 +5,7 @@
 //! cargo run --release -p zk-cad --example cad_read -- FILE_OR_DIR...      # one line per file
 //! cargo run --release -p zk-cad --example cad_read -- --facts FILE        # facts as JSON
 //! cargo run --release -p zk-cad --example cad_read -- --scene FILE        # and tessellate model space
+//! cargo run --release -p zk-cad --example cad_read -- --svg OUT.svg FILE  # and write it as SVG
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -26,10 +27,15 @@ fn dxf_files(path: &Path, out: &mut Vec<PathBuf>) {
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let print_facts = args.first().is_some_and(|a| a == "--facts");
-    let scene = args.first().is_some_and(|a| a == "--scene");
+    let mut scene = args.first().is_some_and(|a| a == "--scene");
     if print_facts || scene {
         args.remove(0);
     }
+    let svg_path = (args.first().is_some_and(|a| a == "--svg") && args.len() > 1).then(|| {
+        args.remove(0);
+        args.remove(0)
+    });
+    scene |= svg_path.is_some();
     let mut files = Vec::new();
     for arg in &args {
         dxf_files(Path::new(arg), &mut files);
@@ -52,6 +58,10 @@ fn main() {
                     let model = drawing.layouts.iter().find(|l| l.is_model());
                     match model.map(|m| zk_cad::tessellate(&drawing, m, &zk_cad::TessellateOptions::default())) {
                         Some(Ok((scene, _))) => {
+                            if let Some(path) = &svg_path {
+                                let svg = zk_cad::svg::scene_to_svg(&scene, &zk_cad::svg::SvgOptions::default());
+                                let _ = std::fs::write(path, svg);
+                            }
                             let segments: usize = scene.batches.iter().map(|b| b.line_owners.len()).sum();
                             let triangles: usize = scene.batches.iter().map(|b| b.triangle_owners.len()).sum();
                             println!(

@@ -30,6 +30,7 @@ pub mod model;
 pub mod mtext;
 pub mod nesting;
 mod reader;
+pub mod svg;
 pub mod tessellate;
 
 pub use color::Color;
