@@ -24,7 +24,7 @@ use crate::diagnostics::{Diagnostic, DiagnosticCode, DiagnosticSink};
 use crate::entity::{BoundaryEdges, Entity, EntityKind, Hatch, HatchEdge, PolylineKind, Text};
 use crate::extents::entities_extents;
 use crate::geometry::{Bounds, Ocs, Transform, Vec2, Vec3};
-use crate::model::{BlockId, Drawing, LayerId, Layout, TextStyleId};
+use crate::model::{BlockId, Drawing, LayerId, Layout, LinetypeRef, TextStyleId};
 use crate::nesting::HARD_DEPTH_CAP;
 
 #[derive(Clone, Copy)]
@@ -177,8 +177,18 @@ pub fn tessellate(
         flat2: Vec::new(),
         flat3: Vec::new(),
         plane: Vec::new(),
+        ltscale: drawing.header.ltscale.filter(|s| s.is_finite() && *s > 0.0).unwrap_or(1.0),
+        dash: None,
+        current_linetype: LinetypeRef::ByLayer,
     };
-    let top = Context { transform: Transform::IDENTITY, layer: None, block_ink: Ink::Foreground, depth: 0, owner: 0 };
+    let top = Context {
+        transform: Transform::IDENTITY,
+        layer: None,
+        block_ink: Ink::Foreground,
+        block_linetype: LinetypeRef::ByLayer,
+        depth: 0,
+        owner: 0,
+    };
     for (index, entity) in drawing.layout_entities(layout).enumerate() {
         if t.stopped.is_some() || t.truncated {
             break;
@@ -218,6 +228,8 @@ struct Context {
     layer: Option<LayerId>,
     /// The insert's colour, for BYBLOCK.
     block_ink: Ink,
+    /// The insert's linetype, for BYBLOCK.
+    block_linetype: LinetypeRef,
     depth: usize,
     owner: u32,
 }
@@ -254,6 +266,19 @@ struct Tessellator<'d, 'o> {
     flat3: Vec<Vec3>,
     /// Reused: (vertex, bulge, start width, end width) of a 2D polyline.
     plane: Vec<(Vec2, f64, f64, f64)>,
+    /// `$LTSCALE`.
+    ltscale: f64,
+    /// The dash pattern of the entity being drawn.
+    dash: Option<Dash>,
+    /// The linetype of the entity being drawn, as it stands (for BYBLOCK in its block).
+    current_linetype: LinetypeRef,
+}
+
+/// A linetype's pattern in drawing units: positive dashes, negative gaps, zero dots.
+#[derive(Clone, Debug)]
+struct Dash {
+    elements: Vec<f64>,
+    period: f64,
 }
 
 impl Tessellator<'_, '_> {
@@ -358,6 +383,71 @@ impl Tessellator<'_, '_> {
         }
     }
 
+    /// Draws a polyline in the current entity's linetype (see `dash`): dashes as segments, dots
+    /// as points, continuous when the entity has no pattern or the pattern is too fine to see.
+    fn stroke(&mut self, ctx: &Context, batch: usize, points: &[Vec3], closed: bool) {
+        let Some(dash) = self.dash.take() else {
+            self.polyline(ctx, batch, points, closed);
+            return;
+        };
+        let closing = (closed && points.len() > 2).then(|| [points[points.len() - 1], points[0]]);
+        let segments = points.windows(2).map(|w| (w[0], w[1])).chain(closing.map(|[a, b]| (a, b)));
+        let total: f64 = segments.clone().map(|(a, b)| b.minus(a).length()).sum();
+        if !(total.is_finite() && total / dash.period <= 20_000.0) {
+            self.polyline(ctx, batch, points, closed);
+            self.dash = Some(dash);
+            return;
+        }
+        let n = dash.elements.len();
+        let mut element = 0;
+        let mut left = dash.elements[0].abs();
+        for (a, b) in segments {
+            let length = b.minus(a).length();
+            let Some(direction) = b.minus(a).normalized() else { continue };
+            let mut t = 0.0;
+            let mut guard = 0;
+            while t < length && guard < 4 * n + 200_000 {
+                guard += 1;
+                let value = dash.elements[element];
+                if value == 0.0 {
+                    self.point(ctx, batch, a.plus(direction.scale(t)));
+                } else {
+                    let step = left.min(length - t);
+                    if value > 0.0 {
+                        self.segment(ctx, batch, a.plus(direction.scale(t)), a.plus(direction.scale(t + step)));
+                    }
+                    t += step;
+                    left -= step;
+                    if left > 1e-12 * dash.period {
+                        continue;
+                    }
+                }
+                element = (element + 1) % n;
+                left = dash.elements[element].abs();
+            }
+        }
+        self.dash = Some(dash);
+    }
+
+    /// The dash pattern an entity is drawn with: its linetype (through BYLAYER and BYBLOCK),
+    /// scaled by `$LTSCALE` and the entity's own scale; `None` for continuous lines.
+    fn dash_for(&self, e: &Entity, ctx: &Context, layer: LayerId) -> Option<Dash> {
+        let linetype = match e.common.linetype {
+            LinetypeRef::ByLayer => self.drawing.layer(layer).map(|l| l.linetype)?,
+            LinetypeRef::ByBlock => ctx.block_linetype,
+            named => named,
+        };
+        let LinetypeRef::Named(id) = linetype else { return None };
+        let pattern = &self.drawing.linetype(id)?.pattern;
+        let scale = self.ltscale * f64::from(e.common.linetype_scale);
+        if pattern.len() < 2 || !pattern.iter().any(|d| *d < 0.0) || !(scale.is_finite() && scale > 0.0) {
+            return None;
+        }
+        let elements: Vec<f64> = pattern.iter().map(|d| d * scale).collect();
+        let period: f64 = elements.iter().map(|d| d.abs()).sum();
+        (period.is_finite() && period > 0.0).then_some(Dash { elements, period })
+    }
+
     fn triangle(&mut self, ctx: &Context, batch: usize, corners: [Vec3; 3]) {
         if !self.spend(3) {
             return;
@@ -392,10 +482,20 @@ impl Tessellator<'_, '_> {
             return;
         }
         let (layer, ink) = self.style(e, ctx);
+        // Blocks drawn below set their own; this entity's pattern comes back after.
+        let dash = self.dash_for(e, ctx, layer);
+        let outer_dash = std::mem::replace(&mut self.dash, dash);
+        let outer_linetype = std::mem::replace(&mut self.current_linetype, e.common.linetype);
+        self.entity_kind(e, ctx, layer, ink);
+        self.dash = outer_dash;
+        self.current_linetype = outer_linetype;
+    }
+
+    fn entity_kind(&mut self, e: &Entity, ctx: &Context, layer: LayerId, ink: Ink) {
         let batch = self.batch(layer, ink);
         let tol = self.local_tolerance(ctx);
         match &e.kind {
-            EntityKind::Line { start, end } => self.segment(ctx, batch, *start, *end),
+            EntityKind::Line { start, end } => self.stroke(ctx, batch, &[*start, *end], false),
             EntityKind::Point { location } => self.point(ctx, batch, *location),
             EntityKind::Circle { center, radius, normal } => {
                 self.arc_entity(ctx, batch, *center, *radius, 0.0, 360.0, *normal, tol)
@@ -407,7 +507,7 @@ impl Tessellator<'_, '_> {
                 let mut pts = std::mem::take(&mut self.flat3);
                 pts.clear();
                 flatten::ellipse(el, tol, &mut pts);
-                self.polyline(ctx, batch, &pts, false);
+                self.stroke(ctx, batch, &pts, false);
                 self.flat3 = pts;
             }
             EntityKind::LwPolyline(p) => {
@@ -434,7 +534,7 @@ impl Tessellator<'_, '_> {
                         ),
                     );
                 }
-                self.polyline(ctx, batch, &pts, s.closed() && s.control_points.is_empty());
+                self.stroke(ctx, batch, &pts, s.closed() && s.control_points.is_empty());
                 self.flat3 = pts;
             }
             EntityKind::Text(t) => self.text(ctx, layer, ink, t, t.text.clone()),
@@ -535,10 +635,10 @@ impl Tessellator<'_, '_> {
                     self.text(ctx, layer, ink, &item, text);
                 }
             },
-            EntityKind::Leader(l) => self.polyline(ctx, batch, &l.vertices, false),
+            EntityKind::Leader(l) => self.stroke(ctx, batch, &l.vertices, false),
             EntityKind::MLeader(m) => {
                 for line in &m.lines {
-                    self.polyline(ctx, batch, line, false);
+                    self.stroke(ctx, batch, line, false);
                 }
                 if let (Some(content), Some(at)) = (&m.text, m.text_location) {
                     let item = Text {
@@ -586,7 +686,7 @@ impl Tessellator<'_, '_> {
                 let corners = f.corners;
                 for i in 0..4 {
                     if f.invisible_edges & (1 << i) == 0 && corners[i] != corners[(i + 1) % 4] {
-                        self.segment(ctx, batch, corners[i], corners[(i + 1) % 4]);
+                        self.stroke(ctx, batch, &[corners[i], corners[(i + 1) % 4]], false);
                     }
                 }
             }
@@ -651,9 +751,18 @@ impl Tessellator<'_, '_> {
             EntityKind::Mesh(m) => {
                 for face in &m.faces {
                     let pts: Vec<Vec3> = face.iter().filter_map(|&i| m.vertices.get(i as usize).copied()).collect();
-                    self.polyline(ctx, batch, &pts, true);
+                    self.stroke(ctx, batch, &pts, true);
                 }
             }
+        }
+    }
+
+    /// The linetype BYBLOCK entities inside the current insert get: the insert's own.
+    fn block_linetype(&self, ctx: &Context, layer: LayerId) -> LinetypeRef {
+        match self.current_linetype {
+            LinetypeRef::ByLayer => self.drawing.layer(layer).map_or(LinetypeRef::ByLayer, |l| l.linetype),
+            LinetypeRef::ByBlock => ctx.block_linetype,
+            named => named,
         }
     }
 
@@ -673,10 +782,12 @@ impl Tessellator<'_, '_> {
             return;
         }
         self.block_stack.push(id);
+        let block_linetype = self.block_linetype(ctx, layer);
         let child = Context {
             transform: ctx.transform.then_inner(&local),
             layer: Some(layer),
             block_ink: ink,
+            block_linetype,
             depth: ctx.depth + 1,
             owner: ctx.owner,
         };
@@ -706,7 +817,7 @@ impl Tessellator<'_, '_> {
         flatten::arc(center.xy(), radius, start_deg.to_radians(), end_deg.to_radians(), tol, &mut pts2);
         let ocs = Ocs::new(normal);
         let pts: Vec<Vec3> = pts2.iter().map(|p| ocs.to_wcs(p.extend(center.z))).collect();
-        self.polyline(ctx, batch, &pts, false);
+        self.stroke(ctx, batch, &pts, false);
         self.flat2 = pts2;
     }
 
@@ -734,7 +845,7 @@ impl Tessellator<'_, '_> {
             let b = vertices[(i + 1) % n].0;
             if bulge == 0.0 && start_width <= 0.0 && end_width <= 0.0 {
                 // The common case: a straight, thin segment.
-                self.segment(ctx, batch, ocs.to_wcs(a.extend(elevation)), ocs.to_wcs(b.extend(elevation)));
+                self.stroke(ctx, batch, &[ocs.to_wcs(a.extend(elevation)), ocs.to_wcs(b.extend(elevation))], false);
                 continue;
             }
             pts.clear();
@@ -757,7 +868,7 @@ impl Tessellator<'_, '_> {
                     self.triangle(ctx, batch, [a0, b1, b0]);
                 }
             } else {
-                self.polyline(ctx, batch, &world, false);
+                self.stroke(ctx, batch, &world, false);
             }
         }
         if n == 1 {
@@ -790,11 +901,11 @@ impl Tessellator<'_, '_> {
                 let at = |i: usize, j: usize| p.vertices.get(i * n + j).map(|v| v.location);
                 for i in 0..m {
                     let row: Vec<Vec3> = (0..n).filter_map(|j| at(i, j)).collect();
-                    self.polyline(ctx, batch, &row, closed_n);
+                    self.stroke(ctx, batch, &row, closed_n);
                 }
                 for j in 0..n {
                     let column: Vec<Vec3> = (0..m).filter_map(|i| at(i, j)).collect();
-                    self.polyline(ctx, batch, &column, closed_m);
+                    self.stroke(ctx, batch, &column, closed_m);
                 }
             }
             PolylineKind::PolyfaceMesh => {
@@ -808,7 +919,7 @@ impl Tessellator<'_, '_> {
                         }
                         let get = |idx: i32| p.vertices.get(idx.unsigned_abs() as usize - 1).map(|v| v.location);
                         if let (Some(a), Some(b)) = (get(i), get(j)) {
-                            self.segment(ctx, batch, a, b);
+                            self.stroke(ctx, batch, &[a, b], false);
                         }
                     }
                 }

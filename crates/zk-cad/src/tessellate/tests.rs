@@ -347,3 +347,23 @@ fn the_cancel_hook_stops_tessellation() {
     let result = tessellate(&d, model, &TessellateOptions { cancel: Some(&cancel), ..TessellateOptions::default() });
     assert_eq!(result.err(), Some(TessellateError::Cancelled));
 }
+
+#[test]
+fn linetypes_dash_lines_through_bylayer_and_byblock() {
+    let text = "0\nSECTION\n2\nHEADER\n9\n$LTSCALE\n40\n2\n0\nENDSEC\n\
+        0\nSECTION\n2\nTABLES\n0\nTABLE\n2\nLTYPE\n0\nLTYPE\n2\nDASHED\n73\n2\n40\n0.75\n49\n0.5\n49\n-0.25\n0\nLTYPE\n2\nDOTS\n73\n2\n49\n0\n49\n-1\n0\nENDTAB\n\
+        0\nTABLE\n2\nLAYER\n0\nLAYER\n2\nHidden\n62\n1\n6\nDASHED\n0\nENDTAB\n0\nENDSEC\n\
+        0\nSECTION\n2\nBLOCKS\n0\nBLOCK\n2\nB\n0\nLINE\n6\nBYBLOCK\n11\n10\n0\nENDBLK\n0\nENDSEC\n\
+        0\nSECTION\n2\nENTITIES\n0\nLINE\n8\nHidden\n10\n0\n20\n0\n11\n10\n21\n0\n\
+        0\nINSERT\n2\nB\n6\nDOTS\n20\n5\n0\nENDSEC\n0\nEOF\n";
+    let (d, _) = read(text.as_bytes(), &ReadOptions::default()).unwrap();
+    let (scene, _) = scene_of(&d, &TessellateOptions::default());
+    let dashes: Vec<(Vec2, Vec2)> = segments(&scene).into_iter().filter(|(a, _)| a.y.abs() < 1e-6).collect();
+    // Pattern 0.5/-0.25 at $LTSCALE 2: 1.0 dash, 0.5 gap, seven dashes over 10 units.
+    assert_eq!(dashes.len(), 7, "{dashes:?}");
+    let drawn: f64 = dashes.iter().map(|(a, b)| b.x - a.x).sum();
+    assert!((drawn - 7.0).abs() < 1e-4, "{drawn}");
+    // The block's BYBLOCK line takes the insert's DOTS: points every 2 units at y = 5.
+    let dots: usize = scene.batches.iter().map(|b| b.point_owners.len()).sum();
+    assert_eq!(dots, 5, "dots at 0, 2, 4, 6, 8");
+}
