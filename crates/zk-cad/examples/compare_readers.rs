@@ -4,8 +4,10 @@
 //! ezdxf to the same table.
 //!
 //! ```sh
-//! cargo run --release -p zk-cad --example compare_readers -- [--reps N] [--no-dxf] FILE_OR_DIR...
+//! cargo run --release -p zk-cad --example compare_readers -- [--reps N] [--no-dxf | --only-dxf] FILE_OR_DIR...
 //! ```
+//!
+//! `--only-dxf` runs the `dxf` crate alone, so `/usr/bin/time -v` measures its peak memory.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -25,8 +27,8 @@ fn dxf_files(path: &Path, out: &mut Vec<PathBuf>) {
 
 /// Best time of `reps` runs of `f`, and the status of the last.
 fn best<F: Fn() -> &'static str>(reps: usize, f: F) -> (f64, &'static str) {
-    let mut best = f64::MAX;
-    let mut status = "";
+    let mut best = if reps == 0 { 0.0 } else { f64::MAX };
+    let mut status = "skipped";
     for _ in 0..reps {
         let started = Instant::now();
         status = f();
@@ -43,12 +45,14 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() {
     let mut reps = 3;
     let mut with_dxf = true;
+    let mut with_zk = true;
     let mut paths = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--reps" => reps = args.next().and_then(|n| n.parse().ok()).unwrap_or(3),
             "--no-dxf" => with_dxf = false,
+            "--only-dxf" => with_zk = false,
             _ => dxf_files(Path::new(&arg), &mut paths),
         }
     }
@@ -60,11 +64,12 @@ fn main() {
     println!("file\tbytes\tzk_read_s\tzk_read_facts_s\tzk_status\tdxf_load_s\tdxf_status");
     for path in &paths {
         let Ok(bytes) = std::fs::read(path) else { continue };
-        let (read_s, status) = best(reps, || match zk_cad::read(&bytes, &options) {
+        let zk_reps = if with_zk { reps } else { 0 };
+        let (read_s, status) = best(zk_reps, || match zk_cad::read(&bytes, &options) {
             Ok(_) => "ok",
             Err(_) => "error",
         });
-        let (facts_s, _) = best(reps, || match zk_cad::read(&bytes, &options) {
+        let (facts_s, _) = best(zk_reps, || match zk_cad::read(&bytes, &options) {
             Ok((drawing, _)) => {
                 std::hint::black_box(zk_cad::facts(&drawing, options.max_block_depth));
                 "ok"
@@ -104,6 +109,8 @@ fn main() {
             total(&dxf_load),
             median(dxf_load.clone()) * 1e3
         );
+    }
+    if with_dxf && with_zk {
         eprintln!(
             "dxf / zk-cad (read + facts): total {:.1}x, median {:.1}x",
             total(&dxf_load) / total(&zk_facts),
