@@ -303,7 +303,7 @@ impl<'a, 'o> Reader<'a, 'o> {
 
     /// Skips a section's content up to its ENDSEC. A `0 SECTION` or `0 EOF` before it is left
     /// for the top level, so a file of unclosed sections is read without recursion.
-    fn skip_section(&mut self) {
+    fn skip_section(&mut self, name: &[u8]) {
         while let Some(g) = self.cursor.peek(&mut self.diag) {
             if g.code == 0 && matches!(g.raw(), b"EOF" | b"SECTION") {
                 break;
@@ -314,7 +314,8 @@ impl<'a, 'o> Reader<'a, 'o> {
                 return;
             }
         }
-        self.end_section("skipped");
+        let name = String::from_utf8_lossy(name).into_owned();
+        self.end_section(if name.is_empty() { "unnamed" } else { &name });
     }
 
     /// Reads one section after its `0 SECTION` group.
@@ -342,7 +343,7 @@ impl<'a, 'o> Reader<'a, 'o> {
             }
             b"OBJECTS" => self.read_objects(),
             // CLASSES, THUMBNAILIMAGE, ACDSDATA and unknown sections hold nothing drawn.
-            _ => self.skip_section(),
+            other => self.skip_section(other),
         }
     }
 
