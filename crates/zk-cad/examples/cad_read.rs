@@ -1,0 +1,102 @@
+//! Reads DXF files with zk-cad and prints one line per file (or the facts as JSON), with timings.
+//! The large-file memory figure in bench/cad/README.md is this binary's peak RSS.
+//!
+//! ```sh
+//! cargo run --release -p zk-cad --example cad_read -- FILE_OR_DIR...      # one line per file
+//! cargo run --release -p zk-cad --example cad_read -- --facts FILE        # facts as JSON
+//! cargo run --release -p zk-cad --example cad_read -- --scene FILE        # and tessellate model space
+//! cargo run --release -p zk-cad --example cad_read -- --svg OUT.svg FILE  # and write it as SVG
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+fn dxf_files(path: &Path, out: &mut Vec<PathBuf>) {
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> =
+            std::fs::read_dir(path).into_iter().flatten().flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for entry in entries {
+            dxf_files(&entry, out);
+        }
+    } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("dxf")) || path.is_file() {
+        out.push(path.to_owned());
+    }
+}
+
+fn main() {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let print_facts = args.first().is_some_and(|a| a == "--facts");
+    let mut scene = args.first().is_some_and(|a| a == "--scene");
+    if print_facts || scene {
+        args.remove(0);
+    }
+    let svg_path = (args.first().is_some_and(|a| a == "--svg") && args.len() > 1).then(|| {
+        args.remove(0);
+        args.remove(0)
+    });
+    scene |= svg_path.is_some();
+    let mut files = Vec::new();
+    for arg in &args {
+        dxf_files(Path::new(arg), &mut files);
+    }
+    let options = zk_cad::ReadOptions::default();
+    let mut total = 0.0;
+    for file in files {
+        let Ok(bytes) = std::fs::read(&file) else {
+            println!("{}\tunreadable", file.display());
+            continue;
+        };
+        let started = Instant::now();
+        let outcome = std::panic::catch_unwind(|| zk_cad::read(&bytes, &options));
+        let seconds = started.elapsed().as_secs_f64();
+        total += seconds;
+        match outcome {
+            Ok(Ok((drawing, diagnostics))) => {
+                if scene {
+                    let started = Instant::now();
+                    let model = drawing.layouts.iter().find(|l| l.is_model());
+                    match model.map(|m| zk_cad::tessellate(&drawing, m, &zk_cad::TessellateOptions::default())) {
+                        Some(Ok((scene, _))) => {
+                            if let Some(path) = &svg_path {
+                                let svg = zk_cad::svg::scene_to_svg(&scene, &zk_cad::svg::SvgOptions::default());
+                                let _ = std::fs::write(path, svg);
+                            }
+                            let segments: usize = scene.batches.iter().map(|b| b.line_owners.len()).sum();
+                            let triangles: usize = scene.batches.iter().map(|b| b.triangle_owners.len()).sum();
+                            println!(
+                                "{}\tread {seconds:.3}s\ttessellate {:.3}s\t{} batches\t{segments} segments\t{triangles} triangles\t{} texts",
+                                file.display(),
+                                started.elapsed().as_secs_f64(),
+                                scene.batches.len(),
+                                scene.texts.len()
+                            );
+                        }
+                        Some(Err(error)) => println!("{}\ttessellation error: {error}", file.display()),
+                        None => println!("{}\tno model layout", file.display()),
+                    }
+                } else if print_facts {
+                    let facts = zk_cad::facts(&drawing, options.max_block_depth);
+                    println!("{}", serde_json::to_string_pretty(&facts).unwrap_or_default());
+                    for d in &diagnostics {
+                        eprintln!("{:?} {:?} {}", d.severity, d.code, d.message);
+                    }
+                } else {
+                    let in_blocks: usize = drawing.blocks.iter().map(|b| b.entities.len()).sum();
+                    println!(
+                        "{}\tok\t{:.4}s\t{} entities\t{} in blocks\t{} unsupported\t{} diagnostics",
+                        file.display(),
+                        seconds,
+                        drawing.entities.len(),
+                        in_blocks,
+                        drawing.unsupported.values().sum::<u64>(),
+                        diagnostics.len()
+                    );
+                }
+            }
+            Ok(Err(error)) => println!("{}\terror\t{:.4}s\t{error}", file.display(), seconds),
+            Err(_) => println!("{}\tPANIC\t{:.4}s", file.display(), seconds),
+        }
+    }
+    eprintln!("total read time {total:.3}s");
+}

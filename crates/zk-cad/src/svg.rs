@@ -1,0 +1,141 @@
+//! A tessellated scene as SVG: one path of strokes and one of fills per batch, points as dots,
+//! texts as `<text>` elements (glyph outlines come with the font stage). Pure: returns a string.
+
+use std::fmt::Write;
+
+use crate::tessellate::{Ink, Scene};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Background {
+    Light,
+    Dark,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct SvgOptions {
+    /// Width of the image in pixels; the height follows the drawing's aspect ratio.
+    pub width: u32,
+    pub background: Background,
+}
+
+impl Default for SvgOptions {
+    fn default() -> Self {
+        SvgOptions { width: 1200, background: Background::Light }
+    }
+}
+
+fn color(ink: Ink, background: Background) -> String {
+    match (ink, background) {
+        // ACI 7 is the opposite of the background.
+        (Ink::Foreground, Background::Light) => "#000000".to_owned(),
+        (Ink::Foreground, Background::Dark) => "#FFFFFF".to_owned(),
+        (Ink::Rgb(rgb), _) => format!("#{:06X}", rgb & 0xFF_FFFF),
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || *c == '\n')
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// Renders `scene` as a standalone SVG document. Y points up in drawings and down in SVG: the
+/// whole drawing is flipped once, and texts are flipped back.
+pub fn scene_to_svg(scene: &Scene, options: &SvgOptions) -> String {
+    let (min_x, min_y, w, h) = match scene.bounds {
+        Some(b) => {
+            let (w, h) = ((b.max.x - b.min.x).max(1e-9), (b.max.y - b.min.y).max(1e-9));
+            // 2 % margin.
+            let m = w.max(h) * 0.02;
+            (b.min.x - scene.origin.x - m, b.min.y - scene.origin.y - m, w + 2.0 * m, h + 2.0 * m)
+        }
+        None => (-1.0, -1.0, 2.0, 2.0),
+    };
+    let width = f64::from(options.width.max(1));
+    let height = (width * h / w).clamp(1.0, 20_000.0);
+    let pixel = w / width;
+    let background = match options.background {
+        Background::Light => "#FFFFFF",
+        Background::Dark => "#1E1E1E",
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" viewBox="{min_x} {} {w} {h}">"#,
+        -(min_y + h)
+    );
+    let _ = writeln!(out, r#"<rect x="{min_x}" y="{}" width="{w}" height="{h}" fill="{background}"/>"#, -(min_y + h));
+    let _ = writeln!(out, r#"<g transform="scale(1,-1)" stroke-linecap="round">"#);
+    for batch in &scene.batches {
+        let ink = color(batch.ink, options.background);
+        if !batch.triangles.is_empty() {
+            let mut d = String::new();
+            for t in batch.triangles.chunks_exact(6) {
+                let _ = write!(d, "M{} {}L{} {}L{} {}Z", t[0], t[1], t[2], t[3], t[4], t[5]);
+            }
+            let _ = writeln!(out, r#"<path fill="{ink}" stroke="{ink}" stroke-width="{}" d="{d}"/>"#, pixel * 0.3);
+        }
+        if !batch.lines.is_empty() {
+            let mut d = String::new();
+            for s in batch.lines.chunks_exact(4) {
+                let _ = write!(d, "M{} {}L{} {}", s[0], s[1], s[2], s[3]);
+            }
+            let _ = writeln!(out, r#"<path fill="none" stroke="{ink}" stroke-width="{pixel}" d="{d}"/>"#);
+        }
+        for p in batch.points.chunks_exact(2) {
+            let _ = writeln!(out, r#"<circle cx="{}" cy="{}" r="{}" fill="{ink}"/>"#, p[0], p[1], pixel * 1.5);
+        }
+    }
+    for text in &scene.texts {
+        let ink = color(text.ink, options.background);
+        let anchor = ["start", "middle", "end"][usize::from(text.halign.min(2))];
+        let baseline = match text.valign {
+            2 => "middle",
+            3 => "hanging",
+            _ => "alphabetic",
+        };
+        let degrees = -f64::from(text.rotation).to_degrees();
+        let lines: Vec<&str> = text.text.split('\n').collect();
+        let _ = write!(
+            out,
+            r#"<text transform="translate({} {}) scale(1,-1) rotate({degrees}) scale({},1)" font-size="{}" fill="{ink}" stroke="none" text-anchor="{anchor}" dominant-baseline="{baseline}" font-family="sans-serif">"#,
+            text.position[0], text.position[1], text.width_factor, text.height
+        );
+        for (i, line) in lines.iter().enumerate() {
+            let _ = write!(
+                out,
+                r#"<tspan x="0" dy="{}">{}</tspan>"#,
+                if i == 0 { 0.0 } else { text.height * 1.6 },
+                escape(line)
+            );
+        }
+        let _ = writeln!(out, "</text>");
+    }
+    out.push_str("</g>\n</svg>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ReadOptions, TessellateOptions, read, tessellate};
+
+    #[test]
+    fn a_line_a_fill_and_a_text() {
+        let dxf = "0\nSECTION\n2\nENTITIES\n0\nLINE\n62\n1\n10\n0\n20\n0\n11\n10\n21\n5\n0\nSOLID\n10\n0\n20\n0\n11\n1\n21\n0\n12\n0\n22\n1\n0\nTEXT\n1\nA<B & \"C\"\n10\n1\n20\n1\n40\n2\n0\nENDSEC\n0\nEOF\n";
+        let (drawing, _) = read(dxf.as_bytes(), &ReadOptions::default()).unwrap();
+        let (scene, _) = tessellate(&drawing, &drawing.layouts[0], &TessellateOptions::default()).unwrap();
+        let svg = scene_to_svg(&scene, &SvgOptions { width: 400, background: Background::Dark });
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert!(svg.contains("stroke=\"#FF0000\""), "the red line");
+        assert!(svg.contains("fill=\"#FFFFFF\""), "the solid in the foreground colour on dark");
+        assert!(svg.contains("A&lt;B &amp; &quot;C&quot;"), "escaped text");
+    }
+}

@@ -1,0 +1,1127 @@
+//! A layout of a drawing into compact buffers for the viewer: line segments, filled triangles
+//! and points as `f32` pairs, grouped by layer and colour (one draw call per group), each
+//! primitive tagged with the top-level entity it came from (for picking). Curves are flattened to
+//! a tolerance; blocks are expanded (nested, arrayed, with BYBLOCK colours and layer-0 entities
+//! taking the insert's layer); hatches become triangles or pattern lines. Text is handed over as
+//! [`TextItem`]s (placed, sized and rotated) for the glyph stage that follows.
+//!
+//! Coordinates are relative to [`Scene::origin`] (the centre of the layout's extents), so `f32`
+//! keeps sub-millimetre precision on drawings placed far from the world origin.
+//!
+//! Guards: a vertex budget (the scene is cut short with a diagnostic), the block depth cap and
+//! cycle detection, per-curve segment caps, and the caller's deadline or cancel hook.
+
+pub mod fill;
+pub mod flatten;
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::color::{ACI_RGB, Color};
+use crate::diagnostics::{Diagnostic, DiagnosticCode, DiagnosticSink};
+use crate::entity::{BoundaryEdges, Entity, EntityKind, Hatch, HatchEdge, PolylineKind, Text};
+use crate::extents::entities_extents;
+use crate::geometry::{Bounds, Ocs, Transform, Vec2, Vec3};
+use crate::model::{BlockId, Drawing, LayerId, Layout, LinetypeRef, TextStyleId};
+use crate::nesting::HARD_DEPTH_CAP;
+
+#[derive(Clone, Copy)]
+pub struct TessellateOptions<'o> {
+    /// Largest distance between a curve and its chords, in drawing units; 0 picks 1/2000 of the
+    /// layout's extent (about half a pixel when the whole drawing fits a 1000-pixel view).
+    pub tolerance: f64,
+    pub max_block_depth: usize,
+    /// Vertices beyond this are not produced; the scene says it was cut short.
+    pub max_vertices: usize,
+    pub deadline: Option<Instant>,
+    pub cancel: Option<&'o (dyn Fn() -> bool + Sync + std::panic::RefUnwindSafe)>,
+}
+
+impl Default for TessellateOptions<'_> {
+    fn default() -> Self {
+        TessellateOptions {
+            tolerance: 0.0,
+            max_block_depth: 32,
+            max_vertices: 60_000_000,
+            deadline: None,
+            cancel: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TessellateError {
+    #[error("drawing the layout was cancelled")]
+    Cancelled,
+    #[error("drawing the layout took longer than its time budget")]
+    DeadlineExceeded,
+}
+
+/// What to draw a primitive with: a colour, or the foreground (ACI 7: white on a dark
+/// background, black on a light one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "kind", content = "rgb", rename_all = "snake_case")]
+pub enum Ink {
+    Foreground,
+    Rgb(u32),
+}
+
+/// One draw call's worth of primitives: everything of one layer in one colour.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Batch {
+    pub layer: LayerId,
+    pub ink: Ink,
+    /// Segments: x0, y0, x1, y1 per segment.
+    pub lines: Vec<f32>,
+    /// The top-level entity (its index in the layout) of each segment.
+    pub line_owners: Vec<u32>,
+    /// Triangles: x, y per corner, three corners each.
+    pub triangles: Vec<f32>,
+    pub triangle_owners: Vec<u32>,
+    /// Points: x, y each.
+    pub points: Vec<f32>,
+    pub point_owners: Vec<u32>,
+}
+
+/// A text to draw, placed and sized in scene coordinates.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TextItem {
+    pub owner: u32,
+    pub layer: LayerId,
+    pub ink: Ink,
+    /// Plain text; `\n` separates lines.
+    pub text: String,
+    /// The anchor the alignment refers to, relative to the scene origin.
+    pub position: [f32; 2],
+    pub height: f32,
+    /// Radians, counter-clockwise, of the text's baseline.
+    pub rotation: f32,
+    pub width_factor: f32,
+    /// Degrees.
+    pub oblique: f32,
+    /// 0 left, 1 centre, 2 right.
+    pub halign: u8,
+    /// 0 baseline, 1 bottom, 2 middle, 3 top.
+    pub valign: u8,
+    /// MTEXT wrapping width, 0 for none.
+    pub wrap_width: f32,
+    pub style: TextStyleId,
+}
+
+/// A paper-space viewport: where on the sheet, and which part of model space it shows.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ViewportFrame {
+    pub owner: u32,
+    pub center: [f32; 2],
+    pub width: f32,
+    pub height: f32,
+    /// Model-space view centre and height (drawing units, not relative to the origin).
+    pub view_center: Vec2,
+    pub view_height: f64,
+    pub twist_deg: f64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Scene {
+    /// Subtracted from every coordinate in the buffers.
+    pub origin: Vec2,
+    /// Bounds of what was drawn, in drawing coordinates (infinite lines excluded).
+    pub bounds: Option<Bounds>,
+    pub tolerance: f64,
+    pub batches: Vec<Batch>,
+    pub texts: Vec<TextItem>,
+    pub viewports: Vec<ViewportFrame>,
+    pub vertices: usize,
+    /// The vertex budget ran out: the scene is incomplete.
+    pub truncated: bool,
+}
+
+/// Tessellates one layout of `drawing`.
+pub fn tessellate(
+    drawing: &Drawing,
+    layout: &Layout,
+    options: &TessellateOptions<'_>,
+) -> Result<(Scene, Vec<Diagnostic>), TessellateError> {
+    let depth = options.max_block_depth.min(HARD_DEPTH_CAP);
+    let extents = entities_extents(drawing, drawing.layout_entities(layout), depth);
+    let origin = extents.map_or(Vec2::default(), |b| Vec2::new((b.min.x + b.max.x) / 2.0, (b.min.y + b.max.y) / 2.0));
+    let tolerance = if options.tolerance > 0.0 && options.tolerance.is_finite() {
+        options.tolerance
+    } else {
+        let size = extents.map_or(1.0, |b| (b.max.x - b.min.x).max(b.max.y - b.min.y));
+        if size.is_finite() && size > 0.0 { size / 2000.0 } else { 1.0 }
+    };
+    let layer_zero = drawing.find_layer("0");
+    let mut t = Tessellator {
+        drawing,
+        options,
+        max_depth: depth,
+        origin,
+        tolerance,
+        layer_zero,
+        batches: Vec::new(),
+        batch_index: HashMap::new(),
+        last_batch: None,
+        scene_texts: Vec::new(),
+        viewports: Vec::new(),
+        rays: Vec::new(),
+        bounds: Bounds::EMPTY,
+        vertices: 0,
+        truncated: false,
+        stopped: None,
+        block_stack: Vec::new(),
+        diag: DiagnosticSink::default(),
+        polled: 0,
+        flat2: Vec::new(),
+        flat3: Vec::new(),
+        plane: Vec::new(),
+        ltscale: drawing.header.ltscale.filter(|s| s.is_finite() && *s > 0.0).unwrap_or(1.0),
+        dash: None,
+        current_linetype: LinetypeRef::ByLayer,
+    };
+    let top = Context {
+        transform: Transform::IDENTITY,
+        layer: None,
+        block_ink: Ink::Foreground,
+        block_linetype: LinetypeRef::ByLayer,
+        depth: 0,
+        owner: 0,
+    };
+    for (index, entity) in drawing.layout_entities(layout).enumerate() {
+        if t.stopped.is_some() || t.truncated {
+            break;
+        }
+        let ctx = Context { owner: index.min(u32::MAX as usize) as u32, ..top };
+        t.entity(entity, &ctx);
+    }
+    if let Some(error) = t.stopped.take() {
+        return Err(error);
+    }
+    t.draw_rays();
+    if t.truncated {
+        t.diag.warn(
+            DiagnosticCode::InvalidGeometry,
+            None,
+            format!("the layout needs more than {} vertices; the rest was not drawn", options.max_vertices),
+        );
+    }
+    let scene = Scene {
+        origin,
+        bounds: (!t.bounds.is_empty()).then_some(t.bounds),
+        tolerance,
+        batches: t.batches,
+        texts: t.scene_texts,
+        viewports: t.viewports,
+        vertices: t.vertices,
+        truncated: t.truncated,
+    };
+    Ok((scene, t.diag.finish()))
+}
+
+/// What an entity inherits from the inserts it is drawn through.
+#[derive(Clone, Copy)]
+struct Context {
+    transform: Transform,
+    /// The insert's layer, for entities on layer 0 inside a block.
+    layer: Option<LayerId>,
+    /// The insert's colour, for BYBLOCK.
+    block_ink: Ink,
+    /// The insert's linetype, for BYBLOCK.
+    block_linetype: LinetypeRef,
+    depth: usize,
+    owner: u32,
+}
+
+impl Context {
+    /// How much the transform scales lengths at most (for the flattening tolerance).
+    fn scale(&self) -> f64 {
+        let c = &self.transform.cols;
+        c[0].length().max(c[1].length()).max(c[2].length()).max(1e-12)
+    }
+}
+
+struct Tessellator<'d, 'o> {
+    drawing: &'d Drawing,
+    options: &'o TessellateOptions<'o>,
+    max_depth: usize,
+    origin: Vec2,
+    tolerance: f64,
+    layer_zero: Option<LayerId>,
+    batches: Vec<Batch>,
+    batch_index: HashMap<(LayerId, Ink), usize>,
+    last_batch: Option<((LayerId, Ink), usize)>,
+    scene_texts: Vec<TextItem>,
+    viewports: Vec<ViewportFrame>,
+    rays: Vec<(Context, LayerId, Ink, Vec3, Vec3, bool)>,
+    bounds: Bounds,
+    vertices: usize,
+    truncated: bool,
+    stopped: Option<TessellateError>,
+    block_stack: Vec<BlockId>,
+    diag: DiagnosticSink,
+    polled: u32,
+    flat2: Vec<Vec2>,
+    flat3: Vec<Vec3>,
+    /// Reused: (vertex, bulge, start width, end width) of a 2D polyline.
+    plane: Vec<(Vec2, f64, f64, f64)>,
+    /// `$LTSCALE`.
+    ltscale: f64,
+    /// The dash pattern of the entity being drawn.
+    dash: Option<Dash>,
+    /// The linetype of the entity being drawn, as it stands (for BYBLOCK in its block).
+    current_linetype: LinetypeRef,
+}
+
+/// A linetype's pattern in drawing units: positive dashes, negative gaps, zero dots.
+#[derive(Clone, Debug)]
+struct Dash {
+    elements: Vec<f64>,
+    period: f64,
+}
+
+impl Tessellator<'_, '_> {
+    fn poll(&mut self) {
+        self.polled += 1;
+        if !self.polled.is_multiple_of(256) {
+            return;
+        }
+        if self.options.cancel.is_some_and(|cancelled| cancelled()) {
+            self.stopped = Some(TessellateError::Cancelled);
+        } else if self.options.deadline.is_some_and(|d| Instant::now() >= d) {
+            self.stopped = Some(TessellateError::DeadlineExceeded);
+        }
+    }
+
+    fn halted(&self) -> bool {
+        self.stopped.is_some() || self.truncated
+    }
+
+    /// The layer and ink an entity is drawn with in this context.
+    fn style(&self, e: &Entity, ctx: &Context) -> (LayerId, Ink) {
+        let layer = match ctx.layer {
+            Some(insert_layer) if Some(e.common.layer) == self.layer_zero => insert_layer,
+            _ => e.common.layer,
+        };
+        let ink = match e.common.color {
+            Color::ByBlock => ctx.block_ink,
+            Color::ByLayer => match self.drawing.layer(layer).map(|l| l.color) {
+                Some(Color::Rgb(rgb)) => Ink::Rgb(rgb),
+                Some(Color::Aci(i)) if i != 7 => Ink::Rgb(ACI_RGB[usize::from(i)]),
+                _ => Ink::Foreground,
+            },
+            Color::Aci(7) => Ink::Foreground,
+            Color::Aci(i) => Ink::Rgb(ACI_RGB[usize::from(i)]),
+            Color::Rgb(rgb) => Ink::Rgb(rgb),
+        };
+        (layer, ink)
+    }
+
+    fn batch(&mut self, layer: LayerId, ink: Ink) -> usize {
+        // Consecutive entities mostly share a layer and colour.
+        if let Some((key, i)) = self.last_batch
+            && key == (layer, ink)
+        {
+            return i;
+        }
+        if let Some(&i) = self.batch_index.get(&(layer, ink)) {
+            self.last_batch = Some(((layer, ink), i));
+            return i;
+        }
+        self.batches.push(Batch {
+            layer,
+            ink,
+            lines: Vec::new(),
+            line_owners: Vec::new(),
+            triangles: Vec::new(),
+            triangle_owners: Vec::new(),
+            points: Vec::new(),
+            point_owners: Vec::new(),
+        });
+        let i = self.batches.len() - 1;
+        self.batch_index.insert((layer, ink), i);
+        self.last_batch = Some(((layer, ink), i));
+        i
+    }
+
+    /// World point of `p` in this context, counted against the budget; `None` when not finite.
+    fn place(&mut self, ctx: &Context, p: Vec3) -> Option<[f32; 2]> {
+        let w = ctx.transform.apply(p);
+        if !w.is_finite() {
+            return None;
+        }
+        self.bounds.include(Vec3::new(w.x, w.y, 0.0));
+        Some([(w.x - self.origin.x) as f32, (w.y - self.origin.y) as f32])
+    }
+
+    fn spend(&mut self, vertices: usize) -> bool {
+        self.vertices += vertices;
+        if self.vertices > self.options.max_vertices {
+            self.truncated = true;
+        }
+        !self.truncated
+    }
+
+    fn segment(&mut self, ctx: &Context, batch: usize, a: Vec3, b: Vec3) {
+        if !self.spend(2) {
+            return;
+        }
+        if let (Some(a), Some(b)) = (self.place(ctx, a), self.place(ctx, b)) {
+            let batch = &mut self.batches[batch];
+            batch.lines.extend_from_slice(&[a[0], a[1], b[0], b[1]]);
+            batch.line_owners.push(ctx.owner);
+        }
+    }
+
+    fn polyline(&mut self, ctx: &Context, batch: usize, points: &[Vec3], closed: bool) {
+        for w in points.windows(2) {
+            self.segment(ctx, batch, w[0], w[1]);
+        }
+        if closed && points.len() > 2 {
+            self.segment(ctx, batch, points[points.len() - 1], points[0]);
+        }
+    }
+
+    /// Draws a polyline in the current entity's linetype (see `dash`): dashes as segments, dots
+    /// as points, continuous when the entity has no pattern or the pattern is too fine to see.
+    fn stroke(&mut self, ctx: &Context, batch: usize, points: &[Vec3], closed: bool) {
+        let Some(dash) = self.dash.take() else {
+            self.polyline(ctx, batch, points, closed);
+            return;
+        };
+        let closing = (closed && points.len() > 2).then(|| [points[points.len() - 1], points[0]]);
+        let segments = points.windows(2).map(|w| (w[0], w[1])).chain(closing.map(|[a, b]| (a, b)));
+        let total: f64 = segments.clone().map(|(a, b)| b.minus(a).length()).sum();
+        if !(total.is_finite() && total / dash.period <= 20_000.0) {
+            self.polyline(ctx, batch, points, closed);
+            self.dash = Some(dash);
+            return;
+        }
+        let n = dash.elements.len();
+        let mut element = 0;
+        let mut left = dash.elements[0].abs();
+        for (a, b) in segments {
+            let length = b.minus(a).length();
+            let Some(direction) = b.minus(a).normalized() else { continue };
+            let mut t = 0.0;
+            let mut guard = 0;
+            while t < length && guard < 4 * n + 200_000 {
+                guard += 1;
+                let value = dash.elements[element];
+                if value == 0.0 {
+                    self.point(ctx, batch, a.plus(direction.scale(t)));
+                } else {
+                    let step = left.min(length - t);
+                    if value > 0.0 {
+                        self.segment(ctx, batch, a.plus(direction.scale(t)), a.plus(direction.scale(t + step)));
+                    }
+                    t += step;
+                    left -= step;
+                    if left > 1e-12 * dash.period {
+                        continue;
+                    }
+                }
+                element = (element + 1) % n;
+                left = dash.elements[element].abs();
+            }
+        }
+        self.dash = Some(dash);
+    }
+
+    /// The dash pattern an entity is drawn with: its linetype (through BYLAYER and BYBLOCK),
+    /// scaled by `$LTSCALE` and the entity's own scale; `None` for continuous lines.
+    fn dash_for(&self, e: &Entity, ctx: &Context, layer: LayerId) -> Option<Dash> {
+        let linetype = match e.common.linetype {
+            LinetypeRef::ByLayer => self.drawing.layer(layer).map(|l| l.linetype)?,
+            LinetypeRef::ByBlock => ctx.block_linetype,
+            named => named,
+        };
+        let LinetypeRef::Named(id) = linetype else { return None };
+        let pattern = &self.drawing.linetype(id)?.pattern;
+        let scale = self.ltscale * f64::from(e.common.linetype_scale);
+        if pattern.len() < 2 || !pattern.iter().any(|d| *d < 0.0) || !(scale.is_finite() && scale > 0.0) {
+            return None;
+        }
+        let elements: Vec<f64> = pattern.iter().map(|d| d * scale).collect();
+        let period: f64 = elements.iter().map(|d| d.abs()).sum();
+        (period.is_finite() && period > 0.0).then_some(Dash { elements, period })
+    }
+
+    fn triangle(&mut self, ctx: &Context, batch: usize, corners: [Vec3; 3]) {
+        if !self.spend(3) {
+            return;
+        }
+        let [a, b, c] = corners;
+        if let (Some(a), Some(b), Some(c)) = (self.place(ctx, a), self.place(ctx, b), self.place(ctx, c)) {
+            let batch = &mut self.batches[batch];
+            batch.triangles.extend_from_slice(&[a[0], a[1], b[0], b[1], c[0], c[1]]);
+            batch.triangle_owners.push(ctx.owner);
+        }
+    }
+
+    fn point(&mut self, ctx: &Context, batch: usize, p: Vec3) {
+        if !self.spend(1) {
+            return;
+        }
+        if let Some(p) = self.place(ctx, p) {
+            let batch = &mut self.batches[batch];
+            batch.points.extend_from_slice(&p);
+            batch.point_owners.push(ctx.owner);
+        }
+    }
+
+    /// The flattening tolerance in the entity's own units.
+    fn local_tolerance(&self, ctx: &Context) -> f64 {
+        self.tolerance / ctx.scale()
+    }
+
+    fn entity(&mut self, e: &Entity, ctx: &Context) {
+        self.poll();
+        if e.common.invisible || self.halted() {
+            return;
+        }
+        let (layer, ink) = self.style(e, ctx);
+        // Blocks drawn below set their own; this entity's pattern comes back after.
+        let dash = self.dash_for(e, ctx, layer);
+        let outer_dash = std::mem::replace(&mut self.dash, dash);
+        let outer_linetype = std::mem::replace(&mut self.current_linetype, e.common.linetype);
+        self.entity_kind(e, ctx, layer, ink);
+        self.dash = outer_dash;
+        self.current_linetype = outer_linetype;
+    }
+
+    fn entity_kind(&mut self, e: &Entity, ctx: &Context, layer: LayerId, ink: Ink) {
+        let batch = self.batch(layer, ink);
+        let tol = self.local_tolerance(ctx);
+        match &e.kind {
+            EntityKind::Line { start, end } => self.stroke(ctx, batch, &[*start, *end], false),
+            EntityKind::Point { location } => self.point(ctx, batch, *location),
+            EntityKind::Circle { center, radius, normal } => {
+                self.arc_entity(ctx, batch, *center, *radius, 0.0, 360.0, *normal, tol)
+            }
+            EntityKind::Arc(a) => {
+                self.arc_entity(ctx, batch, a.center, a.radius, a.start_angle, a.end_angle, a.normal, tol)
+            }
+            EntityKind::Ellipse(el) => {
+                let mut pts = std::mem::take(&mut self.flat3);
+                pts.clear();
+                flatten::ellipse(el, tol, &mut pts);
+                self.stroke(ctx, batch, &pts, false);
+                self.flat3 = pts;
+            }
+            EntityKind::LwPolyline(p) => {
+                let mut vertices = std::mem::take(&mut self.plane);
+                vertices.clear();
+                vertices.extend(p.vertices.iter().enumerate().map(|(i, v)| {
+                    let (sw, ew) = p.widths.get(i).copied().unwrap_or((p.constant_width, p.constant_width));
+                    (*v, p.bulge(i), sw, ew)
+                }));
+                self.plane_polyline(ctx, batch, &vertices, p.closed, p.elevation, p.normal, tol);
+                self.plane = vertices;
+            }
+            EntityKind::Polyline(p) => self.polyline_entity(ctx, batch, p, tol),
+            EntityKind::Spline(s) => {
+                let mut pts = std::mem::take(&mut self.flat3);
+                pts.clear();
+                if let Some(fallback) = flatten::spline(s, tol, &mut pts) {
+                    self.diag.info(
+                        DiagnosticCode::InvalidGeometry,
+                        None,
+                        format!(
+                            "a SPLINE was drawn through its {} points instead of as a curve ({fallback:?})",
+                            pts.len()
+                        ),
+                    );
+                }
+                self.stroke(ctx, batch, &pts, s.closed() && s.control_points.is_empty());
+                self.flat3 = pts;
+            }
+            EntityKind::Text(t) => self.text(ctx, layer, ink, t, t.text.clone()),
+            EntityKind::AttributeDefinition(a) => {
+                // Templates: drawn (as their tag) only where they stand on their own.
+                if ctx.depth == 0 && !a.invisible() {
+                    self.text(ctx, layer, ink, &a.text, a.tag.clone());
+                }
+            }
+            EntityKind::MText(m) => {
+                let ocs_normal = m.normal;
+                let position = ctx.transform.apply(m.insert);
+                let direction = ctx.transform.apply(m.x_axis).minus(ctx.transform.apply(Vec3::ZERO));
+                let up = ctx
+                    .transform
+                    .apply(
+                        ocs_normal
+                            .normalized()
+                            .unwrap_or(Vec3::Z)
+                            .cross(m.x_axis.normalized().unwrap_or(Vec3::new(1.0, 0.0, 0.0))),
+                    )
+                    .minus(ctx.transform.apply(Vec3::ZERO));
+                let attachment = m.attachment.clamp(1, 9) - 1;
+                self.push_text(TextItem {
+                    owner: ctx.owner,
+                    layer,
+                    ink,
+                    text: m.content.plain.clone(),
+                    position: [(position.x - self.origin.x) as f32, (position.y - self.origin.y) as f32],
+                    height: (m.char_height * up.length()) as f32,
+                    rotation: direction.y.atan2(direction.x) as f32,
+                    width_factor: 1.0,
+                    oblique: 0.0,
+                    halign: (attachment % 3) as u8,
+                    valign: [3, 2, 1][(attachment / 3) as usize],
+                    wrap_width: (m.width * direction.length()) as f32,
+                    style: m.style,
+                });
+                self.bounds.include(Vec3::new(position.x, position.y, 0.0));
+            }
+            EntityKind::Attribute(a) => {
+                if !a.invisible() {
+                    self.text(ctx, layer, ink, &a.text, a.text.text.clone());
+                }
+            }
+            EntityKind::Insert(insert) => {
+                // Attributes sit in the insert's coordinates; layer 0 and BYBLOCK refer to the insert.
+                let attribute_ctx = Context { layer: Some(layer), block_ink: ink, ..*ctx };
+                for attribute in &insert.attributes {
+                    self.entity(attribute, &attribute_ctx);
+                }
+                let child_ink = ink;
+                let Some(block) = self.drawing.block(insert.block).filter(|b| !b.entities.is_empty()) else { return };
+                let base = block.base_point;
+                let (s, c) = insert.rotation.to_radians().sin_cos();
+                'array: for row in 0..insert.rows {
+                    for column in 0..insert.columns {
+                        // Each instance counts against the budget, so a 65535 × 65535 array of an
+                        // almost empty block still ends.
+                        if self.halted() || !self.spend(1) {
+                            break 'array;
+                        }
+                        self.poll();
+                        let (dx, dy) = (f64::from(column) * insert.column_spacing, f64::from(row) * insert.row_spacing);
+                        let offset = Vec3::new(dx * c - dy * s, dx * s + dy * c, 0.0);
+                        let local = Transform::insert(
+                            base,
+                            insert.insert.plus(offset),
+                            insert.scale,
+                            insert.rotation,
+                            insert.normal,
+                        );
+                        self.block(insert.block, ctx, local, layer, child_ink);
+                    }
+                }
+            }
+            EntityKind::Dimension(d) => match d.block {
+                // The dimension's block is drawn in world coordinates.
+                Some(block) if self.drawing.block(block).is_some_and(|b| b.defined && !b.entities.is_empty()) => {
+                    self.block(block, ctx, Transform::IDENTITY, layer, ink)
+                }
+                _ => {
+                    let text = d.display_text();
+                    let item = Text {
+                        text: text.clone(),
+                        insert: d.text_midpoint,
+                        align_point: Some(d.text_midpoint),
+                        height: 0.0,
+                        rotation: d.text_rotation,
+                        width_factor: 1.0,
+                        oblique: 0.0,
+                        style: TextStyleId(0),
+                        halign: 1,
+                        valign: 2,
+                        generation: 0,
+                        normal: d.normal,
+                    };
+                    self.text(ctx, layer, ink, &item, text);
+                }
+            },
+            EntityKind::Leader(l) => self.stroke(ctx, batch, &l.vertices, false),
+            EntityKind::MLeader(m) => {
+                for line in &m.lines {
+                    self.stroke(ctx, batch, line, false);
+                }
+                if let (Some(content), Some(at)) = (&m.text, m.text_location) {
+                    let item = Text {
+                        text: content.plain.clone(),
+                        insert: at,
+                        align_point: None,
+                        height: m.text_height,
+                        rotation: 0.0,
+                        width_factor: 1.0,
+                        oblique: 0.0,
+                        style: TextStyleId(0),
+                        halign: 0,
+                        valign: 3,
+                        generation: 0,
+                        normal: Vec3::Z,
+                    };
+                    self.text(ctx, layer, ink, &item, content.plain.clone());
+                }
+                if let (Some(handle), Some(at)) = (m.block_handle, m.block_location) {
+                    let block =
+                        self.drawing.blocks.iter().position(|b| b.block_record == handle).map(|i| BlockId(i as u32));
+                    if let Some(block) = block {
+                        let base = self.drawing.block(block).map(|b| b.base_point).unwrap_or_default();
+                        self.block(
+                            block,
+                            ctx,
+                            Transform::insert(base, at, Vec3::new(1.0, 1.0, 1.0), 0.0, Vec3::Z),
+                            layer,
+                            ink,
+                        );
+                    }
+                }
+            }
+            EntityKind::Hatch(h) => self.hatch(ctx, batch, h, tol),
+            EntityKind::Solid(s) => {
+                let ocs = Ocs::new(s.normal);
+                let [a, b, c, d] = s.corners.map(|p| ocs.to_wcs(p));
+                // The corners go 1-2-4-3 around the outline.
+                self.triangle(ctx, batch, [a, b, d]);
+                if c != d {
+                    self.triangle(ctx, batch, [a, d, c]);
+                }
+            }
+            EntityKind::Face3d(f) => {
+                let corners = f.corners;
+                for i in 0..4 {
+                    if f.invisible_edges & (1 << i) == 0 && corners[i] != corners[(i + 1) % 4] {
+                        self.stroke(ctx, batch, &[corners[i], corners[(i + 1) % 4]], false);
+                    }
+                }
+            }
+            EntityKind::Image(image) => {
+                let (u, v) = (image.u_vector, image.v_vector);
+                let at = |x: f64, y: f64| image.insert.plus(u.scale(x)).plus(v.scale(y));
+                // Clip polygons are in pixels from the image's lower-left corner, offset half a pixel.
+                let outline: Vec<Vec3> = match image.clip.len() {
+                    0 | 1 => {
+                        vec![at(0.0, 0.0), at(image.size.x, 0.0), at(image.size.x, image.size.y), at(0.0, image.size.y)]
+                    }
+                    2 => {
+                        let (p, q) = (image.clip[0], image.clip[1]);
+                        vec![
+                            at(p.x + 0.5, p.y + 0.5),
+                            at(q.x + 0.5, p.y + 0.5),
+                            at(q.x + 0.5, q.y + 0.5),
+                            at(p.x + 0.5, q.y + 0.5),
+                        ]
+                    }
+                    _ => image.clip.iter().map(|p| at(p.x + 0.5, p.y + 0.5)).collect(),
+                };
+                self.polyline(ctx, batch, &outline, true);
+            }
+            EntityKind::Viewport(v) => {
+                if v.id != 1 && v.width > 0.0 && v.height > 0.0 {
+                    let (hw, hh) = (v.width / 2.0, v.height / 2.0);
+                    let c = v.center;
+                    let frame = [
+                        Vec3::new(c.x - hw, c.y - hh, 0.0),
+                        Vec3::new(c.x + hw, c.y - hh, 0.0),
+                        Vec3::new(c.x + hw, c.y + hh, 0.0),
+                        Vec3::new(c.x - hw, c.y + hh, 0.0),
+                    ];
+                    self.polyline(ctx, batch, &frame, true);
+                    self.viewports.push(ViewportFrame {
+                        owner: ctx.owner,
+                        center: [(c.x - self.origin.x) as f32, (c.y - self.origin.y) as f32],
+                        width: v.width as f32,
+                        height: v.height as f32,
+                        view_center: v.view_center,
+                        view_height: v.view_height,
+                        twist_deg: v.twist_angle,
+                    });
+                }
+            }
+            EntityKind::Table(table) => {
+                if let Some(block) = table.block {
+                    let base = self.drawing.block(block).map(|b| b.base_point).unwrap_or_default();
+                    self.block(
+                        block,
+                        ctx,
+                        Transform::insert(base, table.insert, Vec3::new(1.0, 1.0, 1.0), 0.0, Vec3::Z),
+                        layer,
+                        ink,
+                    );
+                }
+            }
+            EntityKind::Ray { start, direction, infinite } => {
+                self.rays.push((*ctx, layer, ink, *start, *direction, *infinite))
+            }
+            EntityKind::Mesh(m) => {
+                for face in &m.faces {
+                    let pts: Vec<Vec3> = face.iter().filter_map(|&i| m.vertices.get(i as usize).copied()).collect();
+                    self.stroke(ctx, batch, &pts, true);
+                }
+            }
+        }
+    }
+
+    /// The linetype BYBLOCK entities inside the current insert get: the insert's own.
+    fn block_linetype(&self, ctx: &Context, layer: LayerId) -> LinetypeRef {
+        match self.current_linetype {
+            LinetypeRef::ByLayer => self.drawing.layer(layer).map_or(LinetypeRef::ByLayer, |l| l.linetype),
+            LinetypeRef::ByBlock => ctx.block_linetype,
+            named => named,
+        }
+    }
+
+    /// Draws a block's entities through `local` (then the context's transform).
+    fn block(&mut self, id: BlockId, ctx: &Context, local: Transform, layer: LayerId, ink: Ink) {
+        let Some(block) = self.drawing.block(id) else { return };
+        if ctx.depth >= self.max_depth {
+            self.diag.warn(
+                DiagnosticCode::BlockTooDeep,
+                None,
+                format!("block {:?} is nested deeper than {} levels: not drawn", block.name, self.max_depth),
+            );
+            return;
+        }
+        if self.block_stack.contains(&id) {
+            // Reported by the reader (BlockCycle); here it only must not recurse.
+            return;
+        }
+        self.block_stack.push(id);
+        let block_linetype = self.block_linetype(ctx, layer);
+        let child = Context {
+            transform: ctx.transform.then_inner(&local),
+            layer: Some(layer),
+            block_ink: ink,
+            block_linetype,
+            depth: ctx.depth + 1,
+            owner: ctx.owner,
+        };
+        for e in &block.entities {
+            if self.halted() {
+                break;
+            }
+            self.entity(e, &child);
+        }
+        self.block_stack.pop();
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn arc_entity(
+        &mut self,
+        ctx: &Context,
+        batch: usize,
+        center: Vec3,
+        radius: f64,
+        start_deg: f64,
+        end_deg: f64,
+        normal: Vec3,
+        tol: f64,
+    ) {
+        let mut pts2 = std::mem::take(&mut self.flat2);
+        pts2.clear();
+        flatten::arc(center.xy(), radius, start_deg.to_radians(), end_deg.to_radians(), tol, &mut pts2);
+        let ocs = Ocs::new(normal);
+        let pts: Vec<Vec3> = pts2.iter().map(|p| ocs.to_wcs(p.extend(center.z))).collect();
+        self.stroke(ctx, batch, &pts, false);
+        self.flat2 = pts2;
+    }
+
+    /// A 2D polyline in its OCS: (vertex, bulge, start width, end width) per vertex.
+    #[allow(clippy::too_many_arguments)]
+    fn plane_polyline(
+        &mut self,
+        ctx: &Context,
+        batch: usize,
+        vertices: &[(Vec2, f64, f64, f64)],
+        closed: bool,
+        elevation: f64,
+        normal: Vec3,
+        tol: f64,
+    ) {
+        if vertices.is_empty() {
+            return;
+        }
+        let ocs = Ocs::new(normal);
+        let n = vertices.len();
+        let segments = if closed { n } else { n - 1 };
+        let mut pts = std::mem::take(&mut self.flat2);
+        for i in 0..segments {
+            let (a, bulge, start_width, end_width) = vertices[i];
+            let b = vertices[(i + 1) % n].0;
+            if bulge == 0.0 && start_width <= 0.0 && end_width <= 0.0 {
+                // The common case: a straight, thin segment.
+                self.stroke(ctx, batch, &[ocs.to_wcs(a.extend(elevation)), ocs.to_wcs(b.extend(elevation))], false);
+                continue;
+            }
+            pts.clear();
+            pts.push(a);
+            flatten::bulge(a, b, bulge, tol, &mut pts);
+            let world: Vec<Vec3> = pts.iter().map(|p| ocs.to_wcs(p.extend(elevation))).collect();
+            if start_width > 0.0 || end_width > 0.0 {
+                // A wide segment: a band of quads, its width interpolated along the segment.
+                let last = (world.len() - 1).max(1) as f64;
+                for (k, w) in world.windows(2).enumerate() {
+                    let (wa, wb) = (
+                        start_width + (end_width - start_width) * k as f64 / last,
+                        start_width + (end_width - start_width) * (k + 1) as f64 / last,
+                    );
+                    let along = w[1].minus(w[0]);
+                    let Some(side) = ocs.z.cross(along).normalized() else { continue };
+                    let (a0, a1) = (w[0].plus(side.scale(wa / 2.0)), w[0].minus(side.scale(wa / 2.0)));
+                    let (b0, b1) = (w[1].plus(side.scale(wb / 2.0)), w[1].minus(side.scale(wb / 2.0)));
+                    self.triangle(ctx, batch, [a0, a1, b1]);
+                    self.triangle(ctx, batch, [a0, b1, b0]);
+                }
+            } else {
+                self.stroke(ctx, batch, &world, false);
+            }
+        }
+        if n == 1 {
+            self.point(ctx, batch, ocs.to_wcs(vertices[0].0.extend(elevation)));
+        }
+        self.flat2 = pts;
+    }
+
+    fn polyline_entity(&mut self, ctx: &Context, batch: usize, p: &crate::entity::Polyline, tol: f64) {
+        match p.kind {
+            PolylineKind::Polyline2d => {
+                // A spline-fit polyline keeps its frame points (flag 16) beside the fitted ones.
+                let fitted = p.vertices.iter().any(|v| v.flags & 8 != 0);
+                let vertices: Vec<(Vec2, f64, f64, f64)> = p
+                    .vertices
+                    .iter()
+                    .filter(|v| !(fitted && v.flags & 16 != 0))
+                    .map(|v| (v.location.xy(), v.bulge, v.start_width, v.end_width))
+                    .collect();
+                self.plane_polyline(ctx, batch, &vertices, p.closed, p.elevation, p.normal, tol);
+            }
+            PolylineKind::Polyline3d => {
+                let fitted = p.vertices.iter().any(|v| v.flags & 8 != 0);
+                let pts: Vec<Vec3> =
+                    p.vertices.iter().filter(|v| !(fitted && v.flags & 16 != 0)).map(|v| v.location).collect();
+                self.polyline(ctx, batch, &pts, p.closed);
+            }
+            PolylineKind::PolygonMesh { m, n, closed_m, closed_n } => {
+                let (m, n) = (m as usize, n as usize);
+                let at = |i: usize, j: usize| p.vertices.get(i * n + j).map(|v| v.location);
+                for i in 0..m {
+                    let row: Vec<Vec3> = (0..n).filter_map(|j| at(i, j)).collect();
+                    self.stroke(ctx, batch, &row, closed_n);
+                }
+                for j in 0..n {
+                    let column: Vec<Vec3> = (0..m).filter_map(|i| at(i, j)).collect();
+                    self.stroke(ctx, batch, &column, closed_m);
+                }
+            }
+            PolylineKind::PolyfaceMesh => {
+                for face in &p.faces {
+                    let corners: Vec<i32> = face.iter().copied().filter(|&i| i != 0).collect();
+                    for k in 0..corners.len() {
+                        let (i, j) = (corners[k], corners[(k + 1) % corners.len()]);
+                        // A negative index hides the edge that starts at it.
+                        if i < 0 || corners.len() < 2 {
+                            continue;
+                        }
+                        let get = |idx: i32| p.vertices.get(idx.unsigned_abs() as usize - 1).map(|v| v.location);
+                        if let (Some(a), Some(b)) = (get(i), get(j)) {
+                            self.stroke(ctx, batch, &[a, b], false);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn hatch(&mut self, ctx: &Context, batch: usize, h: &Hatch, tol: f64) {
+        let ocs = Ocs::new(h.normal);
+        let mut loops: Vec<Vec<Vec2>> = Vec::new();
+        let ignore_islands = h.style == 2;
+        for path in &h.paths {
+            if ignore_islands && path.flags & (1 | 16) == 0 && h.paths.iter().any(|p| p.flags & (1 | 16) != 0) {
+                continue;
+            }
+            let mut pts: Vec<Vec2> = Vec::new();
+            match &path.edges {
+                BoundaryEdges::Polyline { vertices, bulges, .. } => {
+                    for (i, v) in vertices.iter().enumerate() {
+                        if i == 0 {
+                            pts.push(*v);
+                        }
+                        let next = vertices[(i + 1) % vertices.len()];
+                        flatten::bulge(*v, next, bulges.get(i).copied().unwrap_or(0.0), tol, &mut pts);
+                    }
+                }
+                BoundaryEdges::Edges(edges) => {
+                    for edge in edges {
+                        match edge {
+                            HatchEdge::Line { start, end } => pts.extend([*start, *end]),
+                            HatchEdge::Arc { center, radius, start_angle, end_angle, counter_clockwise } => {
+                                let (s, e) = (start_angle.to_radians(), end_angle.to_radians());
+                                let mut arc = Vec::new();
+                                if *counter_clockwise {
+                                    flatten::arc(*center, *radius, s, e, tol, &mut arc);
+                                } else {
+                                    // Clockwise edges store their angles mirrored: the arc runs
+                                    // from -start to -end, clockwise.
+                                    flatten::arc(*center, *radius, -e, -s, tol, &mut arc);
+                                    arc.reverse();
+                                }
+                                pts.extend(arc);
+                            }
+                            HatchEdge::Ellipse {
+                                center,
+                                major_axis,
+                                ratio,
+                                start_angle,
+                                end_angle,
+                                counter_clockwise,
+                            } => {
+                                // Hatch ellipse edges give geometric angles, not parameters.
+                                let param = |deg: f64| {
+                                    let a = deg.to_radians();
+                                    (a.sin() / ratio.abs().max(1e-12)).atan2(a.cos())
+                                };
+                                let (s, e) = (param(*start_angle), param(*end_angle));
+                                let mut arc = Vec::new();
+                                let (start, end) = if *counter_clockwise { (s, e) } else { (-e, -s) };
+                                let edge = crate::entity::Ellipse {
+                                    center: center.extend(0.0),
+                                    major_axis: major_axis.extend(0.0),
+                                    ratio: *ratio,
+                                    start,
+                                    end,
+                                    normal: Vec3::Z,
+                                };
+                                flatten::ellipse(&edge, tol, &mut arc);
+                                if !*counter_clockwise {
+                                    arc.reverse();
+                                }
+                                pts.extend(arc.iter().map(|p| p.xy()));
+                            }
+                            HatchEdge::Spline(s) => {
+                                let mut curve = Vec::new();
+                                flatten::spline(s, tol, &mut curve);
+                                pts.extend(curve.iter().map(|p| p.xy()));
+                            }
+                        }
+                    }
+                }
+            }
+            pts.dedup();
+            if pts.len() >= 2 {
+                loops.push(pts);
+            }
+        }
+        if loops.is_empty() {
+            return;
+        }
+        let to_world = |p: Vec2| ocs.to_wcs(p.extend(h.elevation));
+        let budget = self.options.max_vertices.saturating_sub(self.vertices) / 3;
+        let solid = h.solid || h.gradient.is_some();
+        let mut dense = false;
+        if !solid {
+            let mut segments = Vec::new();
+            for line in &h.pattern_lines {
+                match fill::pattern(&loops, line, 20_000, &mut segments) {
+                    Ok(()) => {}
+                    Err(fill::PatternProblem::TooDense) => dense = true,
+                    Err(fill::PatternProblem::Degenerate) => {}
+                }
+                if segments.len() > budget {
+                    break;
+                }
+            }
+            if dense {
+                self.diag.info(
+                    DiagnosticCode::InvalidGeometry,
+                    None,
+                    format!("hatch pattern {:?} is too dense to draw line by line: filled solid", h.pattern_name),
+                );
+            } else {
+                for (a, b) in segments {
+                    if a == b {
+                        self.point(ctx, batch, to_world(a));
+                    } else {
+                        self.segment(ctx, batch, to_world(a), to_world(b));
+                    }
+                }
+                if h.pattern_lines.is_empty() {
+                    // A pattern with no line data: draw its boundary.
+                    for l in &loops {
+                        let pts: Vec<Vec3> = l.iter().map(|p| to_world(*p)).collect();
+                        self.polyline(ctx, batch, &pts, true);
+                    }
+                }
+                return;
+            }
+        }
+        let mut triangles = Vec::new();
+        if !fill::solid(&loops, budget, &mut triangles) {
+            self.truncated = true;
+        }
+        for [a, b, c] in triangles {
+            self.triangle(ctx, batch, [to_world(a), to_world(b), to_world(c)]);
+        }
+    }
+
+    /// TEXT, ATTRIB and ATTDEF: placed at their alignment point, sized and turned by the context.
+    fn text(&mut self, ctx: &Context, layer: LayerId, ink: Ink, t: &Text, text: String) {
+        if text.is_empty() {
+            return;
+        }
+        let ocs = Ocs::new(t.normal);
+        let anchor = if (t.halign, t.valign) == (0, 0) { t.insert } else { t.align_point.unwrap_or(t.insert) };
+        let position = ctx.transform.apply(ocs.to_wcs(anchor));
+        let (s, c) = t.rotation.to_radians().sin_cos();
+        let origin = ctx.transform.apply(ocs.to_wcs(Vec3::ZERO));
+        let direction = ctx.transform.apply(ocs.to_wcs(Vec3::new(c, s, 0.0))).minus(origin);
+        let up = ctx.transform.apply(ocs.to_wcs(Vec3::new(-s, c, 0.0))).minus(origin);
+        let (halign, valign) = match t.halign {
+            3 | 5 => (1, 0), // aligned and fit: centred between the two points here
+            4 => (1, 2),     // middle
+            h => (h.clamp(0, 2) as u8, t.valign.clamp(0, 3) as u8),
+        };
+        self.bounds.include(Vec3::new(position.x, position.y, 0.0));
+        self.push_text(TextItem {
+            owner: ctx.owner,
+            layer,
+            ink,
+            text,
+            position: [(position.x - self.origin.x) as f32, (position.y - self.origin.y) as f32],
+            height: (t.height * up.length()) as f32,
+            rotation: direction.y.atan2(direction.x) as f32,
+            width_factor: t.width_factor as f32,
+            oblique: t.oblique as f32,
+            halign,
+            valign,
+            wrap_width: 0.0,
+            style: t.style,
+        });
+    }
+
+    fn push_text(&mut self, item: TextItem) {
+        if self.spend(4) {
+            self.scene_texts.push(item);
+        }
+    }
+
+    /// RAY and XLINE, clipped to the drawing's bounds (grown by a tenth) once those are known.
+    fn draw_rays(&mut self) {
+        if self.bounds.is_empty() || self.rays.is_empty() {
+            return;
+        }
+        let b = self.bounds;
+        let span = (b.max.x - b.min.x).max(b.max.y - b.min.y).max(1.0);
+        let reach = span * 1.2;
+        for (ctx, layer, ink, start, direction, infinite) in std::mem::take(&mut self.rays) {
+            let Some(dir) = direction.normalized() else { continue };
+            let batch = self.batch(layer, ink);
+            // Measured from the bounds' centre so a ray starting far away still crosses the view.
+            let centre = Vec3::new((b.min.x + b.max.x) / 2.0, (b.min.y + b.max.y) / 2.0, 0.0);
+            let along = centre.minus(start).dot(dir);
+            let far = start.plus(dir.scale(along + reach));
+            let near = if infinite { start.plus(dir.scale(along - reach)) } else { start };
+            let saved = self.bounds;
+            self.segment(&ctx, batch, near, far);
+            self.bounds = saved; // infinite lines do not grow the drawing
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

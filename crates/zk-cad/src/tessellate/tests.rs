@@ -1,0 +1,369 @@
+//! Tessellation of small drawings written here: what the viewer must receive.
+
+use super::*;
+use crate::{ReadOptions, read};
+
+fn dxf(blocks: &[(i32, &str)], entities: &[(i32, &str)]) -> Drawing {
+    let mut text = String::new();
+    let mut push = |c: i32, v: &str| text.push_str(&format!("{c}\n{v}\n"));
+    push(0, "SECTION");
+    push(2, "TABLES");
+    for (c, v) in [
+        (0, "TABLE"),
+        (2, "LAYER"),
+        (0, "LAYER"),
+        (2, "0"),
+        (62, "7"),
+        (0, "LAYER"),
+        (2, "Red"),
+        (62, "1"),
+        (0, "ENDTAB"),
+    ] {
+        push(c, v);
+    }
+    push(0, "ENDSEC");
+    push(0, "SECTION");
+    push(2, "BLOCKS");
+    for (c, v) in blocks {
+        push(*c, v);
+    }
+    push(0, "ENDSEC");
+    push(0, "SECTION");
+    push(2, "ENTITIES");
+    for (c, v) in entities {
+        push(*c, v);
+    }
+    push(0, "ENDSEC");
+    push(0, "EOF");
+    read(text.as_bytes(), &ReadOptions::default()).expect("reads").0
+}
+
+fn scene_of(d: &Drawing, options: &TessellateOptions<'_>) -> (Scene, Vec<Diagnostic>) {
+    let model = d.layouts.iter().find(|l| l.is_model()).expect("a model layout");
+    tessellate(d, model, options).expect("tessellates")
+}
+
+/// All segments of the scene in drawing coordinates.
+fn segments(scene: &Scene) -> Vec<(Vec2, Vec2)> {
+    let o = scene.origin;
+    scene
+        .batches
+        .iter()
+        .flat_map(|b| b.lines.chunks_exact(4))
+        .map(|s| {
+            (
+                Vec2::new(f64::from(s[0]) + o.x, f64::from(s[1]) + o.y),
+                Vec2::new(f64::from(s[2]) + o.x, f64::from(s[3]) + o.y),
+            )
+        })
+        .collect()
+}
+
+fn triangle_area(scene: &Scene) -> f64 {
+    scene
+        .batches
+        .iter()
+        .flat_map(|b| b.triangles.chunks_exact(6))
+        .map(|t| {
+            let [ax, ay, bx, by, cx, cy] = [t[0], t[1], t[2], t[3], t[4], t[5]].map(f64::from);
+            ((bx - ax) * (cy - ay) - (cx - ax) * (by - ay)).abs() / 2.0
+        })
+        .sum()
+}
+
+#[test]
+fn lines_are_batched_by_layer_and_colour_with_their_owner() {
+    let d = dxf(
+        &[],
+        &[
+            (0, "LINE"),
+            (8, "Red"),
+            (10, "1000000"),
+            (20, "2000000"),
+            (11, "1000010"),
+            (21, "2000000"),
+            (0, "LINE"),
+            (8, "Red"),
+            (62, "3"),
+            (11, "1"),
+        ],
+    );
+    let (scene, _) = scene_of(&d, &TessellateOptions::default());
+    assert_eq!(scene.batches.len(), 2, "red by layer, and green by entity");
+    let red = scene.batches.iter().find(|b| b.ink == Ink::Rgb(0xFF0000)).unwrap();
+    assert_eq!(red.line_owners, vec![0]);
+    let segs = segments(&scene);
+    assert!(
+        segs.iter().any(|(a, b)| (a.x - 1_000_000.0).abs() < 0.01 && (b.x - 1_000_010.0).abs() < 0.01),
+        "far from the origin, still precise: {segs:?}"
+    );
+}
+
+#[test]
+fn circles_are_flattened_within_the_tolerance() {
+    let d = dxf(&[], &[(0, "CIRCLE"), (10, "5"), (20, "5"), (40, "10")]);
+    let (scene, _) = scene_of(&d, &TessellateOptions { tolerance: 0.01, ..TessellateOptions::default() });
+    let segs = segments(&scene);
+    assert!(segs.len() > 50);
+    for (a, b) in segs {
+        let mid = Vec2::new((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
+        let deviation = (10.0 - (mid.x - 5.0).hypot(mid.y - 5.0)).abs();
+        assert!(deviation <= 0.0101, "{deviation}");
+    }
+}
+
+#[test]
+fn inserts_arrays_byblock_colour_and_layer_zero() {
+    let d = dxf(
+        &[
+            (0, "BLOCK"),
+            (2, "Tick"),
+            (10, "0"),
+            (20, "0"),
+            (0, "LINE"),
+            (8, "0"),
+            (62, "0"),
+            (10, "0"),
+            (20, "0"),
+            (11, "1"),
+            (21, "0"),
+            (0, "ENDBLK"),
+        ],
+        &[
+            (0, "INSERT"),
+            (2, "Tick"),
+            (8, "Red"),
+            (62, "5"),
+            (10, "100"),
+            (20, "0"),
+            (41, "2"),
+            (70, "3"),
+            (71, "2"),
+            (44, "10"),
+            (45, "20"),
+        ],
+    );
+    let (scene, _) = scene_of(&d, &TessellateOptions::default());
+    assert_eq!(scene.batches.len(), 1);
+    let batch = &scene.batches[0];
+    assert_eq!(d.layer(batch.layer).map(|l| l.name.as_str()), Some("Red"), "layer-0 entities take the insert's layer");
+    assert_eq!(batch.ink, Ink::Rgb(0x0000FF), "BYBLOCK takes the insert's colour");
+    let segs = segments(&scene);
+    assert_eq!(segs.len(), 6, "a 3 × 2 array");
+    assert!(
+        segs.iter().any(|(a, b)| (a.x - 120.0).abs() < 1e-3 && (a.y - 20.0).abs() < 1e-3 && (b.x - 122.0).abs() < 1e-3)
+    );
+}
+
+#[test]
+fn cycles_and_huge_arrays_end() {
+    let d = dxf(
+        &[
+            (0, "BLOCK"),
+            (2, "A"),
+            (0, "INSERT"),
+            (2, "A"),
+            (0, "LINE"),
+            (11, "1"),
+            (0, "ENDBLK"),
+            (0, "BLOCK"),
+            (2, "Empty"),
+            (0, "ENDBLK"),
+            (0, "BLOCK"),
+            (2, "Dot"),
+            (0, "POINT"),
+            (0, "ENDBLK"),
+        ],
+        &[
+            (0, "INSERT"),
+            (2, "A"),
+            (0, "INSERT"),
+            (2, "Empty"),
+            (70, "65535"),
+            (71, "65535"),
+            (0, "INSERT"),
+            (2, "Dot"),
+            (70, "65535"),
+            (71, "65535"),
+        ],
+    );
+    let started = Instant::now();
+    let (scene, diagnostics) =
+        scene_of(&d, &TessellateOptions { max_vertices: 200_000, ..TessellateOptions::default() });
+    assert!(started.elapsed().as_secs() < 10);
+    assert!(scene.truncated, "4 billion dots exceed the budget");
+    assert!(diagnostics.iter().any(|d| d.message.contains("vertices")));
+}
+
+#[test]
+fn solid_hatch_with_an_island_fills_the_ring() {
+    let d = dxf(
+        &[],
+        &[
+            (0, "HATCH"),
+            (2, "SOLID"),
+            (70, "1"),
+            (91, "2"),
+            (92, "3"),
+            (72, "0"),
+            (73, "1"),
+            (93, "4"),
+            (10, "0"),
+            (20, "0"),
+            (10, "10"),
+            (20, "0"),
+            (10, "10"),
+            (20, "10"),
+            (10, "0"),
+            (20, "10"),
+            (92, "16"),
+            (93, "1"),
+            (72, "2"),
+            (10, "5"),
+            (20, "5"),
+            (40, "2"),
+            (50, "0"),
+            (51, "360"),
+            (73, "1"),
+        ],
+    );
+    let (scene, _) = scene_of(&d, &TessellateOptions { tolerance: 0.001, ..TessellateOptions::default() });
+    let expected = 100.0 - std::f64::consts::PI * 4.0;
+    assert!((triangle_area(&scene) - expected).abs() < 0.01, "{} vs {expected}", triangle_area(&scene));
+}
+
+#[test]
+fn pattern_hatch_gives_clipped_lines() {
+    let d = dxf(
+        &[],
+        &[
+            (0, "HATCH"),
+            (2, "ANSI31"),
+            (70, "0"),
+            (91, "1"),
+            (92, "7"),
+            (72, "0"),
+            (73, "1"),
+            (93, "4"),
+            (10, "0"),
+            (20, "0"),
+            (10, "10"),
+            (20, "0"),
+            (10, "10"),
+            (20, "10"),
+            (10, "0"),
+            (20, "10"),
+            (75, "0"),
+            (76, "1"),
+            (52, "0"),
+            (41, "1"),
+            (78, "1"),
+            (53, "45"),
+            (43, "0"),
+            (44, "0"),
+            (45, "-0.5"),
+            (46, "0.5"),
+            (79, "0"),
+        ],
+    );
+    let (scene, _) = scene_of(&d, &TessellateOptions::default());
+    let segs = segments(&scene);
+    assert!(segs.len() >= 19, "lines 0.71 apart across a 14.1 diagonal: {}", segs.len());
+    assert!(
+        segs.iter().all(|(a, b)| [a, b].iter().all(|p| p.x > -1e-3 && p.x < 10.001 && p.y > -1e-3 && p.y < 10.001))
+    );
+    assert_eq!(triangle_area(&scene), 0.0);
+}
+
+#[test]
+fn texts_are_placed_through_their_insert() {
+    let d = dxf(
+        &[(0, "BLOCK"), (2, "Label"), (0, "TEXT"), (1, "Room"), (10, "1"), (20, "0"), (40, "2"), (0, "ENDBLK")],
+        &[
+            (0, "INSERT"),
+            (2, "Label"),
+            (10, "10"),
+            (20, "10"),
+            (41, "3"),
+            (42, "3"),
+            (50, "90"),
+            (0, "MTEXT"),
+            (1, "A\\PB"),
+            (10, "0"),
+            (20, "0"),
+            (40, "1"),
+            (71, "5"),
+        ],
+    );
+    let (scene, _) = scene_of(&d, &TessellateOptions::default());
+    let room = scene.texts.iter().find(|t| t.text == "Room").unwrap();
+    let at = Vec2::new(f64::from(room.position[0]) + scene.origin.x, f64::from(room.position[1]) + scene.origin.y);
+    assert!((at.x - 10.0).abs() < 1e-3 && (at.y - 13.0).abs() < 1e-3, "{at:?}");
+    assert!((room.height - 6.0).abs() < 1e-4 && (room.rotation - std::f32::consts::FRAC_PI_2).abs() < 1e-5);
+    let mtext = scene.texts.iter().find(|t| t.text == "A\nB").unwrap();
+    assert_eq!((mtext.halign, mtext.valign), (1, 2), "attachment 5 is middle centre");
+}
+
+#[test]
+fn widths_become_triangles_and_the_budget_is_kept() {
+    let d = dxf(&[], &[(0, "LWPOLYLINE"), (43, "2"), (10, "0"), (20, "0"), (10, "10"), (20, "0")]);
+    let (scene, _) = scene_of(&d, &TessellateOptions::default());
+    assert!((triangle_area(&scene) - 20.0).abs() < 1e-3);
+
+    let many: Vec<(i32, &str)> = std::iter::repeat_n([(0, "LINE"), (11, "1")], 1000).flatten().collect();
+    let d = dxf(&[], &many);
+    let (scene, _) = scene_of(&d, &TessellateOptions { max_vertices: 100, ..TessellateOptions::default() });
+    assert!(scene.truncated && scene.vertices <= 102);
+}
+
+#[test]
+fn rays_are_clipped_to_the_drawing_and_do_not_grow_it() {
+    let d = dxf(&[], &[(0, "LINE"), (11, "10"), (21, "10"), (0, "XLINE"), (10, "5"), (20, "0"), (11, "0"), (21, "1")]);
+    let (scene, _) = scene_of(&d, &TessellateOptions::default());
+    let bounds = scene.bounds.unwrap();
+    assert!((bounds.max.y - 10.0).abs() < 1e-9);
+    let segs = segments(&scene);
+    let xline = segs.iter().find(|(a, b)| (a.x - 5.0).abs() < 1e-3 && (b.x - 5.0).abs() < 1e-3).expect("the xline");
+    assert!(xline.0.y < 0.0 && xline.1.y > 10.0 && xline.1.y < 100.0, "{xline:?}");
+}
+
+#[test]
+fn paper_layouts_list_their_viewports() {
+    let text = "0\nSECTION\n2\nENTITIES\n0\nVIEWPORT\n67\n1\n10\n100\n20\n50\n40\n80\n41\n60\n69\n2\n12\n5\n22\n5\n45\n10\n0\nVIEWPORT\n67\n1\n69\n1\n40\n420\n41\n297\n0\nENDSEC\n0\nEOF\n";
+    let (d, _) = read(text.as_bytes(), &ReadOptions::default()).unwrap();
+    let paper = d.layouts.iter().find(|l| !l.is_model()).unwrap();
+    let (scene, _) = tessellate(&d, paper, &TessellateOptions::default()).unwrap();
+    assert_eq!(scene.viewports.len(), 1, "the sheet itself (id 1) is not a window");
+    assert_eq!((scene.viewports[0].view_height, scene.viewports[0].width), (10.0, 80.0));
+    assert_eq!(segments(&scene).len(), 4, "its frame");
+}
+
+#[test]
+fn the_cancel_hook_stops_tessellation() {
+    let many: Vec<(i32, &str)> = std::iter::repeat_n([(0, "LINE"), (11, "1")], 2000).flatten().collect();
+    let d = dxf(&[], &many);
+    let cancel = || true;
+    let model = d.layouts.iter().find(|l| l.is_model()).unwrap();
+    let result = tessellate(&d, model, &TessellateOptions { cancel: Some(&cancel), ..TessellateOptions::default() });
+    assert_eq!(result.err(), Some(TessellateError::Cancelled));
+}
+
+#[test]
+fn linetypes_dash_lines_through_bylayer_and_byblock() {
+    let text = "0\nSECTION\n2\nHEADER\n9\n$LTSCALE\n40\n2\n0\nENDSEC\n\
+        0\nSECTION\n2\nTABLES\n0\nTABLE\n2\nLTYPE\n0\nLTYPE\n2\nDASHED\n73\n2\n40\n0.75\n49\n0.5\n49\n-0.25\n0\nLTYPE\n2\nDOTS\n73\n2\n49\n0\n49\n-1\n0\nENDTAB\n\
+        0\nTABLE\n2\nLAYER\n0\nLAYER\n2\nHidden\n62\n1\n6\nDASHED\n0\nENDTAB\n0\nENDSEC\n\
+        0\nSECTION\n2\nBLOCKS\n0\nBLOCK\n2\nB\n0\nLINE\n6\nBYBLOCK\n11\n10\n0\nENDBLK\n0\nENDSEC\n\
+        0\nSECTION\n2\nENTITIES\n0\nLINE\n8\nHidden\n10\n0\n20\n0\n11\n10\n21\n0\n\
+        0\nINSERT\n2\nB\n6\nDOTS\n20\n5\n0\nENDSEC\n0\nEOF\n";
+    let (d, _) = read(text.as_bytes(), &ReadOptions::default()).unwrap();
+    let (scene, _) = scene_of(&d, &TessellateOptions::default());
+    let dashes: Vec<(Vec2, Vec2)> = segments(&scene).into_iter().filter(|(a, _)| a.y.abs() < 1e-6).collect();
+    // Pattern 0.5/-0.25 at $LTSCALE 2: 1.0 dash, 0.5 gap, seven dashes over 10 units.
+    assert_eq!(dashes.len(), 7, "{dashes:?}");
+    let drawn: f64 = dashes.iter().map(|(a, b)| b.x - a.x).sum();
+    assert!((drawn - 7.0).abs() < 1e-4, "{drawn}");
+    // The block's BYBLOCK line takes the insert's DOTS: points every 2 units at y = 5.
+    let dots: usize = scene.batches.iter().map(|b| b.point_owners.len()).sum();
+    assert_eq!(dots, 5, "dots at 0, 2, 4, 6, 8");
+}
