@@ -732,3 +732,46 @@ async fn a_fastgpt_apps_history_imports_once_as_a_task() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn attached_images_and_text_files_go_to_the_model_as_it_accepts_them() {
+    each_database(|db| async move {
+        let double = ModelDouble::start().await;
+        let server = TestServer::start(&db).await;
+        let admin = server.user("ada", Role::Admin).await;
+        let spec = json!({ "name": "vision", "provider": "openai", "base_url": double.base, "model": "qwen-vl" });
+        let agent = create_agent(&server, &admin, spec, Some("sk-good")).await;
+        let conversation = new_conversation(&server, &admin, agent["id"].as_i64().unwrap()).await;
+        let upload = |name: &'static str, bytes: Vec<u8>| {
+            let request =
+                server.http.post(server.url("/api/files")).query(&[("name", name)]).bearer_auth(&admin.access).body(bytes);
+            async move { request.send().await.unwrap().json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned() }
+        };
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec();
+        let image = upload("plan.png", png.clone()).await;
+        let notes = upload("notes.txt", "层高 3.2 米".as_bytes().to_vec()).await;
+        let path = format!("/api/conversations/{conversation}/messages");
+        let body = json!({ "text": "看看这张图", "attachments": [image, notes] });
+        let events = server.events(Method::POST, &path, &admin.access, Some(body)).await.unwrap();
+        let question = &events[0].1["user_message"];
+        assert_eq!(question["attachments"][0]["name"], "plan.png");
+        assert_eq!(question["attachments"][0]["media_type"], "image/png");
+        assert_eq!(finished(&events)["status"], "complete");
+        let sent = double.received().into_iter().rev().find(|r| r.path == "/v1/chat/completions").unwrap().body;
+        let parts = sent["messages"].as_array().unwrap().last().unwrap()["content"].as_array().unwrap().clone();
+        assert_eq!(parts[0], json!({ "type": "text", "text": "看看这张图" }));
+        use base64::Engine as _;
+        let data_url = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(&png));
+        assert_eq!(parts[1]["image_url"]["url"], data_url, "the image goes inline, as a data URL");
+        assert!(parts[2]["text"].as_str().unwrap().contains("层高 3.2 米"), "a small text file goes inline: {parts:?}");
+        let path = format!("/api/conversations/{conversation}/messages");
+        let refused = server
+            .events(Method::POST, &path, &admin.access, Some(json!({ "text": "x", "attachments": ["no-such-file"] })))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.0, StatusCode::NOT_FOUND, "an unknown attachment is refused before anything is stored");
+        assert_eq!(messages(&server, &admin, &conversation).await.len(), 2);
+        server.stop().await;
+    })
+    .await;
+}
