@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use zk_core::store::Role;
-use zk_tests::db::each_database;
+use zk_tests::db::{TestDatabase, each_database};
 use zk_tests::model_double::ModelDouble;
 use zk_tests::server::{SignedIn, TestServer};
 
@@ -37,6 +37,17 @@ async fn new_conversation(server: &TestServer, user: &SignedIn, agent_id: i64) -
 async fn ask(server: &TestServer, user: &SignedIn, conversation: &str, text: &str) -> Vec<(String, Value)> {
     let path = format!("/api/conversations/{conversation}/messages");
     server.events(Method::POST, &path, &user.access, Some(json!({ "text": text }))).await.unwrap()
+}
+
+/// The model double, a server, an admin, and a conversation of the admin with a FastGPT agent
+/// named `agent` that uses the double with a good key.
+async fn fastgpt_conversation(db: &TestDatabase, agent: &str) -> (ModelDouble, TestServer, SignedIn, String) {
+    let double = ModelDouble::start().await;
+    let server = TestServer::start(db).await;
+    let admin = server.user("ada", Role::Admin).await;
+    let agent = create_agent(&server, &admin, fastgpt_spec(agent, &double.base), Some("fastgpt-good")).await;
+    let conversation = new_conversation(&server, &admin, agent["id"].as_i64().unwrap()).await;
+    (double, server, admin, conversation)
 }
 
 fn finished(events: &[(String, Value)]) -> &Value {
@@ -108,11 +119,7 @@ async fn a_fastgpt_answer_is_relayed_event_by_event_and_stored_whole() {
 #[tokio::test]
 async fn a_broken_stream_keeps_its_partial_answer_and_a_retry_reuses_the_row() {
     each_database(|db| async move {
-        let double = ModelDouble::start().await;
-        let server = TestServer::start(&db).await;
-        let admin = server.user("ada", Role::Admin).await;
-        let agent = create_agent(&server, &admin, fastgpt_spec("A", &double.base), Some("fastgpt-good")).await;
-        let conversation = new_conversation(&server, &admin, agent["id"].as_i64().unwrap()).await;
+        let (_double, server, admin, conversation) = fastgpt_conversation(&db, "A").await;
         for (scenario, status, code) in [
             ("cut", "interrupted", "upstream_cut"),
             ("stall", "interrupted", "upstream_stalled"),
@@ -222,11 +229,7 @@ async fn stop_ends_the_answer_at_once_and_keeps_what_arrived() {
 #[tokio::test]
 async fn a_second_message_waits_for_the_running_answer_and_a_watcher_can_attach() {
     each_database(|db| async move {
-        let double = ModelDouble::start().await;
-        let server = TestServer::start(&db).await;
-        let admin = server.user("ada", Role::Admin).await;
-        let agent = create_agent(&server, &admin, fastgpt_spec("slow", &double.base), Some("fastgpt-good")).await;
-        let conversation = new_conversation(&server, &admin, agent["id"].as_i64().unwrap()).await;
+        let (_double, server, admin, conversation) = fastgpt_conversation(&db, "slow").await;
         let asking = ask(&server, &admin, &conversation, "slow");
         let meanwhile = async {
             tokio::time::sleep(Duration::from_millis(400)).await;
@@ -254,11 +257,7 @@ async fn a_second_message_waits_for_the_running_answer_and_a_watcher_can_attach(
 #[tokio::test]
 async fn answering_an_interactive_form_continues_the_workflow() {
     each_database(|db| async move {
-        let double = ModelDouble::start().await;
-        let server = TestServer::start(&db).await;
-        let admin = server.user("ada", Role::Admin).await;
-        let agent = create_agent(&server, &admin, fastgpt_spec("form", &double.base), Some("fastgpt-good")).await;
-        let conversation = new_conversation(&server, &admin, agent["id"].as_i64().unwrap()).await;
+        let (double, server, admin, conversation) = fastgpt_conversation(&db, "form").await;
         let events = ask(&server, &admin, &conversation, "interactive").await;
         assert!(events.iter().any(|(n, _)| n == "interactive"));
         let form = &finished(&events)["detail"]["interactive"];
@@ -306,11 +305,7 @@ async fn openai_agents_get_the_system_prompt_and_the_history_within_budget() {
 #[tokio::test]
 async fn edit_and_resend_rewrites_the_question_and_answers_again() {
     each_database(|db| async move {
-        let double = ModelDouble::start().await;
-        let server = TestServer::start(&db).await;
-        let admin = server.user("ada", Role::Admin).await;
-        let agent = create_agent(&server, &admin, fastgpt_spec("A", &double.base), Some("fastgpt-good")).await;
-        let conversation = new_conversation(&server, &admin, agent["id"].as_i64().unwrap()).await;
+        let (_double, server, admin, conversation) = fastgpt_conversation(&db, "A").await;
         ask(&server, &admin, &conversation, "第一问").await;
         ask(&server, &admin, &conversation, "第二问").await;
         let before = messages(&server, &admin, &conversation).await;
