@@ -37,6 +37,9 @@ test('agents: create with a validation problem shown at its field, edit, history
   await signIn(page, ADMIN);
   await nav(page).getByRole('link', { name: 'Agents' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Agents' })).toBeVisible();
+  // The e2e server keeps keys in an encrypted file (ZK_KEYSTORE=file with a passphrase).
+  await expect(page.getByTestId('agents-keystore')).toContainText('Encrypted file');
+  await expect(page.getByTestId('agents-keystore')).toContainText('kept safely');
   await page.getByRole('link', { name: 'New agent' }).click();
   await expect(page).toHaveURL(/\/agents\/new$/);
 

@@ -22,6 +22,7 @@ import {
 } from './api';
 import { clearFlash, peekFlash } from './flash';
 import { FolderStatus, ProblemList, fileProblemsOf } from './FolderStatus';
+import { KeyStorePanel } from './KeyStorePanel';
 import { healthOk, healthSummary, keyStateLabel, keyStateTone } from './labels';
 
 type Message = { tone: 'success' | 'error'; text: string; task?: number };
@@ -135,6 +136,7 @@ export function AgentList({ admin, canImportHistory }: { admin: boolean; canImpo
         </Notice>
       ) : null}
       {imported ? <ImportResult outcome={imported} /> : null}
+      {admin ? <KeyStorePanel /> : null}
       {admin ? <FolderStatus /> : null}
 
       <section className="panel" aria-labelledby="agents-list-title">

@@ -64,6 +64,33 @@ describe('Agents', () => {
     expect(server.calls.some((c) => c.path === '/api/agents/folder')).toBe(false);
   });
 
+  it('shows an admin a locked key file and opens it with the passphrase', async () => {
+    at('/agents');
+    let locked = true;
+    const { server } = await renderWithApp(<AgentsView />, {
+      user: admin,
+      routes: {
+        'GET /api/agents': () => json(200, [agent]),
+        'GET /api/agents/folder': () => json(200, null),
+        'GET /api/keystore': () =>
+          json(200, { backend: 'encrypted_file', available: true, locked, reason: locked ? 'the key file is locked' : null }),
+        'POST /api/keystore/unlock': () => {
+          locked = false;
+          return json(200, { backend: 'encrypted_file', available: true, locked: false, reason: null });
+        },
+      },
+    });
+    const panel = await screen.findByTestId('agents-keystore');
+    expect(panel.textContent).toContain('Encrypted file');
+    expect(panel.textContent).toContain('the key file is locked');
+    await userEvent.type(within(panel).getByLabelText('Passphrase of the key file'), 'open sesame');
+    await userEvent.click(within(panel).getByRole('button', { name: 'Unlock' }));
+    const unlock = server.calls.find((c) => c.path === '/api/keystore/unlock');
+    expect(unlock?.body).toEqual({ passphrase: 'open sesame' });
+    await screen.findByText('API keys entered here are kept safely and never shown again.');
+    expect(within(panel).queryByRole('button', { name: 'Unlock' })).toBeNull();
+  });
+
   it('refuses a viewer the editor', async () => {
     at('/agents/new');
     await renderWithApp(<AgentsView />, { user: viewer });

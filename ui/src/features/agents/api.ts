@@ -8,6 +8,7 @@ import type {
   ApiClient,
   Download,
   ImportReport,
+  KeyStoreStatus,
   TaskView,
 } from '@/lib/api';
 
@@ -87,4 +88,14 @@ export function folderStatus(api: ApiClient, signal?: AbortSignal): Promise<Agen
 /** Imports the FastGPT app's conversation history for the caller, as a background task. */
 export function importHistory(api: ApiClient, id: number): Promise<TaskView> {
   return api.post<TaskView>(`${path(id)}/import-history`);
+}
+
+/** Where agents' keys are kept, whether keys can be stored, and why not. */
+export function keyStoreStatus(api: ApiClient, signal?: AbortSignal): Promise<KeyStoreStatus> {
+  return api.get<KeyStoreStatus>('/api/keystore', { signal });
+}
+
+/** Opens the encrypted key file (used where the system has no keychain). */
+export function unlockKeyStore(api: ApiClient, passphrase: string): Promise<KeyStoreStatus> {
+  return api.post<KeyStoreStatus>('/api/keystore/unlock', { passphrase });
 }

@@ -7,6 +7,7 @@ export { ApiProvider, useApi } from './context';
 // The API's types, generated from the Rust ones by ts-rs (never written by hand here).
 export type { AgentDiffView } from './generated/AgentDiffView';
 export type { AgentFolderStatus } from './generated/AgentFolderStatus';
+export type { KeyStoreStatus } from './generated/KeyStoreStatus';
 export type { AgentHealth } from './generated/AgentHealth';
 export type { AgentInput } from './generated/AgentInput';
 export type { AgentKind } from './generated/AgentKind';
