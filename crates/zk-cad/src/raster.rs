@@ -73,16 +73,35 @@ impl Frame {
     }
 }
 
-/// The size of the image and the frame that maps the scene onto it.
-fn frame(scene: &Scene, width: u32) -> (u32, u32, Frame) {
-    let (min_x, min_y, w, h) = match scene.bounds {
-        Some(b) if b.min.x.is_finite() && b.max.x.is_finite() && b.min.y.is_finite() && b.max.y.is_finite() => {
-            let (w, h) = ((b.max.x - b.min.x).max(1e-9), (b.max.y - b.min.y).max(1e-9));
+/// The size of the image and the frame that maps the scene (its geometry and its text boxes)
+/// onto it.
+fn frame(scene: &Scene, boxes: &[TextBox], width: u32) -> (u32, u32, Frame) {
+    // Relative to the scene origin, as the buffers.
+    let mut bounds = match scene.bounds {
+        Some(b) if b.min.x.is_finite() && b.max.x.is_finite() && b.min.y.is_finite() && b.max.y.is_finite() => Some((
+            b.min.x - scene.origin.x,
+            b.min.y - scene.origin.y,
+            b.max.x - scene.origin.x,
+            b.max.y - scene.origin.y,
+        )),
+        _ => None,
+    };
+    for &(x, y) in boxes.iter().flat_map(|(_, corners)| corners) {
+        if x.is_finite() && y.is_finite() {
+            bounds = Some(match bounds {
+                None => (x, y, x, y),
+                Some((x0, y0, x1, y1)) => (x0.min(x), y0.min(y), x1.max(x), y1.max(y)),
+            });
+        }
+    }
+    let (min_x, min_y, w, h) = match bounds {
+        Some((x0, y0, x1, y1)) => {
+            let (w, h) = ((x1 - x0).max(1e-9), (y1 - y0).max(1e-9));
             // 2 % margin, as the SVG.
             let m = w.max(h) * 0.02;
-            (b.min.x - scene.origin.x - m, b.min.y - scene.origin.y - m, w + 2.0 * m, h + 2.0 * m)
+            (x0 - m, y0 - m, w + 2.0 * m, h + 2.0 * m)
         }
-        _ => (-1.0, -1.0, 2.0, 2.0),
+        None => (-1.0, -1.0, 2.0, 2.0),
     };
     let width = width.clamp(1, MAX_RASTER_SIDE);
     let scale = f64::from(width) / w;
@@ -92,7 +111,8 @@ fn frame(scene: &Scene, width: u32) -> (u32, u32, Frame) {
 
 /// Rasterises `scene` into a pixmap.
 pub fn scene_to_pixmap(scene: &Scene, options: &RasterOptions) -> Result<Pixmap, RasterError> {
-    let (width, height, frame) = frame(scene, options.width);
+    let boxes = text_boxes(scene);
+    let (width, height, frame) = frame(scene, &boxes, options.width);
     let mut pixmap = Pixmap::new(width, height).ok_or(RasterError::Size { width, height })?;
     pixmap.fill(background_color(options.background));
     // Width 0 is a hairline: one anti-aliased pixel whatever the scale.
@@ -144,69 +164,95 @@ pub fn scene_to_pixmap(scene: &Scene, options: &RasterOptions) -> Result<Pixmap,
             }
         }
     }
-    draw_greeked_texts(&mut pixmap, scene, &frame, options.background, &hairline);
+    draw_greeked_texts(&mut pixmap, &boxes, &frame, options.background, &hairline);
     Ok(pixmap)
 }
 
-/// Each line of each text as the outline of the box it would fill: where the text is, how big
-/// and which way it runs, without glyphs.
-fn draw_greeked_texts(pixmap: &mut Pixmap, scene: &Scene, frame: &Frame, background: Background, stroke: &Stroke) {
-    let mut paths: Vec<(Ink, PathBuilder)> = Vec::new();
+/// One line (or wrapped row) of a text as the corners of the box it would fill, in scene
+/// coordinates.
+type TextBox = (Ink, [(f64, f64); 4]);
+
+/// Where each text would be: its lines (MTEXT wrapped at its width) as boxes, sized by the
+/// height and an estimate of the characters' widths, turned by the rotation.
+fn text_boxes(scene: &Scene) -> Vec<TextBox> {
+    let mut boxes = Vec::new();
     for text in &scene.texts {
         let height = f64::from(text.height);
-        if !(height.is_finite() && height > 0.0) || height * frame.scale < 0.5 {
+        if !(height.is_finite() && height > 0.0) {
             continue;
         }
         let factor = f64::from(text.width_factor);
         let factor = if factor.is_finite() && factor > 0.0 { factor } else { 1.0 };
         let (sin, cos) = f64::from(text.rotation).sin_cos();
         let (sin, cos) = if sin.is_finite() && cos.is_finite() { (sin, cos) } else { (0.0, 1.0) };
-        let index = match paths.iter().position(|(ink, _)| *ink == text.ink) {
-            Some(index) => index,
-            None => {
-                paths.push((text.ink, PathBuilder::new()));
-                paths.len() - 1
-            }
-        };
-        let path = &mut paths[index].1;
-        let lines: Vec<&str> = text.text.split('\n').collect();
-        let count = lines.len() as f64;
-        for (row, line) in lines.iter().enumerate() {
+        let wrap = f64::from(text.wrap_width);
+        let wrap = if wrap.is_finite() && wrap > height { wrap } else { f64::INFINITY };
+        // Rows of (length) after wrapping.
+        let mut rows: Vec<f64> = Vec::new();
+        for line in text.text.split('\n') {
             // Wide (CJK) characters take a full em, others about 0.7 of the height.
             let ems: f64 = line.chars().map(|c| if u32::from(c) >= 0x2E80 { 1.0 } else { 0.7 }).sum();
-            let length = ems * height * factor;
+            let mut length = ems * height * factor;
+            while length > wrap && rows.len() < 10_000 {
+                rows.push(wrap);
+                length -= wrap;
+            }
+            rows.push(length);
+        }
+        let pitch = height * 1.6;
+        let total = (rows.len() as f64 - 1.0) * pitch;
+        // The top of the first row, relative to the anchor.
+        let top = match text.valign {
+            2 => height / 2.0 + total / 2.0,
+            3 => 0.0,
+            _ => total + height,
+        };
+        let block = if wrap.is_finite() { wrap } else { rows.iter().copied().fold(0.0, f64::max) };
+        for (row, length) in rows.into_iter().enumerate() {
             if length <= 0.0 {
                 continue;
             }
             let x0 = match text.halign {
-                1 => -length / 2.0,
-                2 => -length,
+                1 => -block / 2.0,
+                2 => -block,
                 _ => 0.0,
             };
-            // Baseline of this line, relative to the anchor; lines go down at 1.6 × the height.
-            let total = (count - 1.0) * height * 1.6;
-            let top_anchor = match text.valign {
-                2 => height / 2.0 + total / 2.0,
-                3 => 0.0,
-                _ => total + height,
-            };
-            let y0 = top_anchor - height - row as f64 * height * 1.6;
+            let y0 = top - height - row as f64 * pitch;
             let corners = [(x0, y0), (x0 + length, y0), (x0 + length, y0 + height * 0.8), (x0, y0 + height * 0.8)];
-            let mut first = true;
-            for (x, y) in corners {
-                let sx = f64::from(text.position[0]) + x * cos - y * sin;
-                let sy = f64::from(text.position[1]) + x * sin + y * cos;
-                let Some((px, py)) = frame.pixel(sx as f32, sy as f32) else { break };
-                if first {
-                    path.move_to(px, py);
-                    first = false;
-                } else {
-                    path.line_to(px, py);
-                }
+            let place = |(x, y): (f64, f64)| {
+                (f64::from(text.position[0]) + x * cos - y * sin, f64::from(text.position[1]) + x * sin + y * cos)
+            };
+            boxes.push((text.ink, corners.map(place)));
+        }
+    }
+    boxes
+}
+
+/// Each text as the outlines of its boxes ("greeking"): where it is, how big and which way it
+/// runs, without glyphs.
+fn draw_greeked_texts(pixmap: &mut Pixmap, boxes: &[TextBox], frame: &Frame, background: Background, stroke: &Stroke) {
+    let mut paths: Vec<(Ink, PathBuilder)> = Vec::new();
+    for (ink, corners) in boxes {
+        let index = match paths.iter().position(|(i, _)| i == ink) {
+            Some(index) => index,
+            None => {
+                paths.push((*ink, PathBuilder::new()));
+                paths.len() - 1
             }
-            if !first {
-                path.close();
+        };
+        let path = &mut paths[index].1;
+        let pixels: Vec<(f32, f32)> = corners.iter().filter_map(|&(x, y)| frame.pixel(x as f32, y as f32)).collect();
+        if pixels.len() == 4 {
+            // Boxes under half a pixel high would only smear the image.
+            let (a, d) = (pixels[0], pixels[3]);
+            if (a.0 - d.0).hypot(a.1 - d.1) < 0.5 {
+                continue;
             }
+            path.move_to(pixels[0].0, pixels[0].1);
+            for p in &pixels[1..] {
+                path.line_to(p.0, p.1);
+            }
+            path.close();
         }
     }
     for (ink, path) in paths {
