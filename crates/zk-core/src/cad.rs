@@ -93,8 +93,8 @@ pub enum CadError {
 }
 
 impl CadError {
-    /// True when the file itself is at fault (unreadable, unsupported, too large, too slow), as
-    /// opposed to a request that names something the drawing does not have.
+    /// True when the request is at fault (it names something the drawing does not have), as
+    /// opposed to the file (unreadable, unsupported, too large, too slow).
     pub fn is_usage(&self) -> bool {
         matches!(self, CadError::NoSuchLayout { .. })
     }
