@@ -74,6 +74,9 @@ fn every_command_has_help() {
         vec!["agents", "import", "--help"],
         vec!["agents", "export", "--help"],
         vec!["agents", "validate", "--help"],
+        vec!["cad", "--help"],
+        vec!["cad", "info", "--help"],
+        vec!["cad", "render", "--help"],
     ] {
         let output = run(zk(dir.path()).args(&args));
         assert!(output.status.success(), "{args:?} --help works");

@@ -1,4 +1,5 @@
-//! CAD drawings for ZK-Agent: DXF bytes in, a drawing model and its diagnostics out.
+//! CAD drawings for ZK-Agent: DXF bytes in, a drawing model and its diagnostics out; tessellated
+//! scenes out as SVG ([`svg`]) and PNG ([`raster`]).
 //!
 //! ```
 //! let dxf = b"0\nSECTION\n2\nENTITIES\n0\nLINE\n8\nWalls\n10\n0\n20\n0\n11\n100\n21\n0\n0\nENDSEC\n0\nEOF\n";
@@ -29,6 +30,7 @@ pub mod geometry;
 pub mod model;
 pub mod mtext;
 pub mod nesting;
+pub mod raster;
 mod reader;
 pub mod svg;
 pub mod tessellate;

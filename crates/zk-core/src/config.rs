@@ -47,6 +47,8 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("UPLOAD_DIR", "directory of the local file store (default: files/ in the data dir)"),
     ("AGENTS_DIR", "watched folder of agent files, *.toml and *.json (default: agents/ in the data dir)"),
     ("UPLOAD_MAX_BYTES", "largest accepted upload, e.g. 104857600 or 100MiB (default 100MiB)"),
+    ("CAD_MAX_BYTES", "largest CAD drawing opened, refused before parsing, e.g. 256MiB (default 256MiB)"),
+    ("CAD_TIME_BUDGET_SECS", "longest time opening (and drawing) one CAD drawing may take (default 60)"),
     ("REDIS_URL", "redis://… ; wins over the REDIS_* parts; unset: in-process cache"),
     ("REDIS_HOST", "Redis host"),
     ("REDIS_PORT", "Redis port (default 6379)"),
@@ -349,6 +351,10 @@ pub struct Config {
     /// The watched agents folder: agent files there are applied as they change.
     pub agents_dir: PathBuf,
     pub upload_max_bytes: u64,
+    /// CAD drawings larger than this are refused before they are parsed.
+    pub cad_max_bytes: u64,
+    /// Reading (and drawing) one CAD drawing stops with an error past this.
+    pub cad_time_budget: Duration,
     /// Redis URL with its password; `None` selects the in-process cache.
     pub redis_url: Option<Secret>,
     pub redis_prefix: String,
@@ -418,6 +424,9 @@ impl Config {
         let upload_dir = reader.string("UPLOAD_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("files"));
         let agents_dir = reader.string("AGENTS_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("agents"));
         let upload_max_bytes = reader.size("UPLOAD_MAX_BYTES")?.unwrap_or(100 * 1024 * 1024);
+        let cad_max_bytes = reader.size("CAD_MAX_BYTES")?.unwrap_or(crate::cad::DEFAULT_MAX_BYTES);
+        let cad_time_budget =
+            reader.seconds("CAD_TIME_BUDGET_SECS", 1, 3600)?.unwrap_or(crate::cad::DEFAULT_TIME_BUDGET);
         let redis_url = reader.redis()?;
         let redis_prefix = reader.string("REDIS_PREFIX").unwrap_or_else(|| "zk:".into());
         let error_monitor = ErrorMonitorConfig {
@@ -473,6 +482,8 @@ impl Config {
             upload_dir,
             agents_dir,
             upload_max_bytes,
+            cad_max_bytes,
+            cad_time_budget,
             redis_url,
             redis_prefix,
             error_monitor,

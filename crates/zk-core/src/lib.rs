@@ -11,6 +11,7 @@ pub mod admin;
 pub mod agents;
 pub mod app;
 pub mod cache;
+pub mod cad;
 pub mod chat;
 pub mod clock;
 pub mod config;

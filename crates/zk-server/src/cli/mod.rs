@@ -8,6 +8,7 @@ macro_rules! out {
 }
 
 mod agents;
+mod cad;
 mod chat;
 mod config_show;
 mod doctor;
@@ -88,6 +89,9 @@ enum Command {
     /// Manage agents: list, show, import, export, validate files
     #[command(subcommand)]
     Agents(agents::AgentsCommand),
+    /// CAD drawings: facts and diagnostics (info), SVG and PNG images (render); no database needed
+    #[command(subcommand)]
+    Cad(cad::CadCommand),
 }
 
 #[derive(Subcommand)]
@@ -141,7 +145,8 @@ impl GlobalFlags {
     }
 }
 
-/// Exit codes: 0 success, 1 failure (or problems found by `doctor`), 2 bad configuration or usage.
+/// Exit codes: 0 success, 1 failure (or problems found by `doctor`, or a drawing `cad` cannot read),
+/// 2 bad configuration or usage.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let mut flags = cli.global.overrides();
@@ -158,6 +163,10 @@ pub fn run() -> ExitCode {
         Ok(config) => config,
         Err(error) => return config_error(&error),
     };
+    if let Command::Cad(command) = cli.command {
+        zk_core::logging::init_command("warn");
+        return cad::run(&config, command);
+    }
     if let Command::Chat(args) = cli.command {
         zk_core::logging::init_command("warn");
         return runtime().block_on(chat::run(config, args));
@@ -175,7 +184,7 @@ pub fn run() -> ExitCode {
             Command::Users(command) => users::run(config, command).await,
             Command::Agents(command) => agents::run(config, command).await,
             Command::Config(ConfigCommand::Show { json }) => config_show::run(&config, json),
-            Command::Doctor | Command::Chat(_) => Ok(()),
+            Command::Doctor | Command::Chat(_) | Command::Cad(_) => Ok(()),
         }
     });
     match result {

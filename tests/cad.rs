@@ -1,0 +1,333 @@
+//! `zk-agent cad info` and `cad render`, black-box: the project's own fixtures (a GBK-encoded
+//! drawing written here), files from the shared CAD corpus and the bad inputs, and pinned PNG
+//! snapshots of chosen corpus drawings.
+//!
+//! The corpus is `$ZK_CAD_CORPUS`, or `../shared/cad-corpus` beside the repository: required under
+//! `CI=true`, skipped with a message elsewhere.
+//!
+//! Snapshots live in `tests/snapshots/cad/*.png` (256 pixels wide), checked by eye once and then
+//! pinned. A render matches when it has the same size and at most 1 % of its pixels differ by more
+//! than a quarter of the colour range in some channel (anti-aliasing may move between versions of
+//! tiny-skia). To re-pin after a deliberate change, look at the new images and run
+//! `ZK_UPDATE_SNAPSHOTS=1 cargo test -p zk-tests --test cad`.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// The binary under test, next to the test executable (`target/debug/zk-agent`), or `ZK_AGENT_BIN`.
+fn binary() -> PathBuf {
+    if let Ok(path) = std::env::var("ZK_AGENT_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().unwrap();
+    let path = exe.parent().and_then(Path::parent).unwrap().join("zk-agent");
+    assert!(
+        path.is_file(),
+        "{} is missing: build it first with `cargo build -p zk-server --bin zk-agent`",
+        path.display()
+    );
+    path
+}
+
+/// `zk-agent cad ARGS…` with a clean environment rooted in `dir`.
+fn cad(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(binary());
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("ZK_DATA_DIR", dir)
+        .current_dir(dir)
+        .arg("cad")
+        .args(args)
+        .stdin(Stdio::null());
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    command.output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+/// The corpus folder, or `None` (after saying so) when it is absent outside CI.
+fn corpus_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("ZK_CAD_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/cad-corpus"));
+    if dir.join("manifest.csv").is_file() {
+        return Some(dir);
+    }
+    assert!(!ci(), "the CAD corpus is required under CI=true: set ZK_CAD_CORPUS or provide {}", dir.display());
+    eprintln!("SKIPPED: no CAD corpus at {} (set ZK_CAD_CORPUS to run these tests)", dir.display());
+    None
+}
+
+fn bad_inputs_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("ZK_CAD_BAD_INPUTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/bad-inputs/dxf"));
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(!ci(), "the bad inputs are required under CI=true: set ZK_CAD_BAD_INPUTS or provide {}", dir.display());
+    eprintln!("SKIPPED: no bad inputs at {} (set ZK_CAD_BAD_INPUTS to run this test)", dir.display());
+    None
+}
+
+/// A small R2000 drawing in GBK (`$DWGCODEPAGE` ANSI_936): a layer, a line, a circle, a block
+/// inserted twice, a dimension-free TEXT reading 中文图层 and an MTEXT.
+fn gbk_fixture() -> Vec<u8> {
+    // 中文图层 in GBK.
+    let chinese: &[u8] = &[0xD6, 0xD0, 0xCE, 0xC4, 0xCD, 0xBC, 0xB2, 0xE3];
+    let mut dxf = Vec::new();
+    dxf.extend_from_slice(
+        b"0\nSECTION\n2\nHEADER\n9\n$ACADVER\n1\nAC1015\n9\n$DWGCODEPAGE\n3\nANSI_936\n9\n$INSUNITS\n70\n4\n0\nENDSEC\n\
+0\nSECTION\n2\nTABLES\n0\nTABLE\n2\nLAYER\n0\nLAYER\n2\nWalls\n70\n0\n62\n1\n6\nCONTINUOUS\n0\nENDTAB\n0\nENDSEC\n\
+0\nSECTION\n2\nBLOCKS\n0\nBLOCK\n2\nDoor\n70\n0\n10\n0\n20\n0\n0\nLINE\n8\n0\n10\n0\n20\n0\n11\n10\n21\n10\n0\nENDBLK\n0\nENDSEC\n\
+0\nSECTION\n2\nENTITIES\n0\nLINE\n8\nWalls\n10\n0\n20\n0\n11\n1000\n21\n0\n0\nCIRCLE\n8\nWalls\n10\n500\n20\n300\n40\n200\n\
+0\nINSERT\n8\n0\n2\nDoor\n10\n100\n20\n100\n0\nINSERT\n8\n0\n2\nDoor\n10\n300\n20\n100\n0\nTEXT\n8\nWalls\n10\n100\n20\n600\n40\n50\n1\n",
+    );
+    dxf.extend_from_slice(chinese);
+    dxf.extend_from_slice(b"\n0\nMTEXT\n8\n0\n10\n100\n20\n800\n40\n30\n41\n600\n1\n\\fSimSun;");
+    dxf.extend_from_slice(chinese);
+    dxf.extend_from_slice(b" MTEXT\n0\nENDSEC\n0\nEOF\n");
+    dxf
+}
+
+#[test]
+fn cad_info_reads_a_gbk_drawing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.dxf");
+    std::fs::write(&file, gbk_fixture()).unwrap();
+    let path = file.to_str().unwrap();
+
+    let output = run(&mut cad(dir.path(), &["info", path]));
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", text(&output.stderr));
+    for expected in ["AC1015", "R2000", "ANSI_936", "Walls", "Door", "2 inserts", "LINE", "中文图层", "texts:       2"]
+    {
+        assert!(stdout.contains(expected), "info shows {expected:?}:\n{stdout}");
+    }
+
+    let output = run(&mut cad(dir.path(), &["info", path, "--json"]));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let facts = &json["facts"];
+    assert_eq!(facts["version"], "AC1015");
+    assert_eq!(facts["codepage"], "ANSI_936");
+    assert_eq!(facts["units"]["insunits"], 4);
+    assert_eq!(facts["entity_counts"]["LINE"], 2, "one in ENTITIES, one in the block");
+    assert_eq!(facts["entity_counts"]["INSERT"], 2);
+    let door = facts["blocks"].as_array().unwrap().iter().find(|b| b["name"] == "Door").unwrap();
+    assert_eq!(door["inserts"], 2);
+    let texts: Vec<&str> = facts["texts"].as_array().unwrap().iter().filter_map(|t| t["text"].as_str()).collect();
+    assert_eq!(texts, ["中文图层", "中文图层 MTEXT"], "GBK decoded, MTEXT codes stripped");
+    assert!(json["diagnostics"].is_array());
+    assert!(facts["extents"]["max"]["x"].as_f64().unwrap() >= 1000.0);
+}
+
+#[test]
+fn cad_render_writes_svg_and_png_and_refuses_bad_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.dxf");
+    std::fs::write(&file, gbk_fixture()).unwrap();
+    let path = file.to_str().unwrap();
+
+    let output = run(&mut cad(dir.path(), &["render", path, "-o", "plan.svg", "--background", "dark"]));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let svg = std::fs::read_to_string(dir.path().join("plan.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("#1E1E1E") && svg.contains("中文图层"), "{svg}");
+
+    let output = run(&mut cad(dir.path(), &["render", path, "-o", "plan.png", "--width", "300"]));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let png = tiny_skia::Pixmap::load_png(dir.path().join("plan.png")).unwrap();
+    assert_eq!(png.width(), 300);
+    assert!(png.pixels().iter().any(|p| p.red() > 200 && p.green() < 100), "the red Walls layer is drawn");
+
+    // Usage: exit 2, with the reason.
+    for (args, expected) in [
+        (vec!["render", path, "-o", "plan.jpg"], ".svg or .png"),
+        (vec!["render", path, "-o", "plan.png", "--layout", "Sheet 9"], "no layout named \"Sheet 9\""),
+        (vec!["render", path, "-o", "plan.png", "--width", "0"], "--width"),
+        (vec!["render", path], "--output"),
+        (vec!["info"], "FILE"),
+    ] {
+        let output = run(&mut cad(dir.path(), &args));
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output.stderr));
+        assert!(text(&output.stderr).contains(expected), "{args:?}: {}", text(&output.stderr));
+    }
+
+    // Unreadable or refused files: exit 1, with the reason.
+    std::fs::write(dir.path().join("notes.dxf"), "these are not the drawings you are looking for\n").unwrap();
+    std::fs::write(dir.path().join("old.dwg"), [b"AC1018".as_slice(), &[0u8; 2000]].concat()).unwrap();
+    for (args, expected) in [
+        (vec!["info", "missing.dxf"], "cannot read"),
+        (vec!["info", "notes.dxf"], "not a DXF"),
+        (vec!["render", "notes.dxf", "-o", "x.png"], "not a DXF"),
+    ] {
+        let output = run(&mut cad(dir.path(), &args));
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {}", text(&output.stderr));
+        assert!(text(&output.stderr).contains(expected), "{args:?}: {}", text(&output.stderr));
+    }
+    // Without dwg2dxf on PATH, a DWG gets the message that says how to convert it.
+    let output = run(cad(dir.path(), &["info", "old.dwg"]).env("PATH", "/nonexistent"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("DWG is not supported yet"), "{}", text(&output.stderr));
+
+    // The size cap comes from CAD_MAX_BYTES and is named in the refusal; a bad value is a usage error.
+    let output = run(cad(dir.path(), &["info", path]).env("CAD_MAX_BYTES", "100"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("CAD_MAX_BYTES"), "{}", text(&output.stderr));
+    let output = run(cad(dir.path(), &["info", path]).env("CAD_TIME_BUDGET_SECS", "soon"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("CAD_TIME_BUDGET_SECS"), "{}", text(&output.stderr));
+}
+
+#[test]
+fn corpus_dxf_and_dwg_files() {
+    let Some(corpus) = corpus_dir() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let dxf = corpus.join("skymakerolof__dxf/test/resources/dimensions.dxf");
+    let output = run(&mut cad(dir.path(), &["info", dxf.to_str().unwrap(), "--json"]));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(!json["facts"]["dimensions"].as_array().unwrap().is_empty(), "the dimensions are listed");
+
+    let dwg = corpus.join("LibreDWG__libredwg/test/test-data/2007/Polyline.dwg");
+    let output = run(cad(dir.path(), &["info", dwg.to_str().unwrap()]).env("PATH", "/nonexistent"));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("DWG is not supported yet") && stderr.contains("dwg2dxf"), "{stderr}");
+}
+
+#[test]
+fn bad_inputs_exit_0_or_1_and_never_crash() {
+    let Some(bad) = bad_inputs_dir() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&bad).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert!(!files.is_empty(), "{} holds the bad inputs", bad.display());
+    for file in files {
+        let path = file.to_str().unwrap();
+        for (timezone, args) in [
+            ("UTC", vec!["info", path]),
+            ("Europe/Stockholm", vec!["info", path, "--json"]),
+            ("Asia/Shanghai", vec!["render", path, "-o", "out.png", "--width", "128"]),
+        ] {
+            let output = run(cad(dir.path(), &args).env("TZ", timezone));
+            let stderr = text(&output.stderr);
+            assert!(
+                matches!(output.status.code(), Some(0 | 1)),
+                "{args:?} under TZ={timezone}: {:?}\n{stderr}",
+                output.status
+            );
+            assert!(!stderr.contains("panicked"), "{args:?} under TZ={timezone}: {stderr}");
+        }
+    }
+}
+
+/// The pinned snapshot set: (name, corpus file, extra arguments, what it shows).
+const SNAPSHOTS: &[(&str, &str, &[&str])] = &[
+    // A solid hatch bounded by clockwise arcs.
+    ("hatch-clockwise-arcs", "mozman__ezdxf/examples_dxf/clockwise_arcs_hatch.dxf", &[]),
+    // Linear and radial dimensions with their blocks (text greeked).
+    ("dimensions", "skymakerolof__dxf/test/resources/dimensions.dxf", &[]),
+    // MTEXT in three columns, wrapped at its width.
+    ("mtext-columns", "mozman__ezdxf/examples_dxf/mtext_columns_R2018.dxf", &[]),
+    // Rotated, scaled block inserts.
+    ("blocks", "skymakerolof__dxf/test/resources/blocks1.dxf", &[]),
+    // A paper-space layout with its viewport, on a dark background.
+    (
+        "paper-layout-dark",
+        "skymakerolof__dxf/test/resources/testModelPaperSpace.dxf",
+        &["--layout", "Test Sheet", "--background", "dark"],
+    ),
+];
+
+/// Compares `actual` (PNG bytes) with the pinned `tests/snapshots/cad/NAME.png`, or pins it under
+/// `ZK_UPDATE_SNAPSHOTS=1`. Returns a problem, or `None` when it matches.
+fn check_snapshot(name: &str, actual: &[u8]) -> Option<String> {
+    let pinned_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots/cad").join(format!("{name}.png"));
+    if std::env::var("ZK_UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1") {
+        std::fs::create_dir_all(pinned_path.parent().unwrap()).unwrap();
+        std::fs::write(&pinned_path, actual).unwrap();
+        eprintln!("pinned {}", pinned_path.display());
+        return None;
+    }
+    let Ok(pinned) = std::fs::read(&pinned_path) else {
+        return Some(format!(
+            "{} is missing: look at the render, then pin it with ZK_UPDATE_SNAPSHOTS=1",
+            pinned_path.display()
+        ));
+    };
+    let (pinned, actual_pixmap) =
+        (tiny_skia::Pixmap::decode_png(&pinned).unwrap(), { tiny_skia::Pixmap::decode_png(actual).unwrap() });
+    let saved = std::env::temp_dir().join(format!("zk-cad-snapshot-{name}.png"));
+    if (pinned.width(), pinned.height()) != (actual_pixmap.width(), actual_pixmap.height()) {
+        std::fs::write(&saved, actual).unwrap();
+        return Some(format!(
+            "{name}: {}×{} pixels, pinned {}×{} (the render is at {})",
+            actual_pixmap.width(),
+            actual_pixmap.height(),
+            pinned.width(),
+            pinned.height(),
+            saved.display()
+        ));
+    }
+    let differing = pinned
+        .pixels()
+        .iter()
+        .zip(actual_pixmap.pixels())
+        .filter(|(a, b)| {
+            let channels = |p: &tiny_skia::PremultipliedColorU8| [p.red(), p.green(), p.blue(), p.alpha()];
+            channels(a).iter().zip(channels(b)).any(|(x, y)| x.abs_diff(y) > 64)
+        })
+        .count();
+    let total = pinned.pixels().len();
+    if differing * 100 > total {
+        std::fs::write(&saved, actual).unwrap();
+        return Some(format!(
+            "{name}: {differing} of {total} pixels differ (over 1 %); the render is at {}",
+            saved.display()
+        ));
+    }
+    None
+}
+
+#[test]
+fn png_snapshots_match_the_pinned_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut problems = Vec::new();
+
+    // The project's own GBK drawing runs everywhere.
+    std::fs::write(dir.path().join("plan.dxf"), gbk_fixture()).unwrap();
+    let mut renders = vec![("gbk-fixture".to_owned(), dir.path().join("plan.dxf"), Vec::<&str>::new())];
+    if let Some(corpus) = corpus_dir() {
+        for (name, file, args) in SNAPSHOTS {
+            renders.push(((*name).to_owned(), corpus.join(file), args.to_vec()));
+        }
+    }
+    for (name, file, extra) in renders {
+        let out = dir.path().join(format!("{name}.png"));
+        let mut args = vec!["render", file.to_str().unwrap(), "-o", out.to_str().unwrap(), "--width", "256"];
+        args.extend(extra);
+        let output = run(&mut cad(dir.path(), &args));
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", text(&output.stderr));
+        problems.extend(check_snapshot(&name, &std::fs::read(&out).unwrap()));
+    }
+    assert!(problems.is_empty(), "snapshots differ:\n{}", problems.join("\n"));
+}
