@@ -17,19 +17,9 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-/// The binary under test, next to the test executable (`target/debug/zk-agent`), or `ZK_AGENT_BIN`.
+/// The binary under test (`target/<profile>/zk-agent`, or `ZK_AGENT_BIN`).
 fn binary() -> PathBuf {
-    if let Ok(path) = std::env::var("ZK_AGENT_BIN") {
-        return PathBuf::from(path);
-    }
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().and_then(Path::parent).unwrap().join("zk-agent");
-    assert!(
-        path.is_file(),
-        "{} is missing: build it first with `cargo build -p zk-server --bin zk-agent`",
-        path.display()
-    );
-    path
+    zk_tests::process::zk_agent_binary()
 }
 
 /// `zk-agent cad ARGS…` with a clean environment rooted in `dir`.

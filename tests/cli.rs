@@ -10,19 +10,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use zk_tests::db::each_database;
 
-/// The binary under test, next to the test executable (`target/debug/zk-agent`), or `ZK_AGENT_BIN`.
+/// The binary under test (`target/<profile>/zk-agent`, or `ZK_AGENT_BIN`).
 fn binary() -> PathBuf {
-    if let Ok(path) = std::env::var("ZK_AGENT_BIN") {
-        return PathBuf::from(path);
-    }
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().and_then(Path::parent).unwrap().join("zk-agent");
-    assert!(
-        path.is_file(),
-        "{} is missing: build it first with `cargo build -p zk-server --bin zk-agent`",
-        path.display()
-    );
-    path
+    zk_tests::process::zk_agent_binary()
 }
 
 /// A command with a clean environment: only what the test sets reaches the binary.
