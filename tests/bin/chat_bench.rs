@@ -46,7 +46,7 @@ fn sorted(mut values: Vec<f64>) -> Vec<f64> {
 }
 
 /// Reads an SSE response; for each text delta carrying stamps, records latency in ms.
-async fn stamped_latencies(response: reqwest::Response) -> (Vec<f64>, usize, Duration) {
+async fn stamped_latencies(response: reqwest::Response) -> (Vec<f64>, Duration) {
     let mut decoder = zk_model_api::SseDecoder::new(16 * 1024 * 1024);
     let mut latencies = Vec::new();
     let mut body = response.bytes_stream();
@@ -69,12 +69,12 @@ async fn stamped_latencies(response: reqwest::Response) -> (Vec<f64>, usize, Dur
             }
             if frame.event.as_deref() == Some("finished") {
                 let span = first.map_or(Duration::ZERO, |f| last - f);
-                return (latencies, 0, span);
+                return (latencies, span);
             }
         }
     }
     let span = first.map_or(Duration::ZERO, |f| last - f);
-    (latencies, 0, span)
+    (latencies, span)
 }
 
 struct Bench {
@@ -109,8 +109,7 @@ impl Bench {
             .await
             .unwrap();
         assert!(response.status().is_success(), "{}", response.status());
-        let (latencies, _, span) = stamped_latencies(response).await;
-        (latencies, span)
+        stamped_latencies(response).await
     }
 
     async fn direct(&self, message: &str) -> (Vec<f64>, Duration) {
@@ -122,8 +121,7 @@ impl Bench {
             .send()
             .await
             .unwrap();
-        let (latencies, _, span) = stamped_latencies(response).await;
-        (latencies, span)
+        stamped_latencies(response).await
     }
 
     fn rss_kib(&self) -> u64 {

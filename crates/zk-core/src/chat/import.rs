@@ -42,7 +42,7 @@ impl ChatService {
         &self,
         user_id: i64,
         agent_id: i64,
-        progress: impl AsyncProgress,
+        progress: &TaskContext,
     ) -> CoreResult<ImportSummary> {
         let agent = self.agents.resolve(agent_id).await?;
         if agent.spec.provider != ProviderKind::Fastgpt {
@@ -73,9 +73,8 @@ impl ChatService {
             }
             offset += page.items.len() as u64;
             let done = offset.saturating_mul(100) / total.max(1);
-            progress
-                .report(i32::try_from(done.min(99)).unwrap_or(99), &format!("{offset} of {total} conversations"))
-                .await;
+            let message = format!("{offset} of {total} conversations");
+            progress.progress(i32::try_from(done.min(99)).unwrap_or(99), Some(&message)).await;
             if offset >= total {
                 break;
             }
@@ -164,19 +163,6 @@ fn upstream(error: zk_model_api::ModelApiError) -> CoreError {
         CoreError::Internal(anyhow::anyhow!("FastGPT: {error}"))
     } else {
         CoreError::Invalid { message: format!("FastGPT: {error}"), field: None }
-    }
-}
-
-/// Progress reporting for a long import (the task context, or nothing).
-#[async_trait]
-pub trait AsyncProgress: Send + Sync {
-    async fn report(&self, percent: i32, message: &str);
-}
-
-#[async_trait]
-impl AsyncProgress for &TaskContext {
-    async fn report(&self, percent: i32, message: &str) {
-        self.progress(percent, Some(message)).await;
     }
 }
 

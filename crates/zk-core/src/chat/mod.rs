@@ -132,10 +132,13 @@ impl ChatService {
 
     pub async fn get(&self, user: &Principal, id: &str) -> CoreResult<ConversationDetail> {
         let conversation = self.owned(user, id).await?;
-        if !self.runs.is_running(id) {
-            self.recover().await?;
+        let mut messages = self.store.messages(id).await?;
+        // A `streaming` answer with no run here may have lost its run: recover (a write) only then,
+        // not on every read.
+        let orphaned = messages.iter().any(|m| m.status == MessageStatus::Streaming.as_str());
+        if orphaned && !self.runs.is_running(id) && self.recover().await? > 0 {
+            messages = self.store.messages(id).await?;
         }
-        let messages = self.store.messages(id).await?;
         let mut messages: Vec<MessageView> = messages.into_iter().map(MessageView::from).collect();
         // A running answer is fresher in memory than in the store.
         if let Some(run) = self.runs.get(id) {
