@@ -6,6 +6,7 @@
 //! cargo run --release -p zk-cad --example cad_read -- --facts FILE        # facts as JSON
 //! cargo run --release -p zk-cad --example cad_read -- --scene FILE        # and tessellate model space
 //! cargo run --release -p zk-cad --example cad_read -- --svg OUT.svg FILE  # and write it as SVG
+//! cargo run --release -p zk-cad --example cad_read -- --wire OUT.zkscene FILE  # or as the viewer's scene
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -31,11 +32,15 @@ fn main() {
     if print_facts || scene {
         args.remove(0);
     }
-    let svg_path = (args.first().is_some_and(|a| a == "--svg") && args.len() > 1).then(|| {
-        args.remove(0);
-        args.remove(0)
-    });
-    scene |= svg_path.is_some();
+    let mut output = |flag: &str| {
+        (args.first().is_some_and(|a| a == flag) && args.len() > 1).then(|| {
+            args.remove(0);
+            args.remove(0)
+        })
+    };
+    let svg_path = output("--svg");
+    let wire_path = output("--wire");
+    scene |= svg_path.is_some() || wire_path.is_some();
     let mut files = Vec::new();
     for arg in &args {
         dxf_files(Path::new(arg), &mut files);
@@ -56,11 +61,16 @@ fn main() {
                 if scene {
                     let started = Instant::now();
                     let model = drawing.layouts.iter().find(|l| l.is_model());
-                    match model.map(|m| zk_cad::tessellate(&drawing, m, &zk_cad::TessellateOptions::default())) {
-                        Some(Ok((scene, _))) => {
+                    match model.map(|m| (m, zk_cad::tessellate(&drawing, m, &zk_cad::TessellateOptions::default()))) {
+                        Some((layout, Ok((scene, _)))) => {
                             if let Some(path) = &svg_path {
                                 let svg = zk_cad::svg::scene_to_svg(&scene, &zk_cad::svg::SvgOptions::default());
                                 let _ = std::fs::write(path, svg);
+                            }
+                            if let Some(path) = &wire_path {
+                                let count = drawing.layout_entities(layout).count() as u32;
+                                let _ =
+                                    std::fs::write(path, zk_cad::wire::encode_scene(&drawing, layout, &scene, count));
                             }
                             let segments: usize = scene.batches.iter().map(|b| b.line_owners.len()).sum();
                             let triangles: usize = scene.batches.iter().map(|b| b.triangle_owners.len()).sum();
@@ -72,7 +82,7 @@ fn main() {
                                 scene.texts.len()
                             );
                         }
-                        Some(Err(error)) => println!("{}\ttessellation error: {error}", file.display()),
+                        Some((_, Err(error))) => println!("{}\ttessellation error: {error}", file.display()),
                         None => println!("{}\tno model layout", file.display()),
                     }
                 } else if print_facts {

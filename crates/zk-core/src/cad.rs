@@ -23,6 +23,7 @@ use zk_cad::{ReadOptions, TessellateOptions};
 
 pub use zk_cad::facts::ExtentsSource;
 pub use zk_cad::svg::Background;
+pub use zk_cad::wire::{SceneHeader, SceneText};
 pub use zk_cad::{Diagnostic, Drawing, Facts, ReadError, Severity};
 
 use crate::config::Config;

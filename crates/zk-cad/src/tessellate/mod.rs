@@ -133,9 +133,42 @@ pub struct Scene {
     pub batches: Vec<Batch>,
     pub texts: Vec<TextItem>,
     pub viewports: Vec<ViewportFrame>,
+    /// The texts' characters as instances of glyph meshes (empty until glyphs are laid out).
+    pub glyphs: GlyphSet,
     pub vertices: usize,
     /// The vertex budget ran out: the scene is incomplete.
     pub truncated: bool,
+}
+
+/// Glyphs drawn once and placed many times: each distinct character of each font is one
+/// triangle mesh in em units, and every character of every text is an instance of a mesh with
+/// its own transform. A drawing with a million labels then costs a million small records, not a
+/// million copies of each glyph's triangles.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GlyphSet {
+    /// Triangles of every mesh: x, y per corner, in em units (1.0 = the font's em).
+    pub vertices: Vec<f32>,
+    pub meshes: Vec<GlyphMesh>,
+    pub instances: Vec<GlyphInstance>,
+}
+
+/// A glyph's triangles: corners `first .. first + count` of [`GlyphSet::vertices`] (pairs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GlyphMesh {
+    pub first: u32,
+    pub count: u32,
+}
+
+/// One character of a text: a mesh placed by an affine transform from em units to scene
+/// coordinates, `x' = a·x + c·y + tx`, `y' = b·x + d·y + ty`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GlyphInstance {
+    /// Index into [`GlyphSet::meshes`].
+    pub mesh: u32,
+    /// Index into [`Scene::texts`]: the text it belongs to (its layer, ink and owner).
+    pub text: u32,
+    /// `[a, b, c, d, tx, ty]`.
+    pub transform: [f32; 6],
 }
 
 /// Tessellates one layout of `drawing`.
@@ -214,6 +247,7 @@ pub fn tessellate(
         batches: t.batches,
         texts: t.scene_texts,
         viewports: t.viewports,
+        glyphs: GlyphSet::default(),
         vertices: t.vertices,
         truncated: t.truncated,
     };

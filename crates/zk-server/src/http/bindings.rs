@@ -60,6 +60,8 @@ fn export_all(dir: &Path) {
         zk_core::chat::export::ExportFormat,
         zk_core::chat::import::ImportSummary,
         zk_core::keystore::KeyStoreStatus,
+        zk_core::cad::SceneHeader,
+        zk_core::cad::SceneText,
     );
 }
 
