@@ -6,6 +6,9 @@
 //! cargo run --release -p zk-dwg --example dwg_corpus -- ../shared/cad-corpus [TIMEOUT_SECS]
 //! ```
 //!
+//! `dwg_corpus --make-big N OUT.dwg` writes a seeded R2018 DWG of N lines, N circles and N texts
+//! on 16 layers (for the large-file figure); `dwg_corpus --one FILE` converts one file.
+//!
 //! A file counts as opened when the DXF converts and zk-cad reads entities from it. The child
 //! (`--one FILE`) prints one tab-separated line; its peak memory is `VmHWM` of
 //! `/proc/self/status` (Linux), the whole process, the file's bytes included.
@@ -22,6 +25,10 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("--one") if args.len() == 2 => {
             one(Path::new(&args[1]));
+            ExitCode::SUCCESS
+        }
+        Some("--make-big") if args.len() == 3 => {
+            make_big(args[1].parse().unwrap(), Path::new(&args[2]));
             ExitCode::SUCCESS
         }
         Some(corpus) => {
@@ -71,6 +78,32 @@ fn one(path: &Path) {
         .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse::<u64>().ok()))
         .unwrap_or(0);
     println!("{line}\t{peak_kib}");
+}
+
+/// Writes an R2018 DWG of `n` lines, `n` circles and `n` texts spread over 16 layers.
+fn make_big(n: usize, out: &Path) {
+    use acadrust::entities::{Circle, EntityType, Line, Text};
+    use acadrust::types::{Color, DxfVersion, Vector3};
+    let mut document = acadrust::CadDocument::with_version(DxfVersion::AC1032);
+    for layer in 0..16 {
+        let color = Color::from_index(1 + layer);
+        document.layers.add(acadrust::tables::Layer::with_color(format!("L{layer}"), color)).unwrap();
+    }
+    for i in 0..n {
+        let (x, y) = ((i % 1000) as f64 * 10.0, (i / 1000) as f64 * 10.0);
+        let layer = format!("L{}", i % 16);
+        let mut line = Line::from_coords(x, y, 0.0, x + 8.0, y + 3.0, 0.0);
+        line.common.layer.clone_from(&layer);
+        document.add_entity(EntityType::Line(line)).unwrap();
+        let mut circle = Circle::from_coords(x + 4.0, y + 4.0, 0.0, 2.5);
+        circle.common.layer.clone_from(&layer);
+        document.add_entity(EntityType::Circle(circle)).unwrap();
+        let mut text = Text::with_value(format!("T{i}"), Vector3::new(x, y + 6.0, 0.0)).with_height(1.5);
+        text.common.layer = layer;
+        document.add_entity(EntityType::Text(text)).unwrap();
+    }
+    std::fs::write(out, acadrust::DwgWriter::write_to_vec(&document).unwrap()).unwrap();
+    println!("{}: {} bytes, {} entities", out.display(), std::fs::metadata(out).unwrap().len(), 3 * n);
 }
 
 struct Row {
