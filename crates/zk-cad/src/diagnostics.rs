@@ -75,6 +75,8 @@ pub enum DiagnosticCode {
     InvalidGeometry,
     /// Bytes after the end-of-file marker.
     TrailingData,
+    /// Found while a DWG was converted to DXF (added by the caller that converted it, not by `read`).
+    DwgConversion,
 }
 
 /// Collects diagnostics, keeping the first few of each code and counting the rest, so a file
