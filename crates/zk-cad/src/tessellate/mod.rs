@@ -13,6 +13,8 @@
 
 pub mod fill;
 pub mod flatten;
+mod pattern_library;
+pub mod patterns;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -1127,11 +1129,36 @@ impl Tessellator<'_, '_> {
         }
         let to_world = |p: Vec2| ocs.to_wcs(p.extend(h.elevation));
         let budget = self.options.max_vertices.saturating_sub(self.vertices) / 3;
-        let solid = h.solid || h.gradient.is_some();
+        let mut solid = h.solid || h.gradient.is_some();
         let mut dense = false;
+        let mut library_lines = Vec::new();
+        if !solid && h.pattern_lines.is_empty() {
+            // A named pattern without its lines: from the bundled library, else ANSI31.
+            let imperial = self.drawing.header.measurement == Some(0);
+            let pattern = patterns::find(&h.pattern_name).or_else(|| {
+                self.diag.warn(
+                    DiagnosticCode::UnknownHatchPattern,
+                    None,
+                    format!(
+                        "hatch pattern {:?} is neither in the file nor in the bundled library: drawn as {}",
+                        h.pattern_name,
+                        patterns::FALLBACK
+                    ),
+                );
+                patterns::find(patterns::FALLBACK)
+            });
+            match pattern {
+                Some(p) if p.name == "SOLID" => solid = true,
+                Some(p) => {
+                    library_lines = patterns::lines(p, h.pattern_scale, h.pattern_angle, h.pattern_double, imperial)
+                }
+                None => {}
+            }
+        }
+        let pattern_lines = if library_lines.is_empty() { &h.pattern_lines } else { &library_lines };
         if !solid {
             let mut segments = Vec::new();
-            for line in &h.pattern_lines {
+            for line in pattern_lines {
                 match fill::pattern(&loops, line, 20_000, &mut segments) {
                     Ok(()) => {}
                     Err(fill::PatternProblem::TooDense) => dense = true,
@@ -1153,13 +1180,6 @@ impl Tessellator<'_, '_> {
                         self.point(ctx, batch, to_world(a));
                     } else {
                         self.segment(ctx, batch, to_world(a), to_world(b));
-                    }
-                }
-                if h.pattern_lines.is_empty() {
-                    // A pattern with no line data: draw its boundary.
-                    for l in &loops {
-                        let pts: Vec<Vec3> = l.iter().map(|p| to_world(*p)).collect();
-                        self.polyline(ctx, batch, &pts, true);
                     }
                 }
                 return;
