@@ -507,10 +507,16 @@ fn survives(input: &[u8]) -> Result<(), String> {
             let scene_options =
                 zk_cad::TessellateOptions { max_vertices: 2_000_000, deadline: options.deadline, ..Default::default() };
             for layout in &drawing.layouts {
-                if let Err(zk_cad::tessellate::TessellateError::DeadlineExceeded) =
-                    zk_cad::tessellate(&drawing, layout, &scene_options)
-                {
-                    return Err("a hang in tessellation (deadline exceeded)".to_owned());
+                match zk_cad::tessellate(&drawing, layout, &scene_options) {
+                    Err(zk_cad::tessellate::TessellateError::DeadlineExceeded) => {
+                        return Err("a hang in tessellation (deadline exceeded)".to_owned());
+                    }
+                    // The model layout is also drawn: glyph outlines and hatch patterns included.
+                    Ok((scene, _)) if layout.is_model() => {
+                        let options = zk_cad::raster::RasterOptions { width: 64, ..Default::default() };
+                        let _ = zk_cad::raster::scene_to_png(&scene, &options);
+                    }
+                    _ => {}
                 }
             }
             Ok(())
