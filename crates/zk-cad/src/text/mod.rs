@@ -666,7 +666,6 @@ impl<'d, 'o> Layout<'d, 'o> {
         let n = self.pending.len();
         let mut start = 0;
         while start < n {
-            // Leading spaces of a wrapped line are not drawn.
             let x0 = self.pending[start].x;
             let mut last_break: Option<usize> = None;
             let mut end = n;
