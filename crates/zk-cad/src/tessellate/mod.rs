@@ -1211,10 +1211,11 @@ impl Tessellator<'_, '_> {
         let up = world(Vec3::new(-s, c, 0.0)).minus(origin);
         let mut fit_length = 0.0;
         if fitted && let Some(end) = t.align_point {
-            // Aligned and fit texts run from the first point to the second, at their angle.
+            // Aligned and fit texts run from the first point to the second, at their angle; a
+            // backwards one is turned half round, so that mirrored it still runs to the second.
             let span = world(end).minus(position);
             fit_length = span.length();
-            direction = span;
+            direction = if t.generation & 2 != 0 { span.scale(-1.0) } else { span };
         }
         let (halign, valign) = match t.halign {
             3 | 5 if fitted => (t.halign as u8, 0),

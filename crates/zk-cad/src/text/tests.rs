@@ -81,6 +81,13 @@ fn aligned_and_fit_span_their_two_points() {
     let aligned = ink_box(&scene, 1);
     assert!(aligned[2] - aligned[0] > 90.0, "{aligned:?}");
     assert!(aligned[3] > 20.0, "aligned scales the height with the width: {aligned:?}");
+    // Backwards: still between the two points, at the points' angle plus a half turn (as files
+    // write it: 71 = 2, 50 = 180), so mirrored in X and turned it hangs below the baseline.
+    let (scene, _) = scene_of(&text("HHHH", 10.0, "72\n5\n71\n2\n50\n180\n11\n100\n21\n0\n"));
+    let backwards = ink_box(&scene, 0);
+    assert!(backwards[0] >= -0.01 && backwards[2] <= 100.01 && backwards[2] - backwards[0] > 90.0, "{backwards:?}");
+    let [a, _, _, d, _, _] = scene.glyphs.instances[0].transform;
+    assert!(a > 0.0 && d < 0.0 && close(backwards[1], -10.0, 0.01), "{backwards:?}");
     // Slanted points turn the text with them.
     let (scene, _) = scene_of(&text("HHHH", 10.0, "72\n5\n11\n0\n21\n100\n"));
     let up = ink_box(&scene, 0);
