@@ -304,7 +304,7 @@ fn encode_glyphs(scene: &Scene, payload: &mut Payload) -> (SceneGlyphs, Vec<Opti
             records.extend_from_slice(&value.to_le_bytes());
         }
         records.extend_from_slice(&text.layer.0.to_le_bytes());
-        records.extend_from_slice(&ink_word(text.ink).to_le_bytes());
+        records.extend_from_slice(&ink_word(instance.ink).to_le_bytes());
         owners.push(text.owner);
         match runs.last_mut() {
             Some(run) if run.mesh == instance.mesh => run.count += 1,
@@ -391,7 +391,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use crate::tessellate::{GlyphMesh, GlyphSet, TessellateOptions, tessellate};
+    use crate::tessellate::{GlyphMesh, GlyphSet, GlyphSource, TessellateOptions, tessellate};
     use crate::{ReadOptions, read};
 
     /// Splits a scene document into its header (as JSON) and payload, checking the framing.
@@ -460,12 +460,15 @@ mod tests {
         // Two meshes: a unit triangle and a unit square (two triangles).
         scene.glyphs = GlyphSet {
             vertices: vec![0., 0., 1., 0., 0., 1., 0., 0., 1., 0., 1., 1., 0., 0., 1., 1., 0., 1.],
-            meshes: vec![GlyphMesh { first: 0, count: 3 }, GlyphMesh { first: 3, count: 6 }],
+            meshes: vec![
+                GlyphMesh { first: 0, count: 3, source: GlyphSource::Rule },
+                GlyphMesh { first: 3, count: 6, source: GlyphSource::Rule },
+            ],
             instances: vec![
-                GlyphInstance { mesh: 1, text: 0, transform: [5., 0., 0., 5., 10., 0.] },
-                GlyphInstance { mesh: 0, text: 0, transform: [5., 0., 0., 5., 0., 0.] },
-                GlyphInstance { mesh: 1, text: 0, transform: [5., 0., 0., 5., 20., 0.] },
-                GlyphInstance { mesh: 7, text: 0, transform: [1., 0., 0., 1., 0., 0.] },
+                GlyphInstance { mesh: 1, text: 0, ink: Ink::Foreground, transform: [5., 0., 0., 5., 10., 0.] },
+                GlyphInstance { mesh: 0, text: 0, ink: Ink::Foreground, transform: [5., 0., 0., 5., 0., 0.] },
+                GlyphInstance { mesh: 1, text: 0, ink: Ink::Foreground, transform: [5., 0., 0., 5., 20., 0.] },
+                GlyphInstance { mesh: 7, text: 0, ink: Ink::Foreground, transform: [1., 0., 0., 1., 0., 0.] },
             ],
         };
         let doc = encode_scene(&drawing, &layout, &scene, 2);
