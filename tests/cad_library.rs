@@ -77,7 +77,7 @@ async fn fetch(server: &TestServer, token: &str, path: &str) -> (StatusCode, Hea
     (status, headers, response.bytes().await.unwrap().to_vec())
 }
 
-fn header<'h>(headers: &'h HeaderMap, name: reqwest::header::HeaderName) -> &'h str {
+fn header(headers: &HeaderMap, name: reqwest::header::HeaderName) -> &str {
     headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
 }
 
