@@ -622,6 +622,12 @@ fn unreadable(name: &str, error: &CadError) -> CoreError {
         CadError::Dwg { .. } | CadError::DwgConversion { .. } => {
             CoreError::Unprocessable { code: "unsupported_dwg", message: format!("{name}: {error}") }
         }
+        CadError::Unreadable(_) => CoreError::Unprocessable {
+            code: "unreadable_drawing",
+            message: format!(
+                "{name} cannot be opened: {error}; save it again as DXF from the CAD program that made it"
+            ),
+        },
         _ => CoreError::Unprocessable { code: "unreadable_drawing", message: format!("{name}: {error}") },
     }
 }
