@@ -115,10 +115,17 @@ pub struct CadDrawingDetail {
     pub layouts: Vec<String>,
 }
 
-/// An encoded scene and the layout it shows.
+/// An encoded scene, the layout it shows, and its ETag (the drawing's content, the layout and the
+/// format's version: the same ETag always means the same bytes).
 pub struct SceneDocument {
     pub layout: String,
     pub bytes: bytes::Bytes,
+    pub etag: String,
+}
+
+fn scene_etag(sha256: &str, layout: &str) -> String {
+    let layout = hex::encode(&Sha256::digest(layout.as_bytes())[..8]);
+    format!("{}-{layout}-v{}", &sha256[..sha256.len().min(32)], zk_cad::wire::FORMAT_VERSION)
 }
 
 /// A drawing's source file, for download.
@@ -368,8 +375,9 @@ impl CadLibrary {
         let record = self.ready(id).await?;
         let open = self.open(&record).await?;
         let name = super::find_layout(&open.drawing, layout).map_err(layout_error)?.name.clone();
+        let etag = scene_etag(&record.sha256, &name);
         if let Some(bytes) = open.scene(&name) {
-            return Ok(SceneDocument { layout: name, bytes });
+            return Ok(SceneDocument { layout: name, bytes, etag });
         }
         let drawing = open.drawing.clone();
         let budget = self.options.time_budget;
@@ -387,7 +395,7 @@ impl CadLibrary {
         .map_err(|error| unreadable(&record.name, &error))?;
         let bytes = bytes::Bytes::from(encoded);
         self.cache.add_scene(id, &open, &name, bytes.clone());
-        Ok(SceneDocument { layout: name, bytes })
+        Ok(SceneDocument { layout: name, bytes, etag })
     }
 
     /// The entity at `owner` (its index in the layout's entity order, as the scene's owners).
