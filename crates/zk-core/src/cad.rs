@@ -43,12 +43,21 @@ pub const DEFAULT_TIME_BUDGET: Duration = Duration::from_secs(60);
 const GRACE: Duration = Duration::from_secs(2);
 /// Deepest block nesting followed for facts and drawing.
 const MAX_BLOCK_DEPTH: usize = 32;
+/// DWGs are held to this fraction of `CAD_MAX_BYTES`: the DWG reader builds an object model of
+/// about 50 times the file (a 21 MB DWG peaked at 1.1 GiB, bench/cad/README.md section 6) before
+/// any DXF cap can apply, where a DXF costs about twice its size. A DWG also expands about 3.5 to
+/// 9 times into DXF, so one over an eighth of the cap would mostly be refused by the DXF cap anyway.
+const DWG_SHARE_OF_MAX_BYTES: u64 = 8;
 
 /// The guards and helpers every open uses.
 #[derive(Clone, Debug)]
 pub struct CadOptions {
-    /// Drawings larger than this are refused before they are read or parsed.
+    /// Drawings larger than this are refused before they are read or parsed; so is the DXF a DWG
+    /// converts to.
     pub max_bytes: u64,
+    /// DWG files larger than this are refused before they are converted (an eighth of
+    /// `max_bytes` from the configuration).
+    pub max_dwg_bytes: u64,
     /// Reading (and drawing, for renders) must finish within this.
     pub time_budget: Duration,
     /// LibreDWG's `dwg2dxf`, when installed: DWG files the built-in reader cannot read are
@@ -58,14 +67,23 @@ pub struct CadOptions {
 
 impl Default for CadOptions {
     fn default() -> Self {
-        CadOptions { max_bytes: DEFAULT_MAX_BYTES, time_budget: DEFAULT_TIME_BUDGET, dwg2dxf: find_on_path("dwg2dxf") }
+        CadOptions::with_limits(DEFAULT_MAX_BYTES, DEFAULT_TIME_BUDGET)
     }
 }
 
 impl CadOptions {
     /// The limits from the configuration; `dwg2dxf` is looked up on `PATH`.
     pub fn from_config(config: &Config) -> Self {
-        CadOptions { max_bytes: config.cad_max_bytes, time_budget: config.cad_time_budget, ..CadOptions::default() }
+        CadOptions::with_limits(config.cad_max_bytes, config.cad_time_budget)
+    }
+
+    fn with_limits(max_bytes: u64, time_budget: Duration) -> Self {
+        CadOptions {
+            max_bytes,
+            max_dwg_bytes: max_bytes / DWG_SHARE_OF_MAX_BYTES,
+            time_budget,
+            dwg2dxf: find_on_path("dwg2dxf"),
+        }
     }
 }
 
@@ -88,6 +106,10 @@ pub enum CadError {
         "the DXF converted from this DWG ({version}) would be over the limit of {limit} bytes: raise CAD_MAX_BYTES to open it"
     )]
     DwgTooLarge { version: String, limit: u64 },
+    #[error(
+        "the DWG is {size} bytes, over the limit of {limit} bytes for DWG files (an eighth of CAD_MAX_BYTES: reading a DWG takes about 50 times its size in memory): save it as DXF from your CAD program, or raise CAD_MAX_BYTES"
+    )]
+    DwgTooLargeToRead { size: u64, limit: u64 },
     #[error("dwg2dxf could not convert this DWG ({version}): {detail}; save it as DXF from your CAD program instead")]
     DwgConversion { version: String, detail: String },
     #[error(
@@ -276,6 +298,7 @@ where
     }
     let max_bytes = usize::try_from(options.max_bytes).unwrap_or(usize::MAX);
     let dwg2dxf = options.dwg2dxf.clone();
+    let max_dwg_bytes = options.max_dwg_bytes;
     guarded(options.time_budget, move |guard| {
         let cancel = guard.cancel_hook();
         let read_options = ReadOptions {
@@ -286,6 +309,9 @@ where
             ..ReadOptions::default()
         };
         let result = match zk_cad::read(&bytes, &read_options) {
+            Err(ReadError::Dwg { .. }) if bytes.len() as u64 > max_dwg_bytes => {
+                Err(CadError::DwgTooLargeToRead { size: bytes.len() as u64, limit: max_dwg_bytes })
+            }
             Err(ReadError::Dwg { version }) => read_dwg(&bytes, version, &read_options, dwg2dxf.as_deref(), guard),
             other => other.map_err(CadError::from),
         };
@@ -462,7 +488,7 @@ mod tests {
     const LINE: &str = "0\nSECTION\n2\nENTITIES\n0\nLINE\n8\nWalls\n10\n0\n20\n0\n11\n100\n21\n50\n0\nENDSEC\n0\nEOF\n";
 
     fn options() -> CadOptions {
-        CadOptions { max_bytes: 1 << 20, time_budget: Duration::from_secs(30), dwg2dxf: None }
+        CadOptions { max_bytes: 1 << 20, max_dwg_bytes: 1 << 20, time_budget: Duration::from_secs(30), dwg2dxf: None }
     }
 
     /// A DXF of `n` LINEs: about 14 groups each.
@@ -565,6 +591,17 @@ mod tests {
 
         let error = open_drawing(PLAN_DWG.to_vec(), &CadOptions { time_budget: Duration::ZERO, ..options() });
         assert!(matches!(error, Err(CadError::Timeout { .. })), "{error:?}");
+    }
+
+    #[test]
+    fn a_dwg_over_an_eighth_of_the_cap_is_refused_before_it_is_converted() {
+        let configured = CadOptions::with_limits(8 * PLAN_DWG.len() as u64 - 8, Duration::from_secs(30));
+        assert_eq!(configured.max_dwg_bytes, PLAN_DWG.len() as u64 - 1, "DWGs get an eighth of CAD_MAX_BYTES");
+        let error = open_drawing(PLAN_DWG.to_vec(), &configured).unwrap_err();
+        assert!(matches!(error, CadError::DwgTooLargeToRead { .. }), "{error}");
+        assert!(error.to_string().contains("save it as DXF"), "the message says what to do: {error}");
+        let roomy = CadOptions { max_dwg_bytes: PLAN_DWG.len() as u64, ..configured };
+        assert!(open_drawing(PLAN_DWG.to_vec(), &roomy).is_ok(), "a DWG at the limit is read");
     }
 
     #[test]

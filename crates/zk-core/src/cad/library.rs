@@ -658,6 +658,10 @@ fn unreadable(name: &str, error: &CadError) -> CoreError {
             CoreError::NoSuchLayout { name: name.clone(), available: available.clone() }
         }
         CadError::TooLarge { limit, .. } => too_large(*limit),
+        CadError::DwgTooLargeToRead { limit, .. } => CoreError::TooLarge {
+            what: "a DWG (an eighth of CAD_MAX_BYTES: reading one takes about 50 times its size in memory)".into(),
+            limit: *limit,
+        },
         CadError::Io { .. } => CoreError::Storage(format!("cannot read the drawing {name}: {error}")),
         CadError::Dwg { .. } | CadError::DwgConversion { .. } => {
             CoreError::Unprocessable { code: "unsupported_dwg", message: format!("{name}: {error}") }
