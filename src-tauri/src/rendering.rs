@@ -3,10 +3,10 @@
 //! WebKitGTK 2.50 composites every page on the GPU unless told otherwise (hardware-acceleration
 //! policy `always`; `on-demand` behaves the same). Each web process then holds a GL context, GPU
 //! tiles for every layer, Skia's GPU caches and the driver's compiled shaders. The UI is text, forms
-//! and lists: nothing in it gains from a GPU compositor, and the compositor's share is most of what
-//! the UI costs over an empty page (bench/README.md, "Desktop app": about 80 MiB of 336 MiB under
-//! Mesa's software GL, a part of which sits in the GPU driver on machines with one). So the window
-//! asks WebKit for policy `never`: it paints and composites the page on the CPU into one buffer.
+//! and lists: nothing in it gains from a GPU compositor, which cost the app about 90 MiB (web process
+//! 217 MiB against 127 MiB without it under Mesa's software GL; bench/README.md, "Desktop app"; on
+//! machines with a GPU a part of it sits in the driver). So the window asks WebKit for policy
+//! `never`: it paints and composites the page on the CPU into one buffer.
 //!
 //! WebGL (WebGL2 for the CAD view) is unaffected in what it can do: WebKit renders a WebGL canvas
 //! off screen through ANGLE either way, and without the GPU compositor copies each new frame into the
