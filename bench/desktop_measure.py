@@ -237,10 +237,12 @@ def main():
         sys.exit("DISPLAY is not set: run under Xvfb (bench/desktop.sh does)")
 
     home = Path(tempfile.mkdtemp(prefix="zk-desktop-bench-"))
-    # A clean environment; WEBKIT_* and JSC_* pass through, to compare WebKit settings
-    # (e.g. WEBKIT_DISABLE_COMPOSITING_MODE=1 bench/desktop.sh).
+    # A clean environment; WEBKIT_*, JSC_* and ZK_DESKTOP_* pass through, to compare WebKit settings
+    # (e.g. WEBKIT_DISABLE_COMPOSITING_MODE=1 bench/desktop.sh) and the app's own
+    # (ZK_DESKTOP_COMPOSITING=gpu bench/desktop.sh).
     env = {k: v for k, v in os.environ.items()
-           if k in ("PATH", "DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR") or k.startswith(("WEBKIT_", "JSC_"))}
+           if k in ("PATH", "DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR")
+           or k.startswith(("WEBKIT_", "JSC_", "ZK_DESKTOP_"))}
     env.update({"HOME": str(home), "LANG": "C.UTF-8", "ZK_DATA_DIR": str(home / "data"), "LOG_LEVEL": "warn"})
     log = open(home / "tauri-driver.log", "ab")
     driver = TauriDriver(args.tauri_driver, env, home, log)

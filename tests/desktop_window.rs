@@ -6,7 +6,8 @@
 //! Checked: the window opens; the UI loads from the bundle and signs in through the in-process server
 //! (the navigation and the signed-in owner appear); a request from the page to the API round-trips;
 //! the CSP and frozen prototypes hold in the real WebKit; the Tasks view gets live events and a
-//! self-test task runs to the end on the shell's workers; a screenshot lands in
+//! self-test task runs to the end on the shell's workers; WebGL2 draws a triangle that reads back
+//! with `readPixels` and shows in the window's pixels; a screenshot lands in
 //! `$CARGO_TARGET_DIR/desktop-screenshots/main.png`.
 //!
 //! Prerequisites: `DISPLAY` (an X server that answers), `tauri-driver` (PATH or ~/.cargo/bin),
@@ -237,6 +238,67 @@ async fn page_summary(client: &Client) -> String {
     }
 }
 
+/// Draws a red triangle on blue with WebGL2 in a 48 px canvas at the page's bottom-right corner, on
+/// every animation frame until `window.__zkWebgl2Probe.stop()` (at most 60 s), and answers the
+/// context's version and renderer, the pixel `readPixels` finds at the canvas's centre, and where that
+/// centre is in the viewport (CSS pixels).
+const WEBGL2_PROBE: &str = r#"
+    const canvas = document.createElement('canvas');
+    canvas.width = 48;
+    canvas.height = 48;
+    canvas.setAttribute('style', 'position: fixed; right: 8px; bottom: 8px; width: 48px; height: 48px; z-index: 2147483647');
+    document.body.appendChild(canvas);
+    const gl = canvas.getContext('webgl2');
+    if (!gl) return { error: 'getContext("webgl2") returned null' };
+    const shader = (type, source) => {
+        const s = gl.createShader(type);
+        gl.shaderSource(s, source);
+        gl.compileShader(s);
+        if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) throw new Error(gl.getShaderInfoLog(s));
+        return s;
+    };
+    const program = gl.createProgram();
+    gl.attachShader(program, shader(gl.VERTEX_SHADER,
+        '#version 300 es\nin vec2 p; void main() { gl_Position = vec4(p, 0.0, 1.0); }'));
+    gl.attachShader(program, shader(gl.FRAGMENT_SHADER,
+        '#version 300 es\nprecision mediump float; out vec4 color; void main() { color = vec4(1.0, 0.0, 0.0, 1.0); }'));
+    gl.linkProgram(program);
+    if (!gl.getProgramParameter(program, gl.LINK_STATUS)) return { error: gl.getProgramInfoLog(program) };
+    gl.useProgram(program);
+    gl.bindBuffer(gl.ARRAY_BUFFER, gl.createBuffer());
+    gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 1, -1, 0, 1]), gl.STATIC_DRAW);
+    const at = gl.getAttribLocation(program, 'p');
+    gl.enableVertexAttribArray(at);
+    gl.vertexAttribPointer(at, 2, gl.FLOAT, false, 0, 0);
+    const draw = () => {
+        gl.clearColor(0, 0, 1, 1);
+        gl.clear(gl.COLOR_BUFFER_BIT);
+        gl.drawArrays(gl.TRIANGLES, 0, 3);
+    };
+    draw();
+    const pixel = new Uint8Array(4);
+    gl.readPixels(24, 24, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, pixel);
+    let running = true;
+    const until = performance.now() + 60000;
+    const frame = () => {
+        if (!running || performance.now() > until) return;
+        draw();
+        requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+    window.__zkWebgl2Probe = { stop: () => { running = false; canvas.remove(); } };
+    const rect = canvas.getBoundingClientRect();
+    return {
+        error: null,
+        version: gl.getParameter(gl.VERSION),
+        renderer: gl.getParameter(gl.RENDERER),
+        pixel: Array.from(pixel),
+        centerX: rect.left + rect.width / 2,
+        centerY: rect.top + rect.height / 2,
+        viewportWidth: window.innerWidth,
+    };
+"#;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs X, tauri-driver and the custom-protocol build: run scripts/desktop-test.sh"]
 async fn the_desktop_window_opens_loads_the_ui_and_talks_to_the_api() {
@@ -340,13 +402,34 @@ async fn the_desktop_window_opens_loads_the_ui_and_talks_to_the_api() {
         .await;
     assert!(finished.is_ok(), "the self-test task ran on the shell's workers: {}", page_summary(&client).await);
 
-    // A screenshot of the window, for people (and the README).
+    // WebGL2 (the CAD view's renderer) works in the window as shipped, where WebKit composites the
+    // page on the CPU (src-tauri/src/rendering.rs): a probe canvas draws a red triangle on blue every
+    // frame and reads a pixel back.
+    let probe = client.execute(WEBGL2_PROBE, Vec::new()).await.expect("the WebGL2 probe script");
+    assert_eq!(probe["error"], Value::Null, "WebGL2 in the window: {probe}");
+    assert!(probe["version"].as_str().is_some_and(|v| v.starts_with("WebGL 2.0")), "a WebGL2 context: {probe}");
+    assert_eq!(probe["pixel"], json!([255, 0, 0, 255]), "readPixels sees the triangle: {probe}");
+
+    // A screenshot of the window, for people (and the README); the probe is in its bottom-right corner.
+    // The probe also keeps the page painting, which the screenshot needs: WebKitGTK 2.50 without GPU
+    // compositing answers WebDriver's screenshot only after the page's next paint, and an idle page
+    // does not paint.
     let png = client.screenshot().await.expect("a screenshot");
     let dir = screenshot_dir();
     std::fs::create_dir_all(&dir).expect("the screenshot directory");
     let shot = dir.join("main.png");
     std::fs::write(&shot, &png).expect("write the screenshot");
     assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real PNG with content: {} bytes", png.len());
+    // The triangle reached the window's pixels, not only the canvas's buffer.
+    let image = tiny_skia::Pixmap::decode_png(&png).expect("decode the screenshot");
+    let scale = f64::from(image.width()) / probe["viewportWidth"].as_f64().expect("the viewport's width");
+    let (x, y) = (probe["centerX"].as_f64().expect("x") * scale, probe["centerY"].as_f64().expect("y") * scale);
+    let pixel = image.pixel(x as u32, y as u32).expect("the probe's centre is inside the screenshot");
+    assert!(
+        pixel.red() > 200 && pixel.green() < 60 && pixel.blue() < 60,
+        "the WebGL2 triangle shows in the window at ({x}, {y}): {pixel:?}"
+    );
+    script(&client, "window.__zkWebgl2Probe.stop(); return true").await;
 
     client.close().await.expect("end the WebDriver session (closes the app)");
     println!(

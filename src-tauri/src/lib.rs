@@ -12,6 +12,7 @@
 mod backend;
 mod commands;
 mod picked_files;
+mod rendering;
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -34,10 +35,18 @@ pub fn run() -> ExitCode {
         Ok(config) => zk_core::logging::init(config.log_format, &config.log_level),
         Err(_) => zk_core::logging::init(LogFormat::Text, "info"),
     }
+    let compositing = rendering::Compositing::from_env();
     let builder = tauri::Builder::default()
         // First, so a second launch hands over to the running window before anything else starts.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| focus_main_window(app)))
-        .plugin(tauri_plugin_window_state::Builder::default().build());
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        // Runs right after the window is created, before WebKit's web process creates the page.
+        .setup(move |app| {
+            if let Some(window) = app.get_webview_window("main") {
+                rendering::apply(&window, compositing)?;
+            }
+            Ok(())
+        });
     let app = match build(builder, config, show_start_failure) {
         Ok(app) => app,
         Err(error) => {
