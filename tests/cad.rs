@@ -188,6 +188,35 @@ fn cad_info_reads_a_gbk_drawing() {
 }
 
 #[test]
+fn cad_info_reports_several_drawings_and_goes_on_past_a_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (plan, broken, cjk) = (dir.path().join("plan.dxf"), dir.path().join("broken.dxf"), dir.path().join("cjk.dxf"));
+    std::fs::write(&plan, gbk_fixture()).unwrap();
+    std::fs::write(&broken, b"this is not a drawing\n").unwrap();
+    std::fs::write(&cjk, cjk_fixture()).unwrap();
+    let paths = [plan.to_str().unwrap(), broken.to_str().unwrap(), cjk.to_str().unwrap()];
+
+    let mut args = vec!["info", "--json"];
+    args.extend(paths);
+    let output = run(&mut cad(dir.path(), &args));
+    assert_eq!(output.status.code(), Some(1), "one drawing could not be read: {}", text(&output.stderr));
+    let lines: Vec<Value> = text(&output.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3, "one JSON line per file, in order: {lines:?}");
+    assert_eq!(lines[0]["file"], paths[0]);
+    assert_eq!(lines[0]["facts"]["codepage"], "ANSI_936");
+    assert_eq!(lines[1]["file"], paths[1]);
+    assert!(lines[1]["error"].as_str().is_some_and(|e| !e.is_empty()), "the bad file says why: {}", lines[1]);
+    assert!(lines[2]["facts"]["entity_counts"].is_object(), "the file after the bad one is still read");
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("broken.dxf") && stderr.contains("1 of 3 drawings"), "{stderr}");
+
+    let output = run(&mut cad(dir.path(), &["info", paths[0], paths[2]]));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert_eq!(stdout.matches("file:").count(), 2, "a report per drawing:\n{stdout}");
+}
+
+#[test]
 fn cad_render_writes_svg_and_png_and_refuses_bad_requests() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("plan.dxf");

@@ -9,9 +9,10 @@ Usage (from the repository root; see bench/cad/README.md):
 
 zk-cad and the dxf crate are timed by the example binary `compare_readers` (built here in release
 mode) on bytes already in memory; ezdxf is timed in this process on `ezdxf.readfile(path)` after a
-first read has put the file in the page cache. With `--cli`, every file also goes through the command
-`zk-agent cad info FILE --json` (a process per file: start-up, reading the file, the facts as JSON on
-stdout), best of N, against the same library baselines.
+first read has put the file in the page cache. With `--cli`, the files also go through the command:
+once as `zk-agent cad info --json FILE…` over the whole corpus (one process: reading each file, its
+facts as a JSON line on stdout), and once as a process per file (`zk-agent cad info FILE --json`,
+where start-up dominates), best of N, against the same library baselines.
 """
 import argparse
 import os
@@ -66,6 +67,18 @@ def time_cli(binary, path, reps):
     return best, status
 
 
+def time_cli_all(binary, files, reps):
+    """Wall time of one `zk-agent cad info --json FILE…` over every file, best of `reps`; files not read."""
+    best, failed = float("inf"), 0
+    for _ in range(reps):
+        started = time.perf_counter()
+        done = subprocess.run([binary, "cad", "info", "--json", *files], capture_output=True, text=True,
+                              env=dict(os.environ, LOG_LEVEL="error"))
+        best = min(best, time.perf_counter() - started)
+        failed = sum('"error"' in line and '"facts"' not in line for line in done.stdout.splitlines())
+    return best, failed
+
+
 def dxf_files(root):
     found = []
     for dirpath, _, names in os.walk(root):
@@ -95,6 +108,7 @@ def main():
     for path in files:
         ez[path] = time_ezdxf(path, args.reps)
     cli = {path: time_cli(args.cli, path, args.reps) for path in files} if args.cli else {}
+    cli_all = time_cli_all(args.cli, files, args.reps) if args.cli else None
 
     zk_read = [rust[p]["zk_read"] for p in files]
     zk_facts = [rust[p]["zk_facts"] for p in files]
@@ -112,8 +126,11 @@ def main():
     if cli:
         cli_times = [cli[p][0] for p in files]
         print(summary("`zk-agent cad info --json` (a process per file)", cli_times, sum(cli[p][1] != "ok" for p in files)))
+        print(f"| `zk-agent cad info --json FILE…` (one process, all {len(files)} files) | {cli_all[0]:.3f} | — | {cli_all[1]} |")
     print()
     if cli:
+        print(f"dxf crate / one `zk-agent cad info` over the corpus: total {sum(dxf_load) / cli_all[0]:.1f}x")
+        print(f"ezdxf / one `zk-agent cad info` over the corpus:     total {sum(ez_times) / cli_all[0]:.1f}x")
         print(f"dxf crate / `zk-agent cad info`: total {sum(dxf_load) / sum(cli_times):.1f}x, median {statistics.median(dxf_load) / statistics.median(cli_times):.1f}x")
         print(f"ezdxf / `zk-agent cad info`:     total {sum(ez_times) / sum(cli_times):.1f}x, median {statistics.median(ez_times) / statistics.median(cli_times):.1f}x")
     print(f"dxf crate / zk-cad (read + facts): total {sum(dxf_load) / sum(zk_facts):.1f}x, median {statistics.median(dxf_load) / statistics.median(zk_facts):.1f}x")

@@ -2,8 +2,9 @@
 //! SVG or PNG. Needs no database: it runs before the core opens, through the zk-core CAD service
 //! (size cap, time budget, worker thread under `catch_unwind`).
 //!
-//! Exit codes: 0 done, 1 the file cannot be read or is not supported (the reason on stderr),
-//! 2 usage (an unknown layout, an output that is neither .svg nor .png).
+//! Exit codes: 0 done, 1 a file cannot be read or is not supported (the reason on stderr; `info`
+//! goes on with the other files), 2 usage (an unknown layout, an output that is neither .svg nor
+//! .png).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,12 +18,16 @@ use zk_core::config::Config;
 
 #[derive(Subcommand)]
 pub enum CadCommand {
-    /// Facts of a DXF or DWG drawing: version, units, extents, layers, blocks, entity counts, texts,
+    /// Facts of DXF or DWG drawings: version, units, extents, layers, blocks, entity counts, texts,
     /// dimensions, and what the reader noticed
     Info {
-        /// The drawing: DXF, or DWG (R11/R12, R13 to R2018; others through LibreDWG's dwg2dxf when installed)
-        file: PathBuf,
-        /// Print the facts and diagnostics as JSON
+        /// The drawings: DXF, or DWG (R11/R12, R13 to R2018; others through LibreDWG's dwg2dxf when
+        /// installed). With several, each is reported in turn and a file that cannot be read does
+        /// not stop the others
+        #[arg(required = true, num_args = 1..)]
+        files: Vec<PathBuf>,
+        /// Print the facts and diagnostics as JSON: one document for one file; for several, one
+        /// line per file (JSON Lines), {"file", "facts", "diagnostics"} or {"file", "error"}
         #[arg(long)]
         json: bool,
     },
@@ -56,7 +61,10 @@ const FIRST: usize = 10;
 pub fn run(config: &Config, command: CadCommand) -> ExitCode {
     let options = CadOptions::from_config(config);
     match command {
-        CadCommand::Info { file, json } => info(&file, json, &options),
+        CadCommand::Info { files, json } => match files.as_slice() {
+            [file] => info(file, json, &options),
+            _ => info_many(&files, json, &options),
+        },
         CadCommand::Render { file, output, width, layout, background } => {
             let format = match output.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
                 Some("svg") => ImageFormat::Svg,
@@ -97,6 +105,37 @@ fn info(file: &Path, json: bool, options: &CadOptions) -> ExitCode {
         }
     } else {
         print_info(file, &info);
+    }
+    ExitCode::SUCCESS
+}
+
+/// Several drawings, one after another: a failure is reported and the rest still run.
+fn info_many(files: &[PathBuf], json: bool, options: &CadOptions) -> ExitCode {
+    let mut failed = 0usize;
+    for (index, file) in files.iter().enumerate() {
+        let result = cad::read_file(file, options).and_then(|bytes| cad::drawing_info(bytes, options));
+        if json {
+            let line = match &result {
+                Ok(info) => serde_json::json!({ "file": file, "facts": info.facts, "diagnostics": info.diagnostics }),
+                Err(error) => serde_json::json!({ "file": file, "error": error.to_string() }),
+            };
+            out!("{line}");
+        } else {
+            if index > 0 {
+                out!("");
+            }
+            if let Ok(info) = &result {
+                print_info(file, info);
+            }
+        }
+        if let Err(error) = &result {
+            eprintln!("error: {}: {error}", file.display());
+            failed += 1;
+        }
+    }
+    if failed > 0 {
+        eprintln!("{failed} of {} drawings could not be read", files.len());
+        return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
 }
