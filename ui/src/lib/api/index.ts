@@ -1,5 +1,5 @@
 export { ApiClient, fileNameOf } from './client';
-export type { Download, Session, SessionChange, SessionListener, TokenStorage, Query, RequestOptions, StreamOptions } from './client';
+export type { BytesOptions, Download, Progress, UploadOptions, Session, SessionChange, SessionListener, TokenStorage, Query, RequestOptions, StreamOptions } from './client';
 export { ApiError, CLIENT_CODES } from './errors';
 export { SseParser } from './sse';
 export type { SseEvent } from './sse';
