@@ -44,6 +44,7 @@ async fn every_route_declares_its_role_and_enforces_it() {
                     .replace("{key}", "features.test")
                     .replace("{version}", "1")
                     .replace("{message}", "m1")
+                    .replace("{owner}", "0")
             );
             // Bodies are invalid on purpose: the access check must answer before the body is read.
             let send = |token: Option<String>| {

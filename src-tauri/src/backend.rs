@@ -173,6 +173,9 @@ impl Backend {
         if let Err(error) = core.watch_agents_folder().await {
             tracing::warn!(error = format!("{error:#}"), "agents folder not watched");
         }
+        if let Err(error) = core.watch_cad_folder().await {
+            tracing::warn!(error = format!("{error:#}"), "drawings folder not watched");
+        }
         let workers = core.start_workers();
         let server_shutdown = CancellationToken::new();
         let options = zk_server::ServeOptions { ui_dir: None, desktop_origins };

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 /// An entity's or layer's colour as the file states it; resolve BYLAYER/BYBLOCK when drawing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum Color {
     #[default]

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Diagnostic {
     pub severity: Severity,
     pub code: DiagnosticCode,
@@ -15,6 +16,7 @@ pub struct Diagnostic {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Something the file holds is missing from the drawing or drawn differently than intended.
@@ -24,6 +26,7 @@ pub enum Severity {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "at", content = "n", rename_all = "snake_case")]
 pub enum Location {
     /// 1-based line of an ASCII DXF.
@@ -43,6 +46,7 @@ impl std::fmt::Display for Location {
 
 /// A stable code per kind of finding, for callers that count or filter them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum DiagnosticCode {
     /// A group code line that is not an integer; the reader skipped a line to find its footing.

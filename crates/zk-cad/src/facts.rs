@@ -12,6 +12,7 @@ use crate::geometry::{Bounds, Vec3};
 use crate::model::{Drawing, DxfEncoding, LinetypeRef, units_name};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Facts {
     /// `$ACADVER`, e.g. `AC1032`.
     pub version: Option<String>,
@@ -39,6 +40,7 @@ pub struct Facts {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Units {
     /// `$INSUNITS`, when the header has it.
     pub insunits: Option<i32>,
@@ -46,12 +48,14 @@ pub struct Units {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Extents {
     pub min: Vec3,
     pub max: Vec3,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ExtentsSource {
     Computed,
@@ -59,6 +63,7 @@ pub enum ExtentsSource {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LayerFacts {
     pub name: String,
     pub color: Color,
@@ -75,6 +80,7 @@ pub struct LayerFacts {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BlockFacts {
     pub name: String,
     pub entities: usize,
@@ -85,6 +91,7 @@ pub struct BlockFacts {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LayoutFacts {
     pub name: String,
     pub entities: usize,
@@ -93,6 +100,7 @@ pub struct LayoutFacts {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TextFact {
     /// TEXT, MTEXT, ATTRIB, ATTDEF, MULTILEADER, ACAD_TABLE.
     pub kind: &'static str,
@@ -105,6 +113,7 @@ pub struct TextFact {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DimensionFact {
     pub kind: DimensionKind,
     /// In drawing units, or in degrees for angular dimensions.

@@ -11,6 +11,7 @@ pub struct Vec2 {
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Vec3 {
     pub x: f64,
     pub y: f64,

@@ -14,6 +14,10 @@ use crate::admin::{AdminService, AuditLog};
 use crate::agents::watch::AgentFolder;
 use crate::agents::{AgentKeys, AgentService};
 use crate::cache::{Cache, CacheStats};
+use crate::cad::CadOptions;
+use crate::cad::analysis::{AnalysisHandler, CadAnalysisService};
+use crate::cad::library::CadLibrary;
+use crate::cad::watch::CadFolder;
 use crate::chat::ChatService;
 use crate::chat::import::ImportHandler;
 use crate::clock::{SharedClock, SystemClock};
@@ -33,7 +37,7 @@ pub struct Core {
     pub clock: SharedClock,
     pub accounts: AccountService,
     pub admin: AdminService,
-    pub files: FileService,
+    pub files: Arc<FileService>,
     pub tasks: Arc<TaskService>,
     pub agents: Arc<AgentService>,
     pub chat: Arc<ChatService>,
@@ -41,6 +45,12 @@ pub struct Core {
     pub keystore: KeyStore,
     /// The watched agents folder, once [`Core::watch_agents_folder`] started it.
     pub agent_folder: std::sync::OnceLock<AgentFolder>,
+    /// The CAD library: drawings, thumbnails, the viewer's scenes and exports.
+    pub cad: Arc<CadLibrary>,
+    /// Analyses of drawings (the `cad.analyse` task).
+    pub cad_analyses: Arc<CadAnalysisService>,
+    /// The watched drawings folder, once [`Core::watch_cad_folder`] started it.
+    pub cad_folder: std::sync::OnceLock<CadFolder>,
     /// Cancelled by [`Core::close`]: running answers end (as `interrupted`) and the folder watch stops.
     pub shutdown: tokio_util::sync::CancellationToken,
 }
@@ -93,13 +103,25 @@ impl Core {
             config.refresh_token_ttl,
         );
         let admin = AdminService::new(store.clone(), cache.clone(), clock.clone(), audit.clone());
-        let files = FileService::new(store.clone(), blobs.clone(), clock.clone(), config.upload_max_bytes);
+        let files = Arc::new(FileService::new(store.clone(), blobs.clone(), clock.clone(), config.upload_max_bytes));
         let keystore = KeyStore::open(KeyStoreOptions::from_config(&config.keystore)).await;
         let keys: Arc<dyn AgentKeys> = Arc::new(keystore.clone());
         let agents = Arc::new(AgentService::new(store.clone(), clock.clone(), audit, keys));
         let import = ImportHandler::new();
-        let handlers: Vec<Arc<dyn TaskHandler>> = vec![Arc::new(SelfTest), import.clone()];
+        let analysis = AnalysisHandler::new();
+        let handlers: Vec<Arc<dyn TaskHandler>> = vec![Arc::new(SelfTest), import.clone(), analysis.clone()];
         let tasks = Arc::new(TaskService::new(store.clone(), clock.clone(), handlers));
+        let cad = Arc::new(CadLibrary::new(
+            store.clone(),
+            files.clone(),
+            clock.clone(),
+            CadOptions::from_config(&config),
+            config.cad_dir.clone(),
+            config.cad_cache_bytes,
+        ));
+        let cad_analyses =
+            Arc::new(CadAnalysisService::new(cad.clone(), agents.clone(), tasks.clone(), store.clone(), clock.clone()));
+        analysis.attach(cad_analyses.clone());
         let shutdown = tokio_util::sync::CancellationToken::new();
         let chat = Arc::new(ChatService::new(store.clone(), clock.clone(), agents.clone(), blobs, shutdown.clone()));
         import.attach(chat.clone());
@@ -122,6 +144,9 @@ impl Core {
             chat,
             keystore,
             agent_folder: std::sync::OnceLock::new(),
+            cad,
+            cad_analyses,
+            cad_folder: std::sync::OnceLock::new(),
             shutdown,
         }))
     }
@@ -138,6 +163,32 @@ impl Core {
             })?;
         let _ = self.agent_folder.set(folder);
         Ok(())
+    }
+
+    /// Imports the drawings of `CAD_DIR` (in the background) and follows their changes until
+    /// [`Core::close`].
+    pub async fn watch_cad_folder(&self) -> anyhow::Result<()> {
+        if self.cad_folder.get().is_some() {
+            return Ok(());
+        }
+        let folder = CadFolder::start(self.cad.clone(), self.config.cad_dir.clone(), self.shutdown.clone())
+            .await
+            .with_context(|| format!("cannot watch the drawings folder {} (CAD_DIR)", self.config.cad_dir.display()))?;
+        let _ = self.cad_folder.set(folder);
+        Ok(())
+    }
+
+    /// The watched drawings folder: its drawings and problems (not watched: nothing yet).
+    pub fn cad_folder_status(&self) -> crate::cad::watch::CadFolderStatus {
+        match self.cad_folder.get() {
+            Some(folder) => folder.status(),
+            None => crate::cad::watch::CadFolderStatus {
+                path: self.config.cad_dir.display().to_string(),
+                enabled: false,
+                drawings: 0,
+                problems: Vec::new(),
+            },
+        }
     }
 
     /// Starts this process's task workers (`TASK_WORKERS` of them).

@@ -8,6 +8,12 @@
 //! cannot hold the caller. DWG files are converted with LibreDWG's `dwg2dxf` when it is installed,
 //! else refused with a message that says how to convert them.
 
+pub mod analysis;
+pub mod cache;
+pub mod library;
+pub mod properties;
+pub mod watch;
+
 use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -176,40 +182,64 @@ pub struct Rendered {
 /// Opens a drawing and renders one layout as SVG or PNG, reading and drawing within one budget.
 pub fn render_drawing(bytes: Vec<u8>, request: &RenderRequest, options: &CadOptions) -> Result<Rendered, CadError> {
     let request = request.clone();
-    guarded_read(bytes, options, move |drawing, mut diagnostics, guard| {
-        let layout = match &request.layout {
-            None => drawing.layouts.iter().find(|l| l.is_model()).or_else(|| drawing.layouts.first()),
-            Some(name) => drawing.layouts.iter().find(|l| l.name.eq_ignore_ascii_case(name)),
-        };
-        let Some(layout) = layout else {
-            return Err(CadError::NoSuchLayout {
-                name: request.layout.clone().unwrap_or_else(|| "Model".to_owned()),
-                available: drawing.layouts.iter().map(|l| l.name.clone()).collect(),
-            });
-        };
-        let cancel = guard.cancel_hook();
-        let tessellate_options = TessellateOptions {
-            max_block_depth: MAX_BLOCK_DEPTH,
-            deadline: Some(guard.deadline),
-            cancel: Some(&cancel),
-            ..TessellateOptions::default()
-        };
-        let (scene, more) = zk_cad::tessellate(&drawing, layout, &tessellate_options)
-            .map_err(|_| CadError::Timeout { budget: guard.budget })?;
-        diagnostics.extend(more);
-        let data = match request.format {
-            ImageFormat::Svg => {
-                zk_cad::svg::scene_to_svg(&scene, &SvgOptions { width: request.width, background: request.background })
-                    .into_bytes()
-            }
-            ImageFormat::Png => zk_cad::raster::scene_to_png(
-                &scene,
-                &RasterOptions { width: request.width, background: request.background },
-            )
-            .map_err(|e| CadError::Render(e.to_string()))?,
-        };
-        Ok(Rendered { data, layout: layout.name.clone(), truncated: scene.truncated, diagnostics })
+    guarded_read(bytes, options, move |drawing, diagnostics, guard| {
+        render_layout(&drawing, diagnostics, &request, guard)
     })
+}
+
+/// A layout by name (case-insensitive), or model space (else the first layout) when `None`.
+fn find_layout<'d>(drawing: &'d Drawing, name: Option<&str>) -> Result<&'d zk_cad::Layout, CadError> {
+    let layout = match name {
+        None => drawing.layouts.iter().find(|l| l.is_model()).or_else(|| drawing.layouts.first()),
+        Some(name) => drawing.layouts.iter().find(|l| l.name.eq_ignore_ascii_case(name)),
+    };
+    layout.ok_or_else(|| CadError::NoSuchLayout {
+        name: name.unwrap_or("Model").to_owned(),
+        available: drawing.layouts.iter().map(|l| l.name.clone()).collect(),
+    })
+}
+
+/// Tessellates one layout within the guard's deadline.
+fn tessellate_layout(
+    drawing: &Drawing,
+    layout: &zk_cad::Layout,
+    max_vertices: Option<usize>,
+    guard: &Guard,
+) -> Result<(zk_cad::Scene, Vec<Diagnostic>), CadError> {
+    let cancel = guard.cancel_hook();
+    let defaults = TessellateOptions::default();
+    let tessellate_options = TessellateOptions {
+        max_block_depth: MAX_BLOCK_DEPTH,
+        max_vertices: max_vertices.unwrap_or(defaults.max_vertices),
+        deadline: Some(guard.deadline),
+        cancel: Some(&cancel),
+        ..defaults
+    };
+    zk_cad::tessellate(drawing, layout, &tessellate_options).map_err(|_| CadError::Timeout { budget: guard.budget })
+}
+
+/// Renders one layout of an opened drawing as SVG or PNG, on the guard's worker thread.
+fn render_layout(
+    drawing: &Drawing,
+    mut diagnostics: Vec<Diagnostic>,
+    request: &RenderRequest,
+    guard: &Guard,
+) -> Result<Rendered, CadError> {
+    let layout = find_layout(drawing, request.layout.as_deref())?;
+    let (scene, more) = tessellate_layout(drawing, layout, None, guard)?;
+    diagnostics.extend(more);
+    let data = match request.format {
+        ImageFormat::Svg => {
+            zk_cad::svg::scene_to_svg(&scene, &SvgOptions { width: request.width, background: request.background })
+                .into_bytes()
+        }
+        ImageFormat::Png => zk_cad::raster::scene_to_png(
+            &scene,
+            &RasterOptions { width: request.width, background: request.background },
+        )
+        .map_err(|e| CadError::Render(e.to_string()))?,
+    };
+    Ok(Rendered { data, layout: layout.name.clone(), truncated: scene.truncated, diagnostics })
 }
 
 /// What the work on the worker thread may use: its deadline and the caller's cancel flag.

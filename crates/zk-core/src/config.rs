@@ -49,6 +49,11 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("UPLOAD_MAX_BYTES", "largest accepted upload, e.g. 104857600 or 100MiB (default 100MiB)"),
     ("CAD_MAX_BYTES", "largest CAD drawing opened, refused before parsing, e.g. 256MiB (default 256MiB)"),
     ("CAD_TIME_BUDGET_SECS", "longest time opening (and drawing) one CAD drawing may take (default 60)"),
+    (
+        "CAD_DIR",
+        "watched folder of drawings, *.dxf and *.dwg, imported into the CAD library (default: drawings/ in the data dir)",
+    ),
+    ("CAD_CACHE_BYTES", "memory for recently opened drawings and their scenes, e.g. 512MiB (default 512MiB)"),
     ("REDIS_URL", "redis://… ; wins over the REDIS_* parts; unset: in-process cache"),
     ("REDIS_HOST", "Redis host"),
     ("REDIS_PORT", "Redis port (default 6379)"),
@@ -355,6 +360,10 @@ pub struct Config {
     pub cad_max_bytes: u64,
     /// Reading (and drawing) one CAD drawing stops with an error past this.
     pub cad_time_budget: Duration,
+    /// The watched drawings folder: `*.dxf` and `*.dwg` files there are imported into the CAD library.
+    pub cad_dir: PathBuf,
+    /// What the viewer's cache of opened drawings and their scenes may hold (an estimate), in bytes.
+    pub cad_cache_bytes: u64,
     /// Redis URL with its password; `None` selects the in-process cache.
     pub redis_url: Option<Secret>,
     pub redis_prefix: String,
@@ -427,6 +436,8 @@ impl Config {
         let cad_max_bytes = reader.size("CAD_MAX_BYTES")?.unwrap_or(crate::cad::DEFAULT_MAX_BYTES);
         let cad_time_budget =
             reader.seconds("CAD_TIME_BUDGET_SECS", 1, 3600)?.unwrap_or(crate::cad::DEFAULT_TIME_BUDGET);
+        let cad_dir = reader.string("CAD_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("drawings"));
+        let cad_cache_bytes = reader.size("CAD_CACHE_BYTES")?.unwrap_or(crate::cad::cache::DEFAULT_CACHE_BYTES);
         let redis_url = reader.redis()?;
         let redis_prefix = reader.string("REDIS_PREFIX").unwrap_or_else(|| "zk:".into());
         let error_monitor = ErrorMonitorConfig {
@@ -484,6 +495,8 @@ impl Config {
             upload_max_bytes,
             cad_max_bytes,
             cad_time_budget,
+            cad_dir,
+            cad_cache_bytes,
             redis_url,
             redis_prefix,
             error_monitor,

@@ -29,6 +29,12 @@ pub enum CoreError {
     TooLarge { what: String, limit: u64 },
     #[error("{0}")]
     UnsupportedType(String),
+    /// Well-formed input that cannot be used (a drawing the CAD reader refuses); `code` names the case.
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
+    /// A drawing has no layout of that name; `available` lists the ones it has.
+    #[error("the drawing has no layout named {name:?}; its layouts are: {}", available.join(", "))]
+    NoSuchLayout { name: String, available: Vec<String> },
     /// The database cannot be reached (outage, pool exhausted): fail fast, retry later.
     #[error("database unavailable: {0}")]
     DatabaseUnavailable(String),
@@ -60,6 +66,8 @@ impl CoreError {
             Self::RateLimited { .. } => "rate_limited",
             Self::TooLarge { .. } => "too_large",
             Self::UnsupportedType(_) => "unsupported_type",
+            Self::Unprocessable { code, .. } => code,
+            Self::NoSuchLayout { .. } => "no_such_layout",
             Self::DatabaseUnavailable(_) => "database_unavailable",
             Self::KeychainUnavailable(_) => "keychain_unavailable",
             Self::KeyStoreLocked(_) => "keystore_locked",

@@ -39,6 +39,20 @@ pub struct StagedBlob {
     temp: tempfile::NamedTempFile,
 }
 
+impl StagedBlob {
+    /// The temporary file, for a caller that reads the content before deciding to keep it.
+    pub fn path(&self) -> &Path {
+        self.temp.path()
+    }
+}
+
+/// An upload staged by [`FileService::stage_upload`]: its sanitised name and sniffed type.
+pub struct StagedUpload {
+    pub name: String,
+    pub media_type: &'static str,
+    pub blob: StagedBlob,
+}
+
 impl FileStore {
     pub fn open(root: &Path) -> CoreResult<Self> {
         for dir in [root.join("sha256"), root.join("tmp")] {
@@ -208,27 +222,51 @@ impl FileService {
         B: AsRef<[u8]>,
         E: std::fmt::Display,
     {
+        let staged = self.stage_upload(uploader, declared_name, body, self.max_bytes).await?;
+        Ok(FileView::from(self.store_upload(uploader, staged).await?))
+    }
+
+    /// The first half of an upload: streamed into a temporary file (at most `limit` bytes), hashed,
+    /// named and sniffed, not yet stored. Dropping the result removes the temporary file, so a caller
+    /// that refuses the content (a drawing the CAD reader cannot open) leaves nothing behind.
+    pub async fn stage_upload<S, B, E>(
+        &self,
+        uploader: &Principal,
+        declared_name: &str,
+        body: S,
+        limit: u64,
+    ) -> CoreResult<StagedUpload>
+    where
+        S: Stream<Item = Result<B, E>> + Unpin,
+        B: AsRef<[u8]>,
+        E: std::fmt::Display,
+    {
         uploader.require(Role::Designer)?;
         let name = sanitize_file_name(declared_name);
-        let staged = self.blobs.stage(body, self.max_bytes).await?;
-        if staged.size == 0 {
+        let blob = self.blobs.stage(body, limit).await?;
+        if blob.size == 0 {
             return Err(CoreError::invalid("body", "the upload is empty"));
         }
-        let media_type = sniff(&staged.head, &name)?;
+        let media_type = sniff(&blob.head, &name)?;
+        Ok(StagedUpload { name, media_type, blob })
+    }
+
+    /// The second half: the blob moved into place and its row inserted.
+    pub async fn store_upload(&self, uploader: &Principal, staged: StagedUpload) -> CoreResult<FileRecord> {
         let record = FileRecord {
             id: uuid::Uuid::now_v7().to_string(),
-            sha256: staged.sha256.clone(),
-            size: staged.size as i64,
-            media_type: media_type.to_owned(),
-            original_name: name,
+            sha256: staged.blob.sha256.clone(),
+            size: staged.blob.size as i64,
+            media_type: staged.media_type.to_owned(),
+            original_name: staged.name,
             uploaded_by: Some(uploader.user_id),
             created_at: Timestamp::from(self.clock.now()),
         };
         let _guard = self.claim(&record.sha256).await;
-        self.blobs.commit(staged).await?;
+        self.blobs.commit(staged.blob).await?;
         self.store.insert_file(&record).await?;
-        tracing::info!(file = %record.id, size = record.size, media_type, "file stored");
-        Ok(FileView::from(record))
+        tracing::info!(file = %record.id, size = record.size, media_type = staged.media_type, "file stored");
+        Ok(record)
     }
 
     pub async fn get(&self, id: &str) -> CoreResult<FileRecord> {

@@ -17,6 +17,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod files;
+pub mod folder_watch;
 pub mod keystore;
 pub mod logging;
 pub mod secret;

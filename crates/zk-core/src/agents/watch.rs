@@ -10,15 +10,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use notify_debouncer_full::notify::RecursiveMode;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::AgentService;
 use super::file::{self, FileFormat, FileProblem};
 use crate::error::{CoreError, CoreResult};
+use crate::folder_watch::{FolderWatcher, watch_folder};
 
 /// Events closer together than this are one batch; well under the one-second promise.
 const DEBOUNCE: Duration = Duration::from_millis(200);
@@ -38,12 +37,7 @@ pub struct AgentFolder {
     dir: PathBuf,
     state: Arc<Mutex<FolderState>>,
     // Held for its Drop: the OS watch ends with it.
-    _watcher: Option<
-        notify_debouncer_full::Debouncer<
-            notify_debouncer_full::notify::RecommendedWatcher,
-            notify_debouncer_full::RecommendedCache,
-        >,
-    >,
+    _watcher: Option<FolderWatcher>,
 }
 
 #[derive(Default)]
@@ -63,27 +57,7 @@ impl AgentFolder {
         let state = Arc::new(Mutex::new(FolderState::default()));
         rescan(&service, &dir, &state).await;
 
-        // The debouncer calls back on its own thread; an unbounded channel hands batches to the runtime
-        // without blocking that thread. Batches are tiny (a signal), so the queue cannot grow large.
-        let (tx, mut rx) = mpsc::unbounded_channel::<()>();
-        let watcher = match notify_debouncer_full::new_debouncer(DEBOUNCE, None, move |result| {
-            if let Err(errors) = &result {
-                tracing::warn!(?errors, "agents folder watch reported errors");
-            }
-            let _ = tx.send(());
-        }) {
-            Ok(mut debouncer) => match debouncer.watch(&dir, RecursiveMode::NonRecursive) {
-                Ok(()) => Some(debouncer),
-                Err(error) => {
-                    tracing::warn!(dir = %dir.display(), %error, "cannot watch the agents folder; changes apply at restart");
-                    None
-                }
-            },
-            Err(error) => {
-                tracing::warn!(%error, "cannot start the file watcher; agent files apply at restart");
-                None
-            }
-        };
+        let (watcher, mut rx) = watch_folder(&dir, false, DEBOUNCE, "agents folder", "changes apply at restart");
         lock(&state).watching = watcher.is_some();
 
         let folder_dir = dir.clone();

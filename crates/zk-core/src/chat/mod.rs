@@ -813,7 +813,7 @@ fn update_of(
 
 /// How an upstream failure ends an answer: a broken stream is `interrupted` (what arrived is kept and
 /// a retry offered); a refusal or failure is `failed`, with a message that says what to do.
-fn classify(error: &ModelApiError) -> (MessageStatus, Option<MessageError>) {
+pub(crate) fn classify(error: &ModelApiError) -> (MessageStatus, Option<MessageError>) {
     let (status, code) = match error {
         ModelApiError::Stalled(_) => (MessageStatus::Interrupted, "upstream_stalled"),
         ModelApiError::Interrupted(_) => (MessageStatus::Interrupted, "upstream_cut"),

@@ -4,6 +4,7 @@
 //! [`sql`]); they differ in connection setup, migrations and the task-claim statement.
 
 mod agents;
+pub(crate) mod cad;
 mod conversations;
 mod postgres;
 mod sql;
@@ -15,6 +16,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use agents::{AgentRecord, AgentStore, AgentVersionRecord, AgentWrite};
+pub use cad::{
+    CadAnalysisOutcome, CadAnalysisRecord, CadDrawingRecord, CadDrawingWrite, CadStore, NewCadAnalysis, NewCadDrawing,
+};
 pub use conversations::{
     ConversationCursor, ConversationRecord, ConversationStore, MessageHitRecord, MessageRecord, MessageUpdate,
     NewConversation, NewMessage, search_key,
@@ -291,12 +295,12 @@ pub enum TaskOutcome {
     Released,
 }
 
-/// Everything the core persists. Implemented by [`SqliteStore`] and [`PostgresStore`]; agents and
-/// conversations have their own traits (and files), which every store implements too.
+/// Everything the core persists. Implemented by [`SqliteStore`] and [`PostgresStore`]; agents,
+/// conversations and the CAD library have their own traits (and files), which every store implements too.
 ///
 /// Methods that take a `now` never read the clock themselves: the caller's clock decides.
 #[async_trait]
-pub trait Store: AgentStore + ConversationStore + Send + Sync + 'static {
+pub trait Store: AgentStore + ConversationStore + CadStore + Send + Sync + 'static {
     fn backend(&self) -> &'static str;
     /// Applies pending migrations of this backend.
     async fn migrate(&self) -> CoreResult<()>;

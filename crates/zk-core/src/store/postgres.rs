@@ -6,6 +6,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use super::agents::impl_agent_store;
+use super::cad::impl_cad_store;
 use super::conversations::impl_conversation_store;
 use super::sql::{impl_store, username_key};
 use super::*;
@@ -62,3 +63,4 @@ impl_store!(
 
 impl_agent_store!(PostgresStore, sqlx::Postgres);
 impl_conversation_store!(PostgresStore, sqlx::Postgres);
+impl_cad_store!(PostgresStore, sqlx::Postgres);

@@ -7,6 +7,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use super::agents::impl_agent_store;
+use super::cad::impl_cad_store;
 use super::conversations::impl_conversation_store;
 use super::sql::{impl_store, username_key};
 use super::*;
@@ -84,3 +85,4 @@ impl_store!(
 
 impl_agent_store!(SqliteStore, sqlx::Sqlite);
 impl_conversation_store!(SqliteStore, sqlx::Sqlite);
+impl_cad_store!(SqliteStore, sqlx::Sqlite);

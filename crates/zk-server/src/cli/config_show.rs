@@ -22,6 +22,7 @@ pub fn run(config: &Config, as_json: bool) -> anyhow::Result<()> {
             "database": config.database.display(),
             "data_dir": config.data_dir,
             "upload_dir": config.upload_dir,
+            "cad_dir": config.cad_dir,
             "listen": format!("{}:{}", config.host, config.port),
             "cache": if config.redis_url.is_some() { "redis" } else { "memory" },
         });
@@ -32,6 +33,7 @@ pub fn run(config: &Config, as_json: bool) -> anyhow::Result<()> {
     out!("  database   {}", config.database.display());
     out!("  data dir   {}", config.data_dir.display());
     out!("  files      {}", config.upload_dir.display());
+    out!("  drawings   {}", config.cad_dir.display());
     out!("  listen     {}:{}", config.host, config.port);
     out!("  cache      {}", if config.redis_url.is_some() { "redis" } else { "in-process" });
     out!("");

@@ -168,6 +168,47 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
         }
     }
 
+    // The drawings folder: read only; serve creates it when it is missing.
+    let cad_dir = config.cad_dir.display();
+    match std::fs::read_dir(&config.cad_dir) {
+        Ok(entries) => {
+            let drawings = entries
+                .flatten()
+                .filter(|e| {
+                    let name = e.file_name().to_string_lossy().to_ascii_lowercase();
+                    name.ends_with(".dxf") || name.ends_with(".dwg")
+                })
+                .count();
+            report.line(
+                Verdict::Ok,
+                "drawings",
+                &format!("{cad_dir} is readable ({drawings} drawings at its top)"),
+                None,
+            )
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => report.line(
+            Verdict::Ok,
+            "drawings",
+            &format!("{cad_dir} does not exist yet; `zk-agent serve` creates and watches it"),
+            None,
+        ),
+        Err(error) => report.line(
+            Verdict::Fail,
+            "drawings",
+            &format!("{cad_dir} cannot be read: {error}"),
+            Some("make CAD_DIR readable for this user, or point CAD_DIR at another folder"),
+        ),
+    }
+    match zk_core::cad::CadOptions::from_config(&config).dwg2dxf {
+        Some(path) => report.line(Verdict::Ok, "dwg", &format!("DWG drawings convert with {}", path.display()), None),
+        None => report.line(
+            Verdict::Ok,
+            "dwg",
+            "dwg2dxf not found: DWG drawings are refused with a message (DXF works)",
+            Some("put LibreDWG's dwg2dxf on PATH to open DWG files"),
+        ),
+    }
+
     // Opening reads only (a probe of the keychain, the key file's header): the doctor writes nothing.
     let keys = KeyStore::open(KeyStoreOptions::from_config(&config.keystore)).await;
     let status = keys.status().await;

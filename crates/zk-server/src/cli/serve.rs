@@ -63,6 +63,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     out!("  API:      {url}api  (health: {url}api/health)");
     out!("  database: {database}");
     out!("  files:    {}", config.upload_dir.display());
+    out!("  drawings: {} (watched folder, CAD_DIR)", config.cad_dir.display());
     match &config.ui_dir {
         Some(dir) => out!("  UI:       {}", dir.display()),
         None => out!("  UI:       not built (run `npm run build` in ui/, or set UI_DIR)"),
@@ -81,6 +82,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     // A folder that cannot be watched is not fatal: its files still apply at the next start.
     if let Err(error) = core.watch_agents_folder().await {
         tracing::warn!(error = format!("{error:#}"), "agents folder not watched");
+    }
+    if let Err(error) = core.watch_cad_folder().await {
+        tracing::warn!(error = format!("{error:#}"), "drawings folder not watched");
     }
     let workers = core.start_workers();
     let shutdown = CancellationToken::new();

@@ -62,6 +62,13 @@ fn export_all(dir: &Path) {
         zk_core::keystore::KeyStoreStatus,
         zk_core::cad::SceneHeader,
         zk_core::cad::SceneText,
+        zk_core::cad::library::CadDrawingPage,
+        zk_core::cad::library::CadDrawingDetail,
+        zk_core::cad::library::CadDrawingView,
+        zk_core::cad::properties::CadEntityView,
+        zk_core::cad::analysis::AnalyseInput,
+        zk_core::cad::analysis::CadAnalysisView,
+        zk_core::cad::watch::CadFolderStatus,
     );
 }
 

@@ -67,6 +67,8 @@ impl From<CoreError> for ApiError {
             CoreError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             CoreError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             CoreError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            CoreError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            CoreError::NoSuchLayout { .. } => StatusCode::NOT_FOUND,
             CoreError::DatabaseUnavailable(_) | CoreError::KeychainUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             CoreError::KeyStoreLocked(_) => StatusCode::LOCKED,
             CoreError::Storage(_) | CoreError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -80,6 +82,9 @@ impl From<CoreError> for ApiError {
                 api.details = json!({ "retry_after_secs": retry_after_secs });
             }
             CoreError::TooLarge { limit, .. } => api.details = json!({ "limit_bytes": limit }),
+            CoreError::NoSuchLayout { name, available } => {
+                api.details = json!({ "layout": name, "layouts": available })
+            }
             CoreError::DatabaseUnavailable(cause) => {
                 tracing::warn!(%cause, "database unavailable");
                 api.message = "database unavailable; try again in a moment".into();

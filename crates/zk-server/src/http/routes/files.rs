@@ -28,9 +28,7 @@ pub async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<FileView>)> {
-    let declared =
-        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    state.core.files.check_declared_size(declared)?;
+    state.core.files.check_declared_size(declared_length(&headers))?;
     let view = state.core.files.upload(&user, &params.name, body.into_data_stream()).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -94,6 +92,11 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     state.core.files.delete(&user, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The body's declared `Content-Length`, for refusing an upload before reading it.
+pub(super) fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok())
 }
 
 /// Everything but RFC 8187's `attr-char` is percent-encoded in `filename*`.

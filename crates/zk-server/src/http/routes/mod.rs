@@ -3,6 +3,7 @@
 pub(super) mod admin;
 mod agents;
 pub(super) mod auth;
+mod cad;
 mod chat;
 mod files;
 mod health;
@@ -75,6 +76,19 @@ pub(super) fn register(api: Api) -> Api {
         .route(Method::GET, "/files/{id}", Role(Viewer), files::metadata)
         .route(Method::GET, "/files/{id}/content", Role(Viewer), files::download)
         .route(Method::DELETE, "/files/{id}", Role(Designer), files::delete)
+        // CAD library: everyone signed in views drawings; designers upload, delete their own and analyse
+        .route(Method::GET, "/cad/drawings", Role(Viewer), cad::list)
+        .route(Method::POST, "/cad/drawings", Role(Designer), cad::upload)
+        .route(Method::GET, "/cad/folder", Role(Viewer), cad::folder)
+        .route(Method::GET, "/cad/drawings/{id}", Role(Viewer), cad::get)
+        .route(Method::DELETE, "/cad/drawings/{id}", Role(Designer), cad::delete)
+        .route(Method::GET, "/cad/drawings/{id}/thumbnail", Role(Viewer), cad::thumbnail)
+        .route(Method::GET, "/cad/drawings/{id}/scene", Role(Viewer), cad::scene)
+        .route(Method::GET, "/cad/drawings/{id}/entities/{owner}", Role(Viewer), cad::entity)
+        .route(Method::GET, "/cad/drawings/{id}/render", Role(Viewer), cad::render)
+        .route(Method::GET, "/cad/drawings/{id}/source", Role(Viewer), cad::source)
+        .route(Method::POST, "/cad/drawings/{id}/analyses", Role(Designer), cad::analyse)
+        .route(Method::GET, "/cad/drawings/{id}/analyses", Role(Viewer), cad::analyses)
         // Tasks
         .route(Method::GET, "/tasks", Role(Viewer), tasks::list)
         .route(Method::POST, "/tasks", Role(Designer), tasks::enqueue)
