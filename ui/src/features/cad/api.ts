@@ -1,86 +1,19 @@
-import type { ApiClient, Download, Progress, TaskState, Timestamp } from '@/lib/api';
+import type {
+  ApiClient,
+  CadAnalysisView,
+  CadDrawingDetail,
+  CadDrawingPage,
+  CadDrawingView,
+  CadEntityView,
+  CadFolderStatus,
+  Download,
+  Facts,
+  Progress,
+} from '@/lib/api';
 
-// The CAD library's API (zk-server's routes/cad.rs). The types follow the Rust DTOs field by field.
+export type { CadAnalysisView, CadDrawingDetail, CadDrawingView, CadEntityView, CadFolderStatus };
 
-export type CadFormat = 'dxf' | 'dwg';
-export type CadSource = 'upload' | 'folder';
-export type CadStatus = 'ready' | 'failed';
-
-export interface CadAnalysisRef {
-  id: string;
-  state: TaskState;
-}
-
-export interface CadDrawingView {
-  id: string;
-  name: string;
-  format: CadFormat;
-  acadVersion: string | null;
-  release: string | null;
-  sizeBytes: number;
-  units: string | null;
-  entityCount: number;
-  layouts: string[];
-  source: CadSource;
-  folderPath: string | null;
-  status: CadStatus;
-  error: string | null;
-  thumbnailUrl: string | null;
-  uploadedBy: number | null;
-  createdAt: Timestamp;
-  updatedAt: Timestamp;
-  latestAnalysis: CadAnalysisRef | null;
-}
-
-export interface CadDrawingPage {
-  items: CadDrawingView[];
-  nextCursor: string | null;
-}
-
-export interface CadDrawingDetail {
-  drawing: CadDrawingView;
-  /** zk-cad's Facts as JSON (snake_case fields). */
-  facts: Record<string, unknown> | null;
-  diagnostics: unknown[];
-  layouts: string[];
-}
-
-export interface CadProperty {
-  name: string;
-  value: string;
-}
-
-export interface CadEntityView {
-  owner: number;
-  type: string;
-  handle: string;
-  layer: string;
-  color: string;
-  linetype: string;
-  lineweight: string;
-  properties: CadProperty[];
-}
-
-export interface CadAnalysisView {
-  id: string;
-  drawingId: string;
-  taskId: number;
-  state: TaskState;
-  agentId: number | null;
-  agentName: string | null;
-  answer: string | null;
-  note: string | null;
-  error: { code: string; message: string } | null;
-  createdAt: Timestamp;
-  finishedAt: Timestamp | null;
-}
-
-export interface CadFolderStatus {
-  path: string;
-  enabled: boolean;
-  drawings: number;
-  problems: { path: string; message: string }[];
-}
+// The CAD library's API (zk-server's routes/cad.rs); the types are generated from the Rust DTOs.
 
 export type RenderFormat = 'png' | 'svg';
 
@@ -154,15 +87,8 @@ export function folderStatus(api: ApiClient, signal?: AbortSignal): Promise<CadF
 }
 
 /** The blocks of a drawing's facts with their insert counts, most inserted first. */
-export function blocksOf(facts: Record<string, unknown> | null): { name: string; inserts: number; entities: number }[] {
-  const list = facts?.['blocks'];
-  if (!Array.isArray(list)) return [];
-  const out: { name: string; inserts: number; entities: number }[] = [];
-  for (const item of list) {
-    if (typeof item !== 'object' || item === null) continue;
-    const { name, inserts, entities } = item as Record<string, unknown>;
-    if (typeof name !== 'string') continue;
-    out.push({ name, inserts: typeof inserts === 'number' ? inserts : 0, entities: typeof entities === 'number' ? entities : 0 });
-  }
-  return out.sort((a, b) => b.inserts - a.inserts || a.name.localeCompare(b.name));
+export function blocksOf(facts: Facts | null): { name: string; inserts: number; entities: number }[] {
+  return (facts?.blocks ?? [])
+    .map((b) => ({ name: b.name, inserts: b.inserts, entities: b.entities }))
+    .sort((a, b) => b.inserts - a.inserts || a.name.localeCompare(b.name));
 }

@@ -2,7 +2,7 @@ import type { ApiClient } from '@/lib/api';
 import { sceneBytes } from '../api';
 import { decodeScene, type DecodedScene } from '../scene/decode';
 import type { SceneHeader } from '../scene/types';
-import { fit, pan, screenToScene, zoomAt, zoomLimits, type Bounds, type Camera, type ViewSize } from './camera';
+import { fit, pan, sceneToScreen, screenToScene, zoomAt, zoomLimits, type Bounds, type Camera, type ViewSize } from './camera';
 import type { Background } from './colors';
 import { allLayersOn, initialVisibility, isolateLayer, layerUsage, toggleLayer, visibilityBytes } from './layers';
 import { EMPTY_OVERLAY, NoWebGlError, SceneRenderer, type Overlay } from './renderer';
@@ -94,7 +94,6 @@ export class ViewerController {
   private snapping = false;
   private snapWanted: [number, number] | null = null;
   private openedAt = 0;
-  private disposed = false;
 
   constructor(api: ApiClient, drawingId: string, background: Background) {
     this.api = api;
@@ -114,6 +113,7 @@ export class ViewerController {
 
   /** Binds the canvas; false (and a failed state) when the browser has no WebGL2. */
   attach(canvas: HTMLCanvasElement): boolean {
+    this.detach();
     try {
       this.renderer = new SceneRenderer(canvas, {
         onLost: () => this.store.set({ contextLost: true }),
@@ -135,6 +135,17 @@ export class ViewerController {
 
   get stats() {
     return this.renderer?.stats ?? null;
+  }
+
+  /** Where a drawing point (drawing coordinates) is on the canvas, in CSS pixels (tests). */
+  drawingToScreen(x: number, y: number): [number, number] {
+    const origin = this.store.get().header?.origin ?? [0, 0];
+    return sceneToScreen(this.camera, this.view, x - origin[0], y - origin[1]);
+  }
+
+  /** The colour drawn at a CSS pixel of the canvas (tests). */
+  readPixel(x: number, y: number): [number, number, number, number] | null {
+    return this.renderer?.readPixel(x, y) ?? null;
   }
 
   /**
@@ -208,6 +219,8 @@ export class ViewerController {
       const canvas = renderer.canvasElement;
       canvas.dataset['firstFrameAt'] = String(drawn);
       canvas.dataset['firstFrameMs'] = String(Math.round(drawn - this.openedAt));
+      canvas.dataset['downloadMs'] = String(Math.round(downloaded - this.openedAt));
+      delete canvas.dataset['indexReady'];
       void indexed.then(
         (info) => {
           if (cancelled()) return;
@@ -215,6 +228,8 @@ export class ViewerController {
           const timings = this.store.get().timings;
           this.store.set({ index: 'ready', timings: { ...timings, indexMs: performance.now() - downloaded } });
           canvas.dataset['indexReady'] = 'true';
+          canvas.dataset['indexDecodeMs'] = String(Math.round(info.decodeMs));
+          canvas.dataset['indexBuildMs'] = String(Math.round(info.buildMs));
         },
         () => {
           if (!cancelled()) this.store.set({ index: 'failed' });
@@ -431,17 +446,14 @@ export class ViewerController {
     this.renderer?.setOverlay(overlay);
   }
 
-  dispose(): void {
-    this.disposed = true;
+  /** Lets go of the canvas, the GPU's buffers and the index worker; a later `attach` starts afresh. */
+  detach(): void {
     this.abort?.abort();
+    this.abort = null;
     this.renderer?.dispose();
     this.queries?.dispose();
     this.renderer = null;
     this.queries = null;
-  }
-
-  get isDisposed(): boolean {
-    return this.disposed;
   }
 }
 

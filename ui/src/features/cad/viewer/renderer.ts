@@ -365,6 +365,17 @@ export class SceneRenderer {
     return performance.now() - started;
   }
 
+  /** The colour at a CSS pixel of the canvas, drawn afresh (tests): r, g, b, a in 0..255. */
+  readPixel(x: number, y: number): [number, number, number, number] {
+    this.render();
+    const ratio = this.canvas.width / Math.max(1, this.view.width);
+    const pixel = new Uint8Array(4);
+    const px = Math.min(this.canvas.width - 1, Math.max(0, Math.floor(x * ratio)));
+    const py = Math.min(this.canvas.height - 1, Math.max(0, this.canvas.height - 1 - Math.floor(y * ratio)));
+    this.gl.readPixels(px, py, 1, 1, this.gl.RGBA, this.gl.UNSIGNED_BYTE, pixel);
+    return [pixel[0] ?? 0, pixel[1] ?? 0, pixel[2] ?? 0, pixel[3] ?? 0];
+  }
+
   private resize(): [number, number] {
     const ratio = Math.min(2, window.devicePixelRatio || 1);
     const width = Math.max(1, Math.round(this.view.width * ratio));
