@@ -79,7 +79,7 @@ try {
   /** Opens the drawing from the library once; returns the page's own timings. */
   const open = async () => {
     await page.goto(`${server.url}/cad`);
-    const link = page.getByTestId('cad-card').filter({ hasText: name }).first().getByRole('link', { name });
+    const link = page.getByTestId('cad-card').filter({ hasText: name }).first().getByRole('link', { name, exact: true });
     await link.waitFor();
     await page.evaluate(() => {
       // Long tasks (> 50 ms on the main thread) while the drawing loads.

@@ -22,13 +22,12 @@ function canvas(page: Page): Locator {
   return page.getByTestId('cad-canvas');
 }
 
-function hook(element: Element): ViewerHook {
-  return (element as unknown as { zkViewer: ViewerHook }).zkViewer;
-}
+/** The hook of the canvas element (inside page callbacks, which cannot call functions of this file). */
+type Hooked = Element & { zkViewer: ViewerHook };
 
 /** A drawing point (drawing coordinates) in CSS pixels of the canvas. */
 async function screenOf(page: Page, x: number, y: number): Promise<[number, number]> {
-  return canvas(page).evaluate((element, [px, py]) => hook(element).toScreen(px ?? 0, py ?? 0), [x, y]);
+  return canvas(page).evaluate((element, [px, py]) => (element as Hooked).zkViewer.toScreen(px ?? 0, py ?? 0), [x, y]);
 }
 
 /** The colours in a square of `radius` pixels around a drawing point. */
@@ -39,7 +38,7 @@ async function coloursNear(page: Page, x: number, y: number, radius: number, shi
       const out: Rgba[] = [];
       for (let dy = -(r ?? 0); dy <= (r ?? 0); dy++) {
         for (let dx = -(r ?? 0); dx <= (r ?? 0); dx++) {
-          const colour = hook(element).pixel((cx ?? 0) + dx, (cy ?? 0) + dy);
+          const colour = (element as Hooked).zkViewer.pixel((cx ?? 0) + dx, (cy ?? 0) + dy);
           if (colour) out.push(colour);
         }
       }
@@ -62,7 +61,7 @@ async function clickDrawing(page: Page, x: number, y: number, offset: [number, n
 }
 
 async function openPlan(page: Page) {
-  await page.getByTestId('cad-card').filter({ hasText: 'plan.dxf' }).first().getByRole('link', { name: 'plan.dxf' }).click();
+  await page.getByTestId('cad-card').filter({ hasText: 'plan.dxf' }).first().getByRole('link', { name: 'plan.dxf', exact: true }).click();
   await expect(page).toHaveURL(/\/cad\/[^/]+$/);
   await expect(canvas(page)).toHaveAttribute('data-phase', 'ready', { timeout: 30_000 });
   await expect(canvas(page)).toHaveAttribute('data-index-ready', 'true');
@@ -159,7 +158,7 @@ test('viewer: layers, picking, measuring, search, export, background and layouts
   expect(bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
 
   // Background: light, then dark (colour 7 swaps with it).
-  const corner = async () => (await canvas(page).evaluate((element) => hook(element).pixel(3, 3))) ?? [0, 0, 0, 0];
+  const corner = async () => (await canvas(page).evaluate((element) => (element as Hooked).zkViewer.pixel(3, 3))) ?? [0, 0, 0, 0];
   expect((await corner()).slice(0, 3)).toEqual([255, 255, 255]);
   await page.getByRole('button', { name: 'Dark background' }).click();
   await expect.poll(async () => (await corner())[0]).toBeLessThan(60);
@@ -175,6 +174,14 @@ test('viewer: layers, picking, measuring, search, export, background and layouts
   await page.screenshot({ path: path.join(SCREENSHOTS, 'cad-layout.en.png') });
   await page.getByRole('combobox', { name: /Layout/ }).selectOption('Model');
   await expect(page.getByTestId('cad-status')).toContainText('Model space');
+
+  // A lost WebGL context comes back with the drawing on it.
+  await canvas(page).evaluate((element) => {
+    const lose = (element as HTMLCanvasElement).getContext('webgl2')?.getExtension('WEBGL_lose_context');
+    lose?.loseContext();
+    setTimeout(() => lose?.restoreContext(), 200);
+  });
+  await expect.poll(async () => (await coloursNear(page, 3000, 0, 2)).some(isRed), { timeout: 15_000 }).toBe(true);
 
   // Keyboard: the canvas takes focus and zooms with + and back with F.
   await canvas(page).focus();

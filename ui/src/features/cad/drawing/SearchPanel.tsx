@@ -6,7 +6,8 @@ import type { ViewerController, ViewerState } from '../viewer/controller';
 export function SearchPanel({ controller, state }: { controller: ViewerController; state: ViewerState }) {
   const { t } = useI18n();
   const [query, setQuery] = useState(state.search.query);
-  const [searched, setSearched] = useState(false);
+  // A search was made (the controller forgets it when another layout opens).
+  const searched = state.search.query !== '';
   const { hits, total, current } = state.search;
   const layers = state.header?.layers ?? [];
   const ready = state.index === 'ready';
@@ -15,10 +16,9 @@ export function SearchPanel({ controller, state }: { controller: ViewerControlle
     event.preventDefault();
     if (!query.trim()) {
       controller.clearSearch();
-      setSearched(false);
       return;
     }
-    void controller.search(query).then(() => setSearched(true));
+    void controller.search(query);
   };
 
   const go = (step: number) => {
@@ -54,10 +54,7 @@ export function SearchPanel({ controller, state }: { controller: ViewerControlle
             <button
               type="button"
               className="link-button small"
-              onClick={() => {
-                controller.clearSearch();
-                setSearched(false);
-              }}
+              onClick={() => controller.clearSearch()}
             >
               {t('cad.search.clear')}
             </button>

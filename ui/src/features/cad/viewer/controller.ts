@@ -225,8 +225,11 @@ export class ViewerController {
         (info) => {
           if (cancelled()) return;
           renderer.setExtraLines('main', info.textOutlines);
-          const timings = this.store.get().timings;
-          this.store.set({ index: 'ready', timings: { ...timings, indexMs: performance.now() - downloaded } });
+          const { timings, usage } = this.store.get();
+          // Outlined texts count as what their layer draws.
+          const withTexts = [...usage];
+          for (const outline of info.textOutlines) withTexts[outline.layer] = (withTexts[outline.layer] ?? 0) + outline.texts;
+          this.store.set({ index: 'ready', usage: withTexts, timings: { ...timings, indexMs: performance.now() - downloaded } });
           canvas.dataset['indexReady'] = 'true';
           canvas.dataset['indexDecodeMs'] = String(Math.round(info.decodeMs));
           canvas.dataset['indexBuildMs'] = String(Math.round(info.buildMs));

@@ -12,6 +12,8 @@ import { FLAT_FRAGMENT, FLAT_VERTEX, GLYPH_FRAGMENT, GLYPH_VERTEX } from './shad
 export interface ExtraLines {
   layer: number;
   lines: Float32Array;
+  /** How many texts the lines outline. */
+  texts: number;
 }
 
 /** What is drawn on top of the drawing, in scene coordinates of the main scene. */

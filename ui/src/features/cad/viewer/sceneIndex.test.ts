@@ -123,6 +123,7 @@ describe('text boxes', () => {
     const outlines = idx.textOutlines();
     expect(outlines).toHaveLength(1);
     expect(outlines[0]?.lines.length).toBe(16);
+    expect(outlines[0]?.texts).toBe(1);
   });
 
   it('normalise for search', () => {

@@ -442,9 +442,9 @@ export class SceneIndex {
 
   /**
    * Outlines (as segments) of the texts that have no glyphs, per layer, so that a scene without
-   * glyph meshes still shows where its texts are.
+   * glyph meshes still shows where its texts are; `texts` counts them.
    */
-  textOutlines(): { layer: number; lines: Float32Array }[] {
+  textOutlines(): { layer: number; lines: Float32Array; texts: number }[] {
     const perLayer = new Map<number, number[]>();
     for (const text of this.texts) {
       if (text.exact || text.text.trim() === '') continue;
@@ -454,7 +454,7 @@ export class SceneIndex {
       out.push(x0, y0, x1, y0, x0, y0, x0, y1, x1, y0, x1, y1, x0, y1, x1, y1);
       perLayer.set(text.layer, out);
     }
-    return [...perLayer].map(([layer, lines]) => ({ layer, lines: Float32Array.from(lines) }));
+    return [...perLayer].map(([layer, lines]) => ({ layer, lines: Float32Array.from(lines), texts: lines.length / 16 }));
   }
 
   /** Grid statistics, for benchmarks. */
