@@ -27,7 +27,7 @@ type Hooked = Element & { zkViewer: ViewerHook };
 
 /** A drawing point (drawing coordinates) in CSS pixels of the canvas. */
 async function screenOf(page: Page, x: number, y: number): Promise<[number, number]> {
-  return canvas(page).evaluate((element, [px, py]) => (element as Hooked).zkViewer.toScreen(px ?? 0, py ?? 0), [x, y]);
+  return canvas(page).evaluate((element, [px, py]) => (element as unknown as Hooked).zkViewer.toScreen(px ?? 0, py ?? 0), [x, y]);
 }
 
 /** The colours in a square of `radius` pixels around a drawing point. */
@@ -38,7 +38,7 @@ async function coloursNear(page: Page, x: number, y: number, radius: number, shi
       const out: Rgba[] = [];
       for (let dy = -(r ?? 0); dy <= (r ?? 0); dy++) {
         for (let dx = -(r ?? 0); dx <= (r ?? 0); dx++) {
-          const colour = (element as Hooked).zkViewer.pixel((cx ?? 0) + dx, (cy ?? 0) + dy);
+          const colour = (element as unknown as Hooked).zkViewer.pixel((cx ?? 0) + dx, (cy ?? 0) + dy);
           if (colour) out.push(colour);
         }
       }
@@ -158,7 +158,7 @@ test('viewer: layers, picking, measuring, search, export, background and layouts
   expect(bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
 
   // Background: light, then dark (colour 7 swaps with it).
-  const corner = async () => (await canvas(page).evaluate((element) => (element as Hooked).zkViewer.pixel(3, 3))) ?? [0, 0, 0, 0];
+  const corner = async () => (await canvas(page).evaluate((element) => (element as unknown as Hooked).zkViewer.pixel(3, 3))) ?? [0, 0, 0, 0];
   expect((await corner()).slice(0, 3)).toEqual([255, 255, 255]);
   await page.getByRole('button', { name: 'Dark background' }).click();
   await expect.poll(async () => (await corner())[0]).toBeLessThan(60);
