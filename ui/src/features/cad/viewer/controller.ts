@@ -168,7 +168,7 @@ export class ViewerController {
     this.updateOverlay();
     let lastReport = 0;
     try {
-      const stream = { begun: false };
+      const stream = { begun: false, forwarded: 0 };
       const buffer = await sceneBytes(this.api, this.drawingId, layout, {
         signal: abort.signal,
         onProgress: (done, total) => {
@@ -183,11 +183,16 @@ export class ViewerController {
             this.store.set({ progress: { done, total } });
           }
         },
-        onChunk: (chunk) => queries.chunk(chunk),
+        onChunk: (chunk) => {
+          stream.forwarded += chunk.byteLength;
+          queries.chunk(chunk);
+        },
       });
       if (cancelled()) return;
       const downloaded = performance.now();
       if (!stream.begun) queries.begin(buffer.byteLength);
+      // A response read whole (no body stream) sent no chunks: the worker gets a copy at once.
+      if (stream.forwarded === 0) queries.chunk(new Uint8Array(buffer.slice(0)));
       const indexed = queries.end();
       this.store.set({ phase: 'decoding' });
       const scene = decodeScene(buffer);
