@@ -127,19 +127,50 @@ try {
   console.log(`warm median: first frame ${ms(median(warm.map((r) => r.firstFrame)))}, on screen ${ms(median(warm.map((r) => r.onScreen)))}`);
   console.log(`status line: ${warm.at(-1).status}`);
 
-  // Panning: each frame = move the camera, draw, and wait for the GPU (readPixels of one pixel).
-  const frames = await page.evaluate(() => {
+  // Frames, each drawn and waited for (readPixels of one pixel): while the camera moves (the last
+  // finished picture is moved), the whole picture, the budgeted frames that draw it once the camera
+  // rests, and zoomed in on a few rooms (drawn straight to the screen).
+  const frames = await page.evaluate(async () => {
     const hook = document.querySelector('[data-testid="cad-canvas"]').zkViewer;
-    const out = [];
+    const sleep = (t) => new Promise((r) => setTimeout(r, t));
+    hook.fit();
+    hook.renderAndFinish(true);
+    const moving = [];
     for (let i = 0; i < 40; i++) {
       hook.panBy(7, 3);
-      out.push({ ms: hook.renderAndFinish(), calls: hook.stats().drawCalls });
+      moving.push({ ms: hook.renderAndFinish(), calls: hook.stats().drawCalls });
     }
-    return out;
+    const whole = [];
+    for (let i = 0; i < 3; i++) {
+      hook.panBy(40, 0);
+      whole.push({ ms: hook.renderAndFinish(true), calls: hook.stats().pictureCalls });
+    }
+    hook.panBy(-60, 0);
+    await sleep(250);
+    const resting = [];
+    do resting.push({ ms: hook.renderAndFinish(), calls: hook.stats().drawCalls });
+    while (hook.stats().progress < 1 && resting.length < 500);
+    hook.zoom(60);
+    await sleep(250);
+    hook.renderAndFinish(true);
+    const zoomed = [];
+    for (let i = 0; i < 20; i++) {
+      hook.panBy(5, 2);
+      zoomed.push({ ms: hook.renderAndFinish(true), calls: hook.stats().drawCalls, progressive: hook.stats().progressive });
+    }
+    return { moving, whole, resting, zoomed };
   });
-  const frameMs = frames.map((f) => f.ms);
+  const summary = (list) => {
+    const values = list.map((f) => f.ms);
+    return `median ${ms(median(values))}, p90 ${ms(quantile(values, 0.9))}, max ${ms(Math.max(...values))}`;
+  };
+  console.log(`frames while the camera moves (the last picture moved; 40 frames): ${summary(frames.moving)}; draw calls ${frames.moving[0].calls}`);
+  console.log(`the whole picture at the fitted view (3 times): ${summary(frames.whole)}; draw calls ${frames.whole[0].calls}`);
   console.log(
-    `panning (render + GPU finish, 40 frames at the fitted view): median ${ms(median(frameMs))}, p90 ${ms(quantile(frameMs, 0.9))}, max ${ms(Math.max(...frameMs))}; draw calls per frame ${frames[0].calls}`,
+    `once the camera rests: ${frames.resting.length} budgeted frames finish the picture, ${summary(frames.resting)}; total ${ms(frames.resting.reduce((a, f) => a + f.ms, 0))}`,
+  );
+  console.log(
+    `zoomed in 60× (a few rooms), panning (20 frames): ${summary(frames.zoomed)}; draw calls ${frames.zoomed[0].calls}; ${frames.zoomed[0].progressive ? 'progressive' : 'straight to the screen'}`,
   );
 
   // Dragging with the mouse for 3 s: frames the page actually drew (the render loop runs on demand).

@@ -17,6 +17,11 @@ type Rgba = [number, number, number, number];
 interface ViewerHook {
   toScreen(x: number, y: number): [number, number];
   pixel(x: number, y: number): Rgba | null;
+  renderAndFinish(complete?: boolean): number;
+  panBy(dx: number, dy: number): void;
+  zoom(factor: number): void;
+  fit(): void;
+  stats(): { drawCalls: number; progressive: boolean; progress: number; pictureCalls: number };
 }
 
 function canvas(page: Page): Locator {
@@ -242,6 +247,53 @@ test('glyphs: drawn instanced per mesh, in their ink or the foreground colour, h
   await page.getByRole('searchbox', { name: 'Search the drawing’s texts' }).fill('ab');
   await page.getByRole('searchbox', { name: 'Search the drawing’s texts' }).press('Enter');
   await expect(page.getByTestId('cad-search-count')).toHaveText('Hit 1 of 1');
+  await page.unroute('**/api/cad/drawings/*/scene*');
+});
+
+test('a large scene is drawn a part a frame, moved as a picture while panning, and straight to the screen zoomed in', async ({ page }) => {
+  // 300 × 250 rooms of four red walls: 300,000 segments, more than software WebGL draws in a frame.
+  const lines: number[] = [];
+  const owners: number[] = [];
+  for (let row = 0; row < 250; row++) {
+    for (let col = 0; col < 300; col++) {
+      const [x, y] = [col * 10, row * 10];
+      lines.push(x, y, x + 8, y, x + 8, y, x + 8, y + 8, x + 8, y + 8, x, y + 8, x, y + 8, x, y);
+      const owner = row * 300 + col;
+      owners.push(owner, owner, owner, owner);
+    }
+  }
+  const scene = buildScene({
+    layers: [testLayer('0'), testLayer('Walls', 0xff0000)],
+    batches: [{ layer: 1, ink: 0xff0000, lines, lineOwners: owners }],
+    header: { bounds: [0, 0, 2998, 2498], entityCount: 75_000 },
+  });
+  await page.route('**/api/cad/drawings/*/scene*', (route) => route.fulfill({ status: 200, body: Buffer.from(scene) }));
+  await signIn(page, ADMIN);
+  await nav(page).getByRole('link', { name: 'CAD' }).click();
+  await openPlan(page);
+  await expect(canvas(page)).toHaveAttribute('data-picture-at', /\d/, { timeout: 30_000 });
+  const stats = () => canvas(page).evaluate((element) => (element as unknown as Hooked).zkViewer.stats());
+  expect((await stats()).progressive).toBe(true);
+  // Lower walls of the first row of rooms (drawing y = 0): red in the finished picture.
+  expect((await coloursNear(page, 1504, 0, 2)).some(isRed)).toBe(true);
+  // While the camera moves, a frame only moves the finished picture: one draw call, no geometry.
+  const moving = await canvas(page).evaluate((element) => {
+    const hook = (element as unknown as Hooked).zkViewer;
+    hook.panBy(30, 10);
+    hook.renderAndFinish();
+    return hook.stats().drawCalls;
+  });
+  expect(moving).toBe(1);
+  // Zoomed in, the few pieces in view are drawn straight to the screen.
+  const zoomed = await canvas(page).evaluate((element) => {
+    const hook = (element as unknown as Hooked).zkViewer;
+    hook.fit();
+    hook.zoom(40);
+    hook.renderAndFinish(true);
+    return hook.stats();
+  });
+  expect(zoomed.progressive).toBe(false);
+  expect(zoomed.pictureCalls).toBeLessThan(40);
   await page.unroute('**/api/cad/drawings/*/scene*');
 });
 

@@ -217,6 +217,7 @@ export const en = {
   'cad.status.viewports': 'model space shown in {n} viewports',
   'cad.status.viewportsLoading': 'loading the viewports…',
   'cad.status.firstFrame': 'first picture in {ms} ms',
+  'cad.status.drawing': 'drawing…',
   'cad.status.indexing': 'preparing picking and search…',
   'posters.title': 'Posters',
   'posters.summary': 'Generate posters from templates, styles and sizes, with real CJK text.',

@@ -215,6 +215,7 @@ export const zhCN: Record<MessageKey, string> = {
   'cad.status.viewports': '{n} 个视口中显示模型空间',
   'cad.status.viewportsLoading': '正在加载视口…',
   'cad.status.firstFrame': '首帧用时 {ms} 毫秒',
+  'cad.status.drawing': '正在绘制…',
   'cad.status.indexing': '正在准备拾取和搜索…',
   'posters.title': '海报',
   'posters.summary': '根据模板、风格和尺寸生成海报，中文文字真实排版。',

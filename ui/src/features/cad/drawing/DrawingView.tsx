@@ -248,7 +248,11 @@ export function DrawingView({ id }: { id: string }) {
           })}
           {header.truncated ? ` · ${t('cad.status.truncated')}` : ''}
           {header.paperSpace && header.viewports.length > 0 ? ` · ${state.viewportsShown ? t('cad.status.viewports', { n: header.viewports.length }) : t('cad.status.viewportsLoading')}` : ''}
-          {state.timings.firstFrameMs !== null ? ` · ${t('cad.status.firstFrame', { ms: Math.round(state.timings.firstFrameMs) })}` : ''}
+          {state.timings.pictureMs !== null
+            ? ` · ${t('cad.status.firstFrame', { ms: Math.round(state.timings.pictureMs) })}`
+            : ready
+              ? ` · ${t('cad.status.drawing')}`
+              : ''}
           {state.index === 'pending' && ready ? ` · ${t('cad.status.indexing')}` : ''}
         </p>
       ) : null}

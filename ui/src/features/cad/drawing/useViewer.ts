@@ -18,8 +18,10 @@ export function useViewerController(api: ApiClient, drawingId: string, canvas: R
     Object.defineProperty(element, 'zkViewer', {
       configurable: true,
       value: {
-        renderAndFinish: () => controller.renderAndFinish(),
+        renderAndFinish: (complete?: boolean) => controller.renderAndFinish(complete),
         panBy: (dx: number, dy: number) => controller.panBy(dx, dy),
+        zoom: (factor: number) => controller.zoomStep(factor),
+        fit: () => controller.fitView(),
         stats: () => controller.stats,
         toScreen: (x: number, y: number) => controller.drawingToScreen(x, y),
         pixel: (x: number, y: number) => controller.readPixel(x, y),

@@ -146,3 +146,34 @@ export function viewportAffine(viewport: ViewportView, modelOrigin: readonly [nu
   const dy = modelOrigin[1] - viewport.viewCenter[1];
   return [cos, sin, -sin, cos, viewport.center[0] + cos * dx - sin * dy, viewport.center[1] + sin * dx + cos * dy];
 }
+
+/** The inverse map, or null when `m` squashes the plane (determinant 0). */
+export function invertAffine(m: Affine): Affine | null {
+  const [a, b, c, d, e, f] = m;
+  const det = a * d - b * c;
+  if (!Number.isFinite(det) || det === 0) return null;
+  return [d / det, -b / det, -c / det, a / det, (c * f - d * e) / det, (b * e - a * f) / det];
+}
+
+/** The scene rectangle whose image under `toClip` covers the clip square [-1, 1]² (what is on screen). */
+export function clipRectInScene(toClip: Affine): [number, number, number, number] | null {
+  const inverse = invertAffine(toClip);
+  if (!inverse) return null;
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (const [x, y] of [
+    [-1, -1],
+    [1, -1],
+    [1, 1],
+    [-1, 1],
+  ] as const) {
+    const [px, py] = applyAffine(inverse, x, y);
+    minX = Math.min(minX, px);
+    minY = Math.min(minY, py);
+    maxX = Math.max(maxX, px);
+    maxY = Math.max(maxY, py);
+  }
+  return [minX, minY, maxX, maxY];
+}

@@ -26,8 +26,10 @@ export interface SearchState {
 }
 
 export interface Timings {
-  /** From `open` to the first frame drawn. */
+  /** From `open` to the first frame drawn (of a large drawing: the first part of its picture). */
   firstFrameMs: number | null;
+  /** From `open` to the whole picture on screen. */
+  pictureMs: number | null;
   downloadMs: number | null;
   uploadMs: number | null;
   /** Decoding and building the index in the worker (after the download). */
@@ -69,7 +71,7 @@ const OPENING: Pick<ViewerState, 'progress' | 'error' | 'selected' | 'measure' |
   snap: null,
   index: 'pending',
   search: EMPTY_SEARCH,
-  timings: { firstFrameMs: null, downloadMs: null, uploadMs: null, indexMs: null },
+  timings: { firstFrameMs: null, pictureMs: null, downloadMs: null, uploadMs: null, indexMs: null },
   viewportsShown: false,
 };
 
@@ -94,6 +96,8 @@ export class ViewerController {
   private snapping = false;
   private snapWanted: [number, number] | null = null;
   private openedAt = 0;
+  /** The opened layout's first whole picture is yet to be drawn. */
+  private awaitingPicture = false;
 
   constructor(api: ApiClient, drawingId: string, background: Background) {
     this.api = api;
@@ -118,6 +122,7 @@ export class ViewerController {
       this.renderer = new SceneRenderer(canvas, {
         onLost: () => this.store.set({ contextLost: true }),
         onRestored: () => this.store.set({ contextLost: false }),
+        onPicture: () => this.pictureDrawn(canvas),
       });
     } catch (error) {
       this.store.set({ phase: 'failed', error: error instanceof NoWebGlError ? error : new NoWebGlError() });
@@ -128,9 +133,19 @@ export class ViewerController {
     return true;
   }
 
-  /** Draws one frame now and waits for the GPU (benchmarks). */
-  renderAndFinish(): number {
-    return this.renderer?.renderAndFinish() ?? 0;
+  /** The first whole picture after opening: recorded once per open (status line, benchmarks). */
+  private pictureDrawn(canvas: HTMLCanvasElement): void {
+    if (!this.awaitingPicture) return;
+    this.awaitingPicture = false;
+    const now = performance.now();
+    canvas.dataset['pictureAt'] = String(now);
+    const timings = this.store.get().timings;
+    this.store.set({ timings: { ...timings, pictureMs: now - this.openedAt } });
+  }
+
+  /** Draws one frame now (or the whole picture) and waits for the GPU (benchmarks). */
+  renderAndFinish(complete = false): number {
+    return this.renderer?.renderAndFinish(complete) ?? 0;
   }
 
   get stats() {
@@ -213,23 +228,26 @@ export class ViewerController {
       });
       if (cancelled()) return;
       this.contentBounds = contentBounds(scene.header);
+      const canvas = renderer.canvasElement;
+      delete canvas.dataset['indexReady'];
+      delete canvas.dataset['pictureAt'];
+      this.awaitingPicture = true;
       this.fitView();
       renderer.render();
       const drawn = performance.now();
       this.store.set({
         phase: 'ready',
         visibility: shown,
-        timings: { firstFrameMs: drawn - this.openedAt, downloadMs: downloaded - this.openedAt, uploadMs: drawn - downloaded, indexMs: null },
+        timings: { ...this.store.get().timings, firstFrameMs: drawn - this.openedAt, downloadMs: downloaded - this.openedAt, uploadMs: drawn - downloaded },
       });
-      const canvas = renderer.canvasElement;
       canvas.dataset['firstFrameAt'] = String(drawn);
       canvas.dataset['firstFrameMs'] = String(Math.round(drawn - this.openedAt));
       canvas.dataset['downloadMs'] = String(Math.round(downloaded - this.openedAt));
-      delete canvas.dataset['indexReady'];
       void indexed.then(
         (info) => {
           if (cancelled()) return;
           renderer.setExtraLines('main', info.textOutlines);
+          renderer.setOrders('main', info.orders);
           const { timings, usage } = this.store.get();
           // Outlined texts count as what their layer draws.
           const withTexts = [...usage];
@@ -238,6 +256,7 @@ export class ViewerController {
           canvas.dataset['indexReady'] = 'true';
           canvas.dataset['indexDecodeMs'] = String(Math.round(info.decodeMs));
           canvas.dataset['indexBuildMs'] = String(Math.round(info.buildMs));
+          canvas.dataset['orderMs'] = String(Math.round(info.orderMs));
         },
         () => {
           if (!cancelled()) this.store.set({ index: 'failed' });

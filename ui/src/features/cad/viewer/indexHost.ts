@@ -1,4 +1,5 @@
 import { decodeScene, parseTexts } from '../scene/decode';
+import { ORDERED_PIECE, spatialOrder, type SpatialOrder } from './chunks';
 import type { ExtraLines } from './renderer';
 import { SceneIndex, type OwnerGeometry, type PickHit, type TextBox } from './sceneIndex';
 
@@ -6,9 +7,18 @@ import { SceneIndex, type OwnerGeometry, type PickHit, type TextBox } from './sc
 // Worker (scene.worker.ts) so that building it never blocks the page; where no worker can start
 // (unit tests) the same code runs in the page.
 
+/** A batch array's primitives in spatial order (chunks.ts), for the renderer's culling. */
+export interface BatchOrder extends SpatialOrder {
+  batch: number;
+  kind: 'triangles' | 'lines' | 'points';
+}
+
 export interface IndexInfo {
   /** Outlines of the texts that have no glyphs, per layer (drawn so that texts are seen). */
   textOutlines: ExtraLines[];
+  /** Spatial orders of the large batch arrays. */
+  orders: BatchOrder[];
+  orderMs: number;
   texts: number;
   decodeMs: number;
   buildMs: number;
@@ -58,7 +68,26 @@ export class IndexHost {
     const texts = parseTexts(scene.textBytes);
     const decoded = now();
     this.index = new SceneIndex(scene, texts, now);
-    return { textOutlines: this.index.textOutlines(), texts: texts.length, decodeMs: decoded - started, buildMs: this.index.buildMs };
+    const ordering = now();
+    const orders: BatchOrder[] = [];
+    scene.batches.forEach((b, batch) => {
+      for (const [kind, data, pairs] of [
+        ['triangles', b.triangles, 3],
+        ['lines', b.lines, 2],
+        ['points', b.points, 1],
+      ] as const) {
+        // Small arrays are a few pieces anyway.
+        if (data.length / (pairs * 2) > 8 * ORDERED_PIECE) orders.push({ batch, kind, ...spatialOrder(data, pairs) });
+      }
+    });
+    return {
+      textOutlines: this.index.textOutlines(),
+      orders,
+      orderMs: now() - ordering,
+      texts: texts.length,
+      decodeMs: decoded - started,
+      buildMs: this.index.buildMs,
+    };
   }
 
   answer(request: IndexRequest): IndexAnswers[IndexRequest['type']] {

@@ -1,12 +1,30 @@
 import { INSTANCE_WORDS, type DecodedScene } from '../scene/decode';
 import { ACCENT_RGB, BACKGROUND_RGB, FOREGROUND_RGB, HIGHLIGHT_RGB, inkRgb, rgbUnit, type Background } from './colors';
-import { affineMat3, compose, sceneToScreen, viewAffine, viewportAffine, type Affine, type Camera, type ViewSize } from './camera';
-import { FLAT_FRAGMENT, FLAT_VERTEX, GLYPH_FRAGMENT, GLYPH_VERTEX } from './shaders';
+import {
+  affineMat3,
+  clipRectInScene,
+  compose,
+  sceneToScreen,
+  viewAffine,
+  viewportAffine,
+  visibleBounds,
+  type Affine,
+  type Camera,
+  type ViewSize,
+} from './camera';
+import { ORDERED_FIELDS, PIECE_INSTANCES, PIECE_PRIMITIVES, glyphPiece, meshReach, overlaps, pieceBounds, type Rect, type SpatialOrder } from './chunks';
+import { FLAT_FRAGMENT, FLAT_VERTEX, GLYPH_FRAGMENT, GLYPH_VERTEX, IMAGE_FRAGMENT, IMAGE_VERTEX } from './shaders';
 
 // The WebGL2 renderer. Geometry is uploaded once per scene, straight from the decoded views (one
 // buffer per batch array, one for all glyph corners, one for all glyph instances); the camera, the
 // layers shown and the background are uniforms and a small texture, so panning or toggling a layer
 // uploads nothing. Frames are drawn on demand (requestRender), never in an idle loop.
+//
+// Every array is cut into pieces with bounds (chunks.ts): a frame draws the pieces in view, and
+// skips glyphs smaller than a pixel. A scene larger than DIRECT_LIMIT primitives in view is drawn
+// progressively into an offscreen picture, a budget of primitives a frame (software WebGL draws
+// about a million segments a second); while the camera moves, the last finished picture is shown
+// moved and scaled, and the new one is drawn once the camera rests.
 
 /** Segment pairs a layer draws besides its batches (outlines of texts that have no glyphs). */
 export interface ExtraLines {
@@ -14,7 +32,12 @@ export interface ExtraLines {
   lines: Float32Array;
   /** How many texts the lines outline. */
   texts: number;
+  /** Per piece: first vertex, vertex count, min x, min y, max x, max y, its tallest text's height. */
+  pieces: Float32Array;
 }
+
+/** Fields of a piece in `ExtraLines.pieces`. */
+export const EXTRA_FIELDS = 7;
 
 /** What is drawn on top of the drawing, in scene coordinates of the main scene. */
 export interface Overlay {
@@ -38,28 +61,88 @@ export interface RenderStats {
   /** CPU milliseconds the last frame took to submit. */
   submitMs: number;
   frames: number;
+  /** The scene is drawn progressively (large), and how much of the current picture is drawn (0..1). */
+  progressive: boolean;
+  progress: number;
+  /** Draw calls of the whole picture (pieces in view, the sheet). */
+  pictureCalls: number;
 }
 
-interface GpuArray {
-  buffer: WebGLBuffer;
-  /** Vertices. */
-  count: number;
-}
+/**
+ * Primitives in view up to which a frame draws everything straight to the screen, and the budget a
+ * frame spends on a progressive picture: software WebGL (about a million segments a second on this
+ * project's machines), and a real GPU (where even the 2 M-segment drawing is one frame).
+ */
+const DIRECT_LIMIT = { software: 100_000, hardware: 4_000_000 };
+const BUDGET = { software: 100_000, hardware: 8_000_000 };
+/** The camera is "moving" this long after its last change: the picture is moved, not redrawn. */
+const SETTLE_MS = 150;
+/** Up to this many small pieces in view, a batch array is drawn by them rather than by its long runs. */
+const FINE_PIECES = 24;
+/** Glyphs smaller than this on screen (CSS pixels per em) are not drawn. */
+const MIN_GLYPH_PIXELS = 0.75;
 
-interface GpuBatch {
+type Kind = 'triangles' | 'lines' | 'points';
+
+/** A range of one GL buffer with its bounds: the unit of culling and of progressive drawing. */
+interface FlatPiece {
+  kind: Kind;
+  /** Index of its batch in the scene (-1: text outlines). */
+  batch: number;
   layer: number;
   ink: number | null;
-  lines: GpuArray | null;
-  triangles: GpuArray | null;
-  points: GpuArray | null;
+  buffer: WebGLBuffer;
+  /** With an element buffer (a spatial order), `first` and `count` count its indices, else vertices. */
+  elements: WebGLBuffer | null;
+  first: number;
+  count: number;
+  bounds: Rect;
+  cost: number;
+  /** Outlines of texts: the tallest one's height (scene units), to leave out those too small to see. */
+  em: number;
+}
+
+interface GlyphPiece {
+  mesh: { first: number; count: number };
+  /** Instances. */
+  first: number;
+  count: number;
+  bounds: Rect;
+  /** The largest em size (scene units) among the instances. */
+  em: number;
+  cost: number;
 }
 
 interface GpuScene {
   source: DecodedScene;
-  batches: GpuBatch[];
-  extra: GpuBatch[];
+  buffers: WebGLBuffer[];
+  /** Pieces of consecutive primitives, in drawing order (fills, lines, points). */
+  pieces: FlatPiece[];
+  /** Small pieces of the large arrays in spatial order, by `batch:kind`, for zoomed-in views. */
+  fine: Map<string, FlatPiece[]>;
+  extra: FlatPiece[];
+  extraBuffers: WebGLBuffer[];
   glyphVertices: WebGLBuffer | null;
   glyphInstances: WebGLBuffer | null;
+  glyphs: GlyphPiece[];
+}
+
+/** One step of drawing a frame: its cost in primitives and what it does. */
+interface PassItem {
+  cost: number;
+  draw: () => number;
+}
+
+/** An offscreen picture: the frame buffer, its texture and the camera it was drawn with. */
+interface Picture {
+  framebuffer: WebGLFramebuffer;
+  texture: WebGLTexture;
+  width: number;
+  height: number;
+  camera: Camera | null;
+  view: ViewSize | null;
+  /** What it shows still holds (no layer, background or scene change since). */
+  valid: boolean;
 }
 
 export interface UploadProgress {
@@ -104,38 +187,64 @@ export class NoWebGlError extends Error {
   }
 }
 
+/** True when WebGL is drawn by the CPU (SwiftShader, llvmpipe): then no multisampling, a small budget. */
+function softwareWebGl(): boolean {
+  const probe = document.createElement('canvas').getContext('webgl2');
+  if (!probe) return false;
+  // Browsers mask RENDERER ("WebKit WebGL"); the debug extension, where offered, names the driver.
+  const info = probe.getExtension('WEBGL_debug_renderer_info');
+  const name = String(probe.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : probe.RENDERER));
+  probe.getExtension('WEBGL_lose_context')?.loseContext();
+  return /swiftshader|llvmpipe|softpipe|software|basic render/i.test(name);
+}
+
 export class SceneRenderer {
-  readonly stats: RenderStats = { drawCalls: 0, submitMs: 0, frames: 0 };
+  readonly stats: RenderStats = { drawCalls: 0, submitMs: 0, frames: 0, progressive: false, progress: 1, pictureCalls: 0 };
   private readonly canvas: HTMLCanvasElement;
+  private readonly software: boolean;
   private gl: WebGL2RenderingContext;
   private flat!: WebGLProgram;
   private glyph!: WebGLProgram;
+  private image!: WebGLProgram;
   private flatVao!: WebGLVertexArrayObject;
   private glyphVao!: WebGLVertexArrayObject;
+  private imageVao!: WebGLVertexArrayObject;
   private overlayBuffer!: WebGLBuffer;
+  private imageBuffer!: WebGLBuffer;
   private layerTexture!: WebGLTexture;
   private flatUniforms!: { transform: WebGLUniformLocation | null; color: WebGLUniformLocation | null; pointSize: WebGLUniformLocation | null };
   private glyphUniforms!: { transform: WebGLUniformLocation | null; layers: WebGLUniformLocation | null; foreground: WebGLUniformLocation | null };
+  private imageUniforms!: { transform: WebGLUniformLocation | null; image: WebGLUniformLocation | null };
   private scenes = new Map<Slot, GpuScene>();
   private readonly extraLines = new Map<Slot, ExtraLines[]>();
   private visibility: readonly boolean[] = [];
   private background: Background = 'light';
   private camera: Camera = { x: 0, y: 0, scale: 1 };
   private view: ViewSize = { width: 1, height: 1 };
+  private cameraChangedAt = 0;
   private overlay: Overlay = EMPTY_OVERLAY;
   private frameRequested = 0;
+  private settleTimer: ReturnType<typeof setTimeout> | null = null;
   private lost = false;
   private disposed = false;
   /** The load under way per slot; an older one sees it is superseded and stops. */
   private readonly loading = new Map<Slot, object>();
+  /** Progressive drawing: the last finished picture, the one being drawn, and its steps. */
+  private front: Picture | null = null;
+  private back: Picture | null = null;
+  private pass: { camera: Camera; view: ViewSize; items: PassItem[]; next: number; drawn: number; total: number } | null = null;
   private readonly onLost: () => void;
   private readonly onRestored: () => void;
+  private readonly onPicture: () => void;
 
-  constructor(canvas: HTMLCanvasElement, callbacks: { onLost?: () => void; onRestored?: () => void } = {}) {
+  /** `onPicture` hears each time a whole picture of the drawing is on screen. */
+  constructor(canvas: HTMLCanvasElement, callbacks: { onLost?: () => void; onRestored?: () => void; onPicture?: () => void } = {}) {
     this.canvas = canvas;
     this.onLost = callbacks.onLost ?? (() => undefined);
     this.onRestored = callbacks.onRestored ?? (() => undefined);
-    const gl = canvas.getContext('webgl2', { antialias: true, alpha: false, preserveDrawingBuffer: false, powerPreference: 'high-performance' });
+    this.onPicture = callbacks.onPicture ?? (() => undefined);
+    this.software = softwareWebGl();
+    const gl = canvas.getContext('webgl2', { antialias: !this.software, alpha: false, preserveDrawingBuffer: false, powerPreference: 'high-performance' });
     if (!gl) throw new NoWebGlError();
     this.gl = gl;
     this.init();
@@ -147,6 +256,7 @@ export class SceneRenderer {
     const gl = this.gl;
     this.flat = compile(gl, FLAT_VERTEX, FLAT_FRAGMENT);
     this.glyph = compile(gl, GLYPH_VERTEX, GLYPH_FRAGMENT);
+    this.image = compile(gl, IMAGE_VERTEX, IMAGE_FRAGMENT);
     this.flatUniforms = {
       transform: gl.getUniformLocation(this.flat, 'u_transform'),
       color: gl.getUniformLocation(this.flat, 'u_color'),
@@ -157,6 +267,7 @@ export class SceneRenderer {
       layers: gl.getUniformLocation(this.glyph, 'u_layers'),
       foreground: gl.getUniformLocation(this.glyph, 'u_foreground'),
     };
+    this.imageUniforms = { transform: gl.getUniformLocation(this.image, 'u_transform'), image: gl.getUniformLocation(this.image, 'u_image') };
     this.flatVao = gl.createVertexArray();
     gl.bindVertexArray(this.flatVao);
     gl.enableVertexAttribArray(0);
@@ -164,10 +275,21 @@ export class SceneRenderer {
     gl.bindVertexArray(this.glyphVao);
     for (let location = 0; location <= 4; location++) gl.enableVertexAttribArray(location);
     for (let location = 1; location <= 4; location++) gl.vertexAttribDivisor(location, 1);
+    this.imageBuffer = gl.createBuffer();
+    this.imageVao = gl.createVertexArray();
+    gl.bindVertexArray(this.imageVao);
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.imageBuffer);
+    gl.enableVertexAttribArray(0);
+    gl.enableVertexAttribArray(1);
+    gl.vertexAttribPointer(0, 2, gl.FLOAT, false, 16, 0);
+    gl.vertexAttribPointer(1, 2, gl.FLOAT, false, 16, 8);
     gl.bindVertexArray(null);
     this.overlayBuffer = gl.createBuffer();
     this.layerTexture = gl.createTexture();
     this.writeLayerTexture();
+    this.front = null;
+    this.back = null;
+    this.pass = null;
     gl.enable(gl.BLEND);
     gl.blendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA);
   }
@@ -223,43 +345,78 @@ export class SceneRenderer {
     const old = this.scenes.get(slot);
     if (old) this.release(old);
     this.scenes.delete(slot);
+    this.invalidate();
     const gl = this.gl;
-    const arrays: Float32Array[] = [];
-    for (const b of scene.batches) arrays.push(b.triangles, b.lines, b.points);
-    const total = arrays.reduce((sum, a) => sum + a.byteLength, 0) + scene.glyphs.vertices.byteLength + scene.glyphs.instanceWords.byteLength;
+    let total = scene.glyphs.vertices.byteLength + scene.glyphs.instanceWords.byteLength;
+    for (const b of scene.batches) total += b.triangles.byteLength + b.lines.byteLength + b.points.byteLength;
     let done = 0;
     let sliceStart = performance.now();
-    const gpu: GpuScene = { source: scene, batches: [], extra: [], glyphVertices: null, glyphInstances: null };
-    const upload = async (data: Float32Array | Uint32Array): Promise<WebGLBuffer | null> => {
-      if (data.byteLength === 0) return null;
+    const gpu: GpuScene = { source: scene, buffers: [], pieces: [], fine: new Map(), extra: [], extraBuffers: [], glyphVertices: null, glyphInstances: null, glyphs: [] };
+    /** Yields to the page when the slice's time is up; false when the load is abandoned. */
+    const slice = async (): Promise<boolean> => {
       if (performance.now() - sliceStart > budget) {
         options.onProgress?.({ done, total });
         await nextTask();
         sliceStart = performance.now();
       }
-      if (abandoned()) return null;
+      return !abandoned();
+    };
+    const upload = (data: Float32Array | Uint32Array): WebGLBuffer => {
       const buffer = gl.createBuffer();
       gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
       gl.bufferData(gl.ARRAY_BUFFER, data, gl.STATIC_DRAW);
+      gpu.buffers.push(buffer);
       done += data.byteLength;
       return buffer;
     };
-    const array = async (data: Float32Array, per: number): Promise<GpuArray | null> => {
-      const buffer = await upload(data);
-      return buffer ? { buffer, count: data.length / per } : null;
-    };
-    for (const b of scene.batches) {
-      gpu.batches.push({
-        layer: b.layer,
-        ink: b.ink,
-        triangles: await array(b.triangles, 2),
-        lines: await array(b.lines, 2),
-        points: await array(b.points, 2),
-      });
-      if (abandoned()) break;
+    const pieces: Record<Kind, FlatPiece[]> = { triangles: [], lines: [], points: [] };
+    outer: for (const [batch, b] of scene.batches.entries()) {
+      for (const [kind, data, pairs] of [
+        ['triangles', b.triangles, 3],
+        ['lines', b.lines, 2],
+        ['points', b.points, 1],
+      ] as const) {
+        if (data.length === 0) continue;
+        if (!(await slice())) break outer;
+        const buffer = upload(data);
+        const bounds = pieceBounds(data, pairs);
+        const primitives = data.length / (pairs * 2);
+        for (let p = 0; p * PIECE_PRIMITIVES < primitives; p++) {
+          const count = Math.min(PIECE_PRIMITIVES, primitives - p * PIECE_PRIMITIVES);
+          pieces[kind].push({
+            kind,
+            batch,
+            layer: b.layer,
+            ink: b.ink,
+            buffer,
+            elements: null,
+            first: p * PIECE_PRIMITIVES * pairs,
+            count: count * pairs,
+            bounds: [bounds[p * 4] ?? 0, bounds[p * 4 + 1] ?? 0, bounds[p * 4 + 2] ?? 0, bounds[p * 4 + 3] ?? 0],
+            cost: count,
+            em: Infinity,
+          });
+        }
+      }
     }
-    if (!abandoned()) gpu.glyphVertices = await upload(scene.glyphs.vertices);
-    if (!abandoned()) gpu.glyphInstances = await upload(scene.glyphs.instanceWords);
+    // Fills first, then lines, then points, so that lines stay visible over hatches.
+    gpu.pieces = [...pieces.triangles, ...pieces.lines, ...pieces.points];
+    const { glyphs } = scene;
+    if (!abandoned() && glyphs.runs.length > 0 && (await slice())) {
+      gpu.glyphVertices = upload(glyphs.vertices);
+      gpu.glyphInstances = upload(glyphs.instanceWords);
+      const reach = glyphs.meshes.map((m) => meshReach(glyphs.vertices, m.first, m.count));
+      for (const run of glyphs.runs) {
+        const mesh = glyphs.meshes[run.mesh];
+        if (!mesh || mesh.count === 0) continue;
+        for (let first = run.first; first < run.first + run.count; first += PIECE_INSTANCES) {
+          const count = Math.min(PIECE_INSTANCES, run.first + run.count - first);
+          const { bounds, em } = glyphPiece(glyphs.instanceFloats, first, count, reach[run.mesh] ?? 1);
+          gpu.glyphs.push({ mesh, first, count, bounds, em, cost: (count * mesh.count) / 3 });
+        }
+        if (!(await slice())) break;
+      }
+    }
     if (abandoned()) {
       this.release(gpu);
       return;
@@ -271,6 +428,7 @@ export class SceneRenderer {
       this.setVisibility(scene.header.layers.map((l) => l.on && !l.frozen));
     }
     options.onProgress?.({ done: total, total });
+    this.invalidate();
     this.requestRender();
   }
 
@@ -279,6 +437,7 @@ export class SceneRenderer {
     const scene = this.scenes.get(slot);
     if (scene) this.release(scene);
     this.scenes.delete(slot);
+    this.invalidate();
     this.requestRender();
   }
 
@@ -286,6 +445,7 @@ export class SceneRenderer {
   setExtraLines(slot: Slot, extra: ExtraLines[]): void {
     this.extraLines.set(slot, extra);
     this.uploadExtra(slot);
+    this.invalidate();
     this.requestRender();
   }
 
@@ -293,28 +453,80 @@ export class SceneRenderer {
     const scene = this.scenes.get(slot);
     if (!scene) return;
     const gl = this.gl;
-    for (const b of scene.extra) if (b.lines) gl.deleteBuffer(b.lines.buffer);
-    scene.extra = (this.extraLines.get(slot) ?? []).map((e) => {
+    for (const buffer of scene.extraBuffers) gl.deleteBuffer(buffer);
+    scene.extraBuffers = [];
+    scene.extra = [];
+    for (const e of this.extraLines.get(slot) ?? []) {
+      if (e.lines.length === 0) continue;
       const buffer = gl.createBuffer();
       gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
       gl.bufferData(gl.ARRAY_BUFFER, e.lines, gl.STATIC_DRAW);
-      const layer = scene.source.header.layers[e.layer];
-      return { layer: e.layer, ink: layer?.color ?? null, lines: { buffer, count: e.lines.length / 2 }, triangles: null, points: null };
-    });
+      scene.extraBuffers.push(buffer);
+      const ink = scene.source.header.layers[e.layer]?.color ?? null;
+      const f = e.pieces;
+      for (let p = 0; p < f.length; p += EXTRA_FIELDS) {
+        const count = f[p + 1] ?? 0;
+        scene.extra.push({
+          kind: 'lines',
+          batch: -1,
+          layer: e.layer,
+          ink,
+          buffer,
+          elements: null,
+          first: f[p] ?? 0,
+          count,
+          bounds: [f[p + 2] ?? 0, f[p + 3] ?? 0, f[p + 4] ?? 0, f[p + 5] ?? 0],
+          cost: count / 2,
+          em: f[p + 6] ?? 0,
+        });
+      }
+    }
+  }
+
+  /**
+   * Adds the spatial orders of large batch arrays (index buffers from the worker): zoomed in, a
+   * frame draws only their small pieces in view instead of long runs of consecutive primitives.
+   */
+  setOrders(slot: Slot, orders: readonly (SpatialOrder & { batch: number; kind: Kind })[]): void {
+    const scene = this.scenes.get(slot);
+    if (!scene || orders.length === 0) return;
+    const gl = this.gl;
+    for (const order of orders) {
+      const template = scene.pieces.find((p) => p.batch === order.batch && p.kind === order.kind);
+      if (!template) continue;
+      const elements = gl.createBuffer();
+      gl.bindVertexArray(null);
+      gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, elements);
+      gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, order.indices, gl.STATIC_DRAW);
+      scene.buffers.push(elements);
+      const fine: FlatPiece[] = [];
+      const f = order.pieces;
+      for (let p = 0; p < f.length; p += ORDERED_FIELDS) {
+        const count = f[p + 1] ?? 0;
+        fine.push({
+          ...template,
+          elements,
+          first: f[p] ?? 0,
+          count,
+          bounds: [f[p + 2] ?? 0, f[p + 3] ?? 0, f[p + 4] ?? 0, f[p + 5] ?? 0],
+          cost: count / (order.kind === 'triangles' ? 3 : order.kind === 'lines' ? 2 : 1),
+        });
+      }
+      scene.fine.set(`${order.batch}:${order.kind}`, fine);
+    }
+    this.invalidate();
+    this.requestRender();
   }
 
   private release(scene: GpuScene): void {
     const gl = this.gl;
-    for (const b of [...scene.batches, ...scene.extra]) {
-      for (const a of [b.lines, b.triangles, b.points]) if (a) gl.deleteBuffer(a.buffer);
-    }
-    if (scene.glyphVertices) gl.deleteBuffer(scene.glyphVertices);
-    if (scene.glyphInstances) gl.deleteBuffer(scene.glyphInstances);
+    for (const buffer of [...scene.buffers, ...scene.extraBuffers]) gl.deleteBuffer(buffer);
   }
 
   setVisibility(visibility: readonly boolean[]): void {
     this.visibility = visibility;
     this.writeLayerTexture();
+    this.invalidate();
     this.requestRender();
   }
 
@@ -335,18 +547,26 @@ export class SceneRenderer {
 
   setBackground(background: Background): void {
     this.background = background;
+    this.invalidate();
     this.requestRender();
   }
 
   setCamera(camera: Camera, view: ViewSize): void {
     this.camera = camera;
     this.view = view;
+    this.cameraChangedAt = performance.now();
     this.requestRender();
   }
 
   setOverlay(overlay: Overlay): void {
     this.overlay = overlay;
     this.requestRender();
+  }
+
+  /** What the pictures show changed (not only where the camera is): draw them again. */
+  private invalidate(): void {
+    if (this.front) this.front.valid = false;
+    this.pass = null;
   }
 
   /** Draws one frame at the next animation frame (several requests, one frame). */
@@ -358,18 +578,18 @@ export class SceneRenderer {
     });
   }
 
-  /** Draws a frame now and waits for the GPU to finish it; returns the milliseconds (benchmarks). */
-  renderAndFinish(): number {
+  /** Draws a frame now (the whole picture when `complete`) and waits for the GPU; milliseconds (benchmarks). */
+  renderAndFinish(complete = false): number {
     const started = performance.now();
-    this.render();
+    this.render(complete);
     const pixel = new Uint8Array(4);
     this.gl.readPixels(0, 0, 1, 1, this.gl.RGBA, this.gl.UNSIGNED_BYTE, pixel);
     return performance.now() - started;
   }
 
-  /** The colour at a CSS pixel of the canvas, drawn afresh (tests): r, g, b, a in 0..255. */
+  /** The colour at a CSS pixel of the canvas, drawn afresh and whole (tests): r, g, b, a in 0..255. */
   readPixel(x: number, y: number): [number, number, number, number] {
-    this.render();
+    this.render(true);
     const ratio = this.canvas.width / Math.max(1, this.view.width);
     const pixel = new Uint8Array(4);
     const px = Math.min(this.canvas.width - 1, Math.max(0, Math.floor(x * ratio)));
@@ -389,36 +609,35 @@ export class SceneRenderer {
     return [width, height];
   }
 
-  render(): void {
+  /**
+   * Draws a frame. Small scenes (and large ones zoomed into a small part) are drawn straight to the
+   * screen; large ones through the progressive pictures. `complete` finishes the picture at once.
+   */
+  render(complete = false): void {
     if (this.lost || this.disposed) return;
     const started = performance.now();
     const gl = this.gl;
     const [width, height] = this.resize();
-    let calls = 0;
-    gl.viewport(0, 0, width, height);
-    gl.disable(gl.SCISSOR_TEST);
-    const main = this.scenes.get('main');
-    const paper = main?.source.header.paperSpace ?? false;
-    const background = BACKGROUND_RGB[this.background];
-    // Paper space: the sheet lies on a grey desk.
-    const [r, g, b] = rgbUnit(paper ? (this.background === 'light' ? 0xc9ccd1 : 0x3a3d42) : background);
-    gl.clearColor(r, g, b, 1);
-    gl.clear(gl.COLOR_BUFFER_BIT);
     const view = viewAffine(this.camera, this.view);
-    if (main) {
-      if (paper) calls += this.drawSheet(main, view);
-      calls += this.drawScene(main, view);
-      const model = this.scenes.get('model');
-      if (paper && model) {
-        for (const viewport of main.source.header.viewports) {
-          if (!this.scissorTo(viewport.center, viewport.width, viewport.height, width, height)) continue;
-          const place = viewportAffine(viewport, model.source.header.origin);
-          calls += this.drawScene(model, compose(view, place));
-        }
-        gl.disable(gl.SCISSOR_TEST);
-      }
-      calls += this.drawOverlay(view);
+    const items = this.pass && sameCamera(this.pass.camera, this.camera) && sameView(this.pass.view, this.view) ? null : this.collect(this.camera);
+    const cost = items ? items.reduce((sum, item) => sum + item.cost, 0) : (this.pass?.total ?? 0);
+    let calls = 0;
+    if (items) this.stats.pictureCalls = items.length;
+    if (items && cost <= DIRECT_LIMIT[this.software ? 'software' : 'hardware']) {
+      // Straight to the screen.
+      this.pass = null;
+      gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+      gl.viewport(0, 0, width, height);
+      this.clear();
+      for (const item of items) calls += item.draw();
+      this.stats.progressive = false;
+      this.stats.progress = 1;
+      if (items.length > 0) this.onPicture();
+    } else {
+      calls += this.renderProgressive(items, cost, width, height, complete);
     }
+    gl.disable(gl.SCISSOR_TEST);
+    if (this.scenes.has('main')) calls += this.drawOverlay(view);
     this.stats.drawCalls = calls;
     this.stats.submitMs = performance.now() - started;
     this.stats.frames += 1;
@@ -426,20 +645,217 @@ export class SceneRenderer {
     this.canvas.dataset['drawCalls'] = String(calls);
   }
 
-  /** Limits drawing to a viewport's frame on the sheet; false when it is off screen. */
-  private scissorTo(center: readonly [number, number], w: number, h: number, pixelsW: number, pixelsH: number): boolean {
-    const [x0, y0] = sceneToScreen(this.camera, this.view, center[0] - w / 2, center[1] + h / 2);
-    const [x1, y1] = sceneToScreen(this.camera, this.view, center[0] + w / 2, center[1] - h / 2);
-    const rx = pixelsW / this.view.width;
-    const ry = pixelsH / this.view.height;
+  private clear(): void {
+    const paper = this.scenes.get('main')?.source.header.paperSpace ?? false;
+    // Paper space: the sheet lies on a grey desk.
+    const [r, g, b] = rgbUnit(paper ? (this.background === 'light' ? 0xc9ccd1 : 0x3a3d42) : BACKGROUND_RGB[this.background]);
+    this.gl.disable(this.gl.SCISSOR_TEST);
+    this.gl.clearColor(r, g, b, 1);
+    this.gl.clear(this.gl.COLOR_BUFFER_BIT);
+  }
+
+  private picture(previous: Picture | null, width: number, height: number): Picture {
+    if (previous && previous.width === width && previous.height === height) return previous;
+    const gl = this.gl;
+    if (previous) {
+      gl.deleteFramebuffer(previous.framebuffer);
+      gl.deleteTexture(previous.texture);
+    }
+    const texture = gl.createTexture();
+    gl.bindTexture(gl.TEXTURE_2D, texture);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, width, height, 0, gl.RGBA, gl.UNSIGNED_BYTE, null);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.LINEAR);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.LINEAR);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
+    const framebuffer = gl.createFramebuffer();
+    gl.bindFramebuffer(gl.FRAMEBUFFER, framebuffer);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, texture, 0);
+    return { framebuffer, texture, width, height, camera: null, view: null, valid: false };
+  }
+
+  /**
+   * Large scenes: the picture being drawn goes on a budget of primitives a frame (none while the
+   * camera moves and a finished picture can stand in); the screen shows the last finished picture,
+   * moved to the camera, or the one being drawn when there is none.
+   */
+  private renderProgressive(items: PassItem[] | null, cost: number, width: number, height: number, complete: boolean): number {
+    const gl = this.gl;
+    this.front = this.picture(this.front, width, height);
+    this.back = this.picture(this.back, width, height);
+    if (items) this.pass = { camera: this.camera, view: this.view, items, next: 0, drawn: 0, total: cost };
+    const pass = this.pass;
+    let calls = 0;
+    const moving = performance.now() - this.cameraChangedAt < SETTLE_MS;
+    const canWait = this.front.valid && moving && !complete;
+    if (pass && !canWait && pass.next < pass.items.length) {
+      gl.bindFramebuffer(gl.FRAMEBUFFER, this.back.framebuffer);
+      gl.viewport(0, 0, width, height);
+      if (pass.next === 0) this.clear();
+      const budget = complete ? Infinity : BUDGET[this.software ? 'software' : 'hardware'];
+      let spent = 0;
+      while (pass.next < pass.items.length && (spent === 0 || spent < budget)) {
+        const item = pass.items[pass.next++];
+        if (!item) break;
+        calls += item.draw();
+        spent += item.cost;
+        pass.drawn += item.cost;
+      }
+      if (pass.next >= pass.items.length) {
+        // Finished: it becomes the picture shown.
+        [this.front, this.back] = [this.back, this.front];
+        this.front.camera = pass.camera;
+        this.front.view = pass.view;
+        this.front.valid = true;
+        this.onPicture();
+      }
+    }
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    gl.viewport(0, 0, width, height);
+    this.clear();
+    const finished = !pass || pass.next >= pass.items.length;
+    if (this.front.valid && this.front.camera && this.front.view) {
+      calls += this.drawPicture(this.front, this.front.camera, this.front.view);
+    } else if (pass) {
+      calls += this.drawPicture(this.back, pass.camera, pass.view);
+    }
+    this.stats.progressive = true;
+    this.stats.progress = pass && pass.total > 0 ? Math.min(1, pass.drawn / pass.total) : 1;
+    if (!finished) {
+      if (moving && this.front.valid) {
+        // Carry on once the camera rests.
+        if (this.settleTimer) clearTimeout(this.settleTimer);
+        this.settleTimer = setTimeout(() => {
+          this.settleTimer = null;
+          this.requestRender();
+        }, SETTLE_MS);
+      } else {
+        this.requestRender();
+      }
+    }
+    return calls;
+  }
+
+  /** A picture drawn for `camera`, placed where that view lies under the current camera. */
+  private drawPicture(picture: Picture, camera: Camera, view: ViewSize): number {
+    const gl = this.gl;
+    const [x0, y0, x1, y1] = visibleBounds(camera, view);
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.imageBuffer);
+    gl.bufferData(gl.ARRAY_BUFFER, Float32Array.of(x0, y0, 0, 0, x1, y0, 1, 0, x0, y1, 0, 1, x1, y1, 1, 1), gl.STREAM_DRAW);
+    gl.useProgram(this.image);
+    gl.bindVertexArray(this.imageVao);
+    gl.uniformMatrix3fv(this.imageUniforms.transform, false, affineMat3(viewAffine(this.camera, this.view)));
+    gl.activeTexture(gl.TEXTURE0);
+    gl.bindTexture(gl.TEXTURE_2D, picture.texture);
+    gl.uniform1i(this.imageUniforms.image, 0);
+    gl.disable(gl.BLEND);
+    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    gl.enable(gl.BLEND);
+    return 1;
+  }
+
+  /** The steps of a frame for `camera`: the sheet, the pieces in view, the viewports' model space. */
+  private collect(camera: Camera): PassItem[] {
+    const main = this.scenes.get('main');
+    if (!main) return [];
+    const items: PassItem[] = [];
+    const view = viewAffine(camera, this.view);
+    const paper = main.source.header.paperSpace;
+    if (paper) items.push({ cost: 2, draw: () => this.drawSheet(main, view) });
+    this.collectScene(main, view, items, null);
+    const model = this.scenes.get('model');
+    if (paper && model) {
+      for (const viewport of main.source.header.viewports) {
+        const scissor = this.scissorRect(camera, viewport.center, viewport.width, viewport.height);
+        if (!scissor) continue;
+        this.collectScene(model, compose(view, viewportAffine(viewport, model.source.header.origin)), items, scissor);
+      }
+    }
+    return items;
+  }
+
+  private collectScene(scene: GpuScene, transform: Affine, items: PassItem[], scissor: Rect | null): void {
+    const onScreen = clipRectInScene(transform);
+    if (!onScreen) return;
+    const shown = (layer: number) => this.visibility[layer] ?? true;
+    const gl = this.gl;
+    const mode: Record<Kind, number> = { triangles: gl.TRIANGLES, lines: gl.LINES, points: gl.POINTS };
+    const setup = () => {
+      this.scissor(scissor);
+      this.useFlat(transform);
+    };
+    // A batch array with a spatial order is drawn by its small pieces in view when they are few
+    // (zoomed in), else by its long runs (the view shows much of the drawing).
+    const decided = new Map<string, boolean>();
+    const drawnFinely = (piece: FlatPiece): boolean => {
+      const key = `${piece.batch}:${piece.kind}`;
+      let fine = decided.get(key);
+      if (fine === undefined) {
+        const pieces = scene.fine.get(key);
+        const visible = pieces?.filter((p) => overlaps(p.bounds, onScreen)) ?? [];
+        fine = pieces !== undefined && visible.length <= FINE_PIECES;
+        decided.set(key, fine);
+        if (fine && shown(piece.layer)) for (const p of visible) add(p);
+      }
+      return fine;
+    };
+    const add = (piece: FlatPiece) =>
+      items.push({
+        cost: piece.cost,
+        draw: () => {
+          setup();
+          this.color(inkRgb(piece.ink, this.background));
+          gl.bindBuffer(gl.ARRAY_BUFFER, piece.buffer);
+          gl.vertexAttribPointer(0, 2, gl.FLOAT, false, 8, 0);
+          if (piece.elements) {
+            gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, piece.elements);
+            gl.drawElements(mode[piece.kind], piece.count, gl.UNSIGNED_INT, piece.first * 4);
+          } else {
+            gl.drawArrays(mode[piece.kind], piece.first, piece.count);
+          }
+          return 1;
+        },
+      });
+    // CSS pixels per scene unit under this transform: below MIN_GLYPH_PIXELS an em is not drawn.
+    const pixels = Math.hypot(transform[0], transform[1]) * (this.view.width / 2);
+    for (const piece of [...scene.pieces, ...scene.extra]) {
+      if (!shown(piece.layer) || piece.em * pixels < MIN_GLYPH_PIXELS || drawnFinely(piece) || !overlaps(piece.bounds, onScreen)) continue;
+      add(piece);
+    }
+    for (const piece of scene.glyphs) {
+      if (piece.em * pixels < MIN_GLYPH_PIXELS || !overlaps(piece.bounds, onScreen)) continue;
+      items.push({
+        cost: piece.cost,
+        draw: () => {
+          this.scissor(scissor);
+          return this.drawGlyphs(scene, transform, piece);
+        },
+      });
+    }
+  }
+
+  /** The screen rectangle (device pixels, GL's bottom-left origin) of a viewport's frame; null off screen. */
+  private scissorRect(camera: Camera, center: readonly [number, number], w: number, h: number): Rect | null {
+    const [x0, y0] = sceneToScreen(camera, this.view, center[0] - w / 2, center[1] + h / 2);
+    const [x1, y1] = sceneToScreen(camera, this.view, center[0] + w / 2, center[1] - h / 2);
+    const rx = this.canvas.width / this.view.width;
+    const ry = this.canvas.height / this.view.height;
     const left = Math.max(0, Math.floor(x0 * rx));
-    const right = Math.min(pixelsW, Math.ceil(x1 * rx));
+    const right = Math.min(this.canvas.width, Math.ceil(x1 * rx));
     const top = Math.max(0, Math.floor(y0 * ry));
-    const bottom = Math.min(pixelsH, Math.ceil(y1 * ry));
-    if (right <= left || bottom <= top) return false;
-    this.gl.enable(this.gl.SCISSOR_TEST);
-    this.gl.scissor(left, pixelsH - bottom, right - left, bottom - top);
-    return true;
+    const bottom = Math.min(this.canvas.height, Math.ceil(y1 * ry));
+    if (right <= left || bottom <= top) return null;
+    return [left, this.canvas.height - bottom, right - left, bottom - top];
+  }
+
+  private scissor(rect: Rect | null): void {
+    const gl = this.gl;
+    if (!rect) {
+      gl.disable(gl.SCISSOR_TEST);
+      return;
+    }
+    gl.enable(gl.SCISSOR_TEST);
+    gl.scissor(rect[0], rect[1], rect[2], rect[3]);
   }
 
   private useFlat(transform: Affine): void {
@@ -455,38 +871,8 @@ export class SceneRenderer {
     this.gl.uniform4f(this.flatUniforms.color, r, g, b, alpha);
   }
 
-  private drawArray(array: GpuArray | null, mode: number): number {
-    if (!array) return 0;
-    const gl = this.gl;
-    gl.bindBuffer(gl.ARRAY_BUFFER, array.buffer);
-    gl.vertexAttribPointer(0, 2, gl.FLOAT, false, 8, 0);
-    gl.drawArrays(mode, 0, array.count);
-    return 1;
-  }
-
-  /** Fills first, then lines, then points, then glyphs, so that lines stay visible over hatches. */
-  private drawScene(scene: GpuScene, transform: Affine): number {
-    const gl = this.gl;
-    let calls = 0;
-    this.useFlat(transform);
-    const shown = (layer: number) => this.visibility[layer] ?? true;
-    const batches = [...scene.batches, ...scene.extra];
-    for (const kind of ['triangles', 'lines', 'points'] as const) {
-      const mode = kind === 'triangles' ? gl.TRIANGLES : kind === 'lines' ? gl.LINES : gl.POINTS;
-      for (const b of batches) {
-        const array = b[kind];
-        if (!array || !shown(b.layer)) continue;
-        this.color(inkRgb(b.ink, this.background));
-        calls += this.drawArray(array, mode);
-      }
-    }
-    calls += this.drawGlyphs(scene, transform);
-    return calls;
-  }
-
-  private drawGlyphs(scene: GpuScene, transform: Affine): number {
-    const { glyphs } = scene.source;
-    if (!scene.glyphVertices || !scene.glyphInstances || glyphs.runs.length === 0) return 0;
+  private drawGlyphs(scene: GpuScene, transform: Affine, piece: GlyphPiece): number {
+    if (!scene.glyphVertices || !scene.glyphInstances) return 0;
     const gl = this.gl;
     gl.useProgram(this.glyph);
     gl.bindVertexArray(this.glyphVao);
@@ -499,21 +885,15 @@ export class SceneRenderer {
     gl.bindBuffer(gl.ARRAY_BUFFER, scene.glyphVertices);
     gl.vertexAttribPointer(0, 2, gl.FLOAT, false, 8, 0);
     gl.bindBuffer(gl.ARRAY_BUFFER, scene.glyphInstances);
+    // WebGL2 has no base instance: point the instance attributes at the piece's first record.
     const stride = INSTANCE_WORDS * 4;
-    let calls = 0;
-    for (const run of glyphs.runs) {
-      const mesh = glyphs.meshes[run.mesh];
-      if (!mesh || mesh.count === 0 || run.count === 0) continue;
-      // WebGL2 has no base instance: point the instance attributes at the run's first record.
-      const base = run.first * stride;
-      gl.vertexAttribPointer(1, 4, gl.FLOAT, false, stride, base);
-      gl.vertexAttribPointer(2, 2, gl.FLOAT, false, stride, base + 16);
-      gl.vertexAttribIPointer(3, 1, gl.UNSIGNED_INT, stride, base + 24);
-      gl.vertexAttribIPointer(4, 1, gl.UNSIGNED_INT, stride, base + 28);
-      gl.drawArraysInstanced(gl.TRIANGLES, mesh.first, mesh.count, run.count);
-      calls += 1;
-    }
-    return calls;
+    const base = piece.first * stride;
+    gl.vertexAttribPointer(1, 4, gl.FLOAT, false, stride, base);
+    gl.vertexAttribPointer(2, 2, gl.FLOAT, false, stride, base + 16);
+    gl.vertexAttribIPointer(3, 1, gl.UNSIGNED_INT, stride, base + 24);
+    gl.vertexAttribIPointer(4, 1, gl.UNSIGNED_INT, stride, base + 28);
+    gl.drawArraysInstanced(gl.TRIANGLES, piece.mesh.first, piece.mesh.count, piece.count);
+    return 1;
   }
 
   /** The sheet of a paper layout: what it draws, with a margin, on the background colour. */
@@ -527,6 +907,7 @@ export class SceneRenderer {
     const margin = Math.max(x1 - x0, y1 - y0) * 0.02;
     const [a, b, c, d] = [x0 - margin, y0 - margin, x1 + margin, y1 + margin];
     const shadow = margin * 0.4;
+    this.scissor(null);
     this.useFlat(transform);
     this.color(0x000000, 0.25);
     let calls = this.drawDynamic(Float32Array.of(a + shadow, b - shadow, c + shadow, b - shadow, a + shadow, d - shadow, c + shadow, b - shadow, c + shadow, d - shadow, a + shadow, d - shadow), this.gl.TRIANGLES);
@@ -617,18 +998,35 @@ export class SceneRenderer {
   dispose(): void {
     this.disposed = true;
     if (this.frameRequested) cancelAnimationFrame(this.frameRequested);
+    if (this.settleTimer) clearTimeout(this.settleTimer);
     this.canvas.removeEventListener('webglcontextlost', this.handleLost);
     this.canvas.removeEventListener('webglcontextrestored', this.handleRestored);
     for (const scene of this.scenes.values()) this.release(scene);
     this.scenes.clear();
     if (!this.gl.isContextLost()) {
       const gl = this.gl;
+      for (const picture of [this.front, this.back]) {
+        if (!picture) continue;
+        gl.deleteFramebuffer(picture.framebuffer);
+        gl.deleteTexture(picture.texture);
+      }
       gl.deleteBuffer(this.overlayBuffer);
+      gl.deleteBuffer(this.imageBuffer);
       gl.deleteTexture(this.layerTexture);
       gl.deleteProgram(this.flat);
       gl.deleteProgram(this.glyph);
+      gl.deleteProgram(this.image);
       gl.deleteVertexArray(this.flatVao);
       gl.deleteVertexArray(this.glyphVao);
+      gl.deleteVertexArray(this.imageVao);
     }
   }
+}
+
+function sameCamera(a: Camera, b: Camera): boolean {
+  return a.x === b.x && a.y === b.y && a.scale === b.scale;
+}
+
+function sameView(a: ViewSize, b: ViewSize): boolean {
+  return a.width === b.width && a.height === b.height;
 }

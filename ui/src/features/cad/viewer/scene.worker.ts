@@ -26,7 +26,8 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
       if (message.scene !== current) break;
       try {
         const info = host.end();
-        post({ type: 'ready', scene: message.scene, info }, info.textOutlines.map((o) => o.lines.buffer));
+        const transfer = [...info.textOutlines.flatMap((o) => [o.lines.buffer, o.pieces.buffer]), ...info.orders.flatMap((o) => [o.indices.buffer, o.pieces.buffer])];
+        post({ type: 'ready', scene: message.scene, info }, transfer);
       } catch (error) {
         post({ type: 'failed', scene: message.scene, message: error instanceof Error ? error.message : String(error) });
       }

@@ -1,4 +1,6 @@
 import type { DecodedBatch, DecodedScene } from '../scene/decode';
+import { ORDERED_FIELDS, spatialOrder } from './chunks';
+import type { ExtraLines } from './renderer';
 import type { SceneText } from '../scene/types';
 
 // A uniform grid over the scene's primitives for picking and snapping, and the texts for search.
@@ -11,6 +13,8 @@ const KIND_POINT = 2;
 const INDEX_MASK = 0x3fffffff;
 /** A triangle covering more cells than this goes to a short list checked at every query. */
 const LARGE_TRIANGLE_CELLS = 4096;
+/** Texts an outline piece holds on average. */
+const OUTLINE_TEXTS = 64;
 /** Most cells in the grid (4 M cells = 16 MB of cell starts). */
 const MAX_CELLS = 1 << 22;
 
@@ -442,19 +446,51 @@ export class SceneIndex {
 
   /**
    * Outlines (as segments) of the texts that have no glyphs, per layer, so that a scene without
-   * glyph meshes still shows where its texts are; `texts` counts them.
+   * glyph meshes still shows where its texts are; `texts` counts them. The texts come in the order
+   * of a grid, and `pieces` gives runs of them that lie together (first vertex, vertex count, min x,
+   * min y, max x, max y, the tallest text's height), for culling and for leaving out texts too small
+   * to see.
    */
-  textOutlines(): { layer: number; lines: Float32Array; texts: number }[] {
-    const perLayer = new Map<number, number[]>();
+  textOutlines(): ExtraLines[] {
+    const perLayer = new Map<number, TextBox[]>();
     for (const text of this.texts) {
       if (text.exact || text.text.trim() === '') continue;
-      const [x0, y0, x1, y1] = text.box;
-      // The baseline and the two sides: reads as "text here" without hiding the drawing.
-      const out = perLayer.get(text.layer) ?? [];
-      out.push(x0, y0, x1, y0, x0, y0, x0, y1, x1, y0, x1, y1, x0, y1, x1, y1);
-      perLayer.set(text.layer, out);
+      const list = perLayer.get(text.layer) ?? [];
+      list.push(text);
+      perLayer.set(text.layer, list);
     }
-    return [...perLayer].map(([layer, lines]) => ({ layer, lines: Float32Array.from(lines), texts: lines.length / 16 }));
+    const out: ExtraLines[] = [];
+    for (const [layer, texts] of perLayer) {
+      const anchors = new Float32Array(texts.length * 2);
+      texts.forEach((t, i) => anchors.set([t.box[0], t.box[1]], i * 2));
+      const order = spatialOrder(anchors, 1, OUTLINE_TEXTS);
+      const lines = new Float32Array(texts.length * 16);
+      order.indices.forEach((index, k) => {
+        const [x0, y0, x1, y1] = texts[index]?.box ?? [0, 0, 0, 0];
+        // The baseline, the sides and the top: reads as "text here" without hiding the drawing.
+        lines.set([x0, y0, x1, y0, x0, y0, x0, y1, x1, y0, x1, y1, x0, y1, x1, y1], k * 16);
+      });
+      const pieces: number[] = [];
+      for (let p = 0; p < order.pieces.length; p += ORDERED_FIELDS) {
+        const first = order.pieces[p] ?? 0;
+        const count = order.pieces[p + 1] ?? 0;
+        let tallest = 0;
+        let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+        for (let k = first; k < first + count; k++) {
+          const box = texts[order.indices[k] ?? 0]?.box;
+          if (!box) continue;
+          tallest = Math.max(tallest, box[3] - box[1]);
+          x0 = Math.min(x0, box[0]);
+          y0 = Math.min(y0, box[1]);
+          x1 = Math.max(x1, box[2]);
+          y1 = Math.max(y1, box[3]);
+        }
+        // Texts are 8 vertices each.
+        pieces.push(first * 8, count * 8, x0, y0, x1, y1, tallest);
+      }
+      out.push({ layer, lines, texts: texts.length, pieces: Float32Array.from(pieces) });
+    }
+    return out;
   }
 
   /** Grid statistics, for benchmarks. */

@@ -60,3 +60,24 @@ out vec4 o_color;
 void main() {
   o_color = vec4(v_color, 1.0);
 }`;
+
+/** The last finished picture of a large scene, drawn as a textured rectangle in scene coordinates. */
+export const IMAGE_VERTEX = `#version 300 es
+layout(location = 0) in vec2 a_position;
+layout(location = 1) in vec2 a_uv;
+uniform mat3 u_transform;
+out vec2 v_uv;
+void main() {
+  vec3 p = u_transform * vec3(a_position, 1.0);
+  gl_Position = vec4(p.xy, 0.0, 1.0);
+  v_uv = a_uv;
+}`;
+
+export const IMAGE_FRAGMENT = `#version 300 es
+precision mediump float;
+uniform sampler2D u_image;
+in vec2 v_uv;
+out vec4 o_color;
+void main() {
+  o_color = texture(u_image, v_uv);
+}`;
