@@ -10,10 +10,12 @@
 // drawing, default 5; each after a reload of the page), CHROMIUM_PATH.
 //
 // "First picture" = the click on the drawing's card in the library → the first frame submitted to
-// WebGL (the canvas's data-first-frame-at, performance.now() in the page) and → the next animation
-// frame after it (the frame is then on screen). It includes the scene request (the server reads and
-// tessellates the DXF unless its cache holds the drawing), the download, decoding, the upload to the
-// GPU and the first draw. The first open after the server starts is reported apart ("cold").
+// WebGL (the canvas's data-first-frame-at, performance.now() in the page), → the next animation frame
+// after it (that frame is on screen), and → the whole picture on screen (data-picture-at: a large
+// drawing is drawn a budget of primitives a frame on software WebGL). It includes the scene request
+// (the server reads and tessellates the DXF unless its cache holds the drawing), the download,
+// decoding, the upload to the GPU and the drawing. The first open after the server starts is
+// reported apart ("cold").
 import { chromium } from '@playwright/test';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -97,6 +99,7 @@ try {
       { polling: 'raf', timeout: 120_000 },
     );
     const onScreen = await shown.jsonValue();
+    await page.waitForFunction(() => document.querySelector('[data-testid="cad-canvas"]')?.dataset.pictureAt, null, { timeout: 120_000 });
     await page.waitForFunction(() => document.querySelector('[data-testid="cad-canvas"]')?.dataset.indexReady === 'true', null, { timeout: 120_000 });
     return page.evaluate((visible) => {
       const canvas = document.querySelector('[data-testid="cad-canvas"]');
@@ -105,6 +108,8 @@ try {
       return {
         firstFrame: Number(d.firstFrameAt) - clickAt,
         onScreen: visible - clickAt,
+        picture: Number(d.pictureAt) - clickAt,
+        order: Number(d.orderMs),
         download: Number(d.downloadMs),
         indexDecode: Number(d.indexDecodeMs),
         indexBuild: Number(d.indexBuildMs),
@@ -120,11 +125,13 @@ try {
   const warm = [];
   for (let run = 0; run < RUNS; run++) warm.push(await open());
   const line = (label, r) =>
-    `${label}: first frame ${ms(r.firstFrame)} after the click (on screen by ${ms(r.onScreen)}); scene request + download ${ms(r.download)}; ` +
-    `index in the worker: decode ${ms(r.indexDecode)}, grid ${ms(r.indexBuild)}; main-thread long tasks while loading: ${r.longTasks.length}, longest ${ms(Math.max(0, ...r.longTasks))}, total ${ms(r.longTasks.reduce((a, b) => a + b, 0))}`;
+    `${label}: first frame ${ms(r.firstFrame)} after the click (on screen by ${ms(r.onScreen)}), whole picture ${ms(r.picture)}; scene request + download ${ms(r.download)}; ` +
+    `in the worker: decode ${ms(r.indexDecode)}, grid ${ms(r.indexBuild)}, spatial orders ${ms(r.order)}; main-thread long tasks until the index is ready: ${r.longTasks.length}, longest ${ms(Math.max(0, ...r.longTasks))}, total ${ms(r.longTasks.reduce((a, b) => a + b, 0))}`;
   console.log(line('cold (server just started)', cold));
   warm.forEach((r, i) => console.log(line(`warm ${i + 1}`, r)));
-  console.log(`warm median: first frame ${ms(median(warm.map((r) => r.firstFrame)))}, on screen ${ms(median(warm.map((r) => r.onScreen)))}`);
+  console.log(
+    `warm median: first frame ${ms(median(warm.map((r) => r.firstFrame)))}, on screen ${ms(median(warm.map((r) => r.onScreen)))}, whole picture ${ms(median(warm.map((r) => r.picture)))}`,
+  );
   console.log(`status line: ${warm.at(-1).status}`);
 
   // Frames, each drawn and waited for (readPixels of one pixel): while the camera moves (the last
@@ -150,6 +157,7 @@ try {
     const resting = [];
     do resting.push({ ms: hook.renderAndFinish(), calls: hook.stats().drawCalls });
     while (hook.stats().progress < 1 && resting.length < 500);
+    hook.fit();
     hook.zoom(60);
     await sleep(250);
     hook.renderAndFinish(true);

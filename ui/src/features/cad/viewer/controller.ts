@@ -246,8 +246,7 @@ export class ViewerController {
       void indexed.then(
         (info) => {
           if (cancelled()) return;
-          renderer.setExtraLines('main', info.textOutlines);
-          renderer.setOrders('main', info.orders);
+          void renderer.setExtraLines('main', info.textOutlines).then(() => renderer.setOrders('main', info.orders));
           const { timings, usage } = this.store.get();
           // Outlined texts count as what their layer draws.
           const withTexts = [...usage];

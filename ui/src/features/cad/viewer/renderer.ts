@@ -441,57 +441,86 @@ export class SceneRenderer {
     this.requestRender();
   }
 
-  /** Outlines of texts without glyphs, drawn with their layer's colour. */
-  setExtraLines(slot: Slot, extra: ExtraLines[]): void {
+  /**
+   * Outlines of texts without glyphs, drawn with their layer's colour; uploaded a buffer at a time,
+   * yielding in between. The picture is drawn again only if some of them are big enough to see.
+   */
+  async setExtraLines(slot: Slot, extra: ExtraLines[]): Promise<void> {
     this.extraLines.set(slot, extra);
-    this.uploadExtra(slot);
-    this.invalidate();
-    this.requestRender();
-  }
-
-  private uploadExtra(slot: Slot): void {
     const scene = this.scenes.get(slot);
     if (!scene) return;
-    const gl = this.gl;
-    for (const buffer of scene.extraBuffers) gl.deleteBuffer(buffer);
-    scene.extraBuffers = [];
-    scene.extra = [];
-    for (const e of this.extraLines.get(slot) ?? []) {
-      if (e.lines.length === 0) continue;
-      const buffer = gl.createBuffer();
-      gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
-      gl.bufferData(gl.ARRAY_BUFFER, e.lines, gl.STATIC_DRAW);
-      scene.extraBuffers.push(buffer);
-      const ink = scene.source.header.layers[e.layer]?.color ?? null;
-      const f = e.pieces;
-      for (let p = 0; p < f.length; p += EXTRA_FIELDS) {
-        const count = f[p + 1] ?? 0;
-        scene.extra.push({
-          kind: 'lines',
-          batch: -1,
-          layer: e.layer,
-          ink,
-          buffer,
-          elements: null,
-          first: f[p] ?? 0,
-          count,
-          bounds: [f[p + 2] ?? 0, f[p + 3] ?? 0, f[p + 4] ?? 0, f[p + 5] ?? 0],
-          cost: count / 2,
-          em: f[p + 6] ?? 0,
-        });
+    const pieces: FlatPiece[] = [];
+    const buffers: WebGLBuffer[] = [];
+    for (const e of extra) {
+      await nextTask();
+      if (this.disposed || this.scenes.get(slot) !== scene) {
+        for (const buffer of buffers) this.gl.deleteBuffer(buffer);
+        return;
       }
+      pieces.push(...this.extraPieces(scene, e, buffers));
+    }
+    for (const buffer of scene.extraBuffers) this.gl.deleteBuffer(buffer);
+    scene.extraBuffers = buffers;
+    scene.extra = pieces;
+    const items: PassItem[] = [];
+    this.collectPieces(scene, viewAffine(this.camera, this.view), pieces, items, null);
+    if (items.length > 0) {
+      this.invalidate();
+      this.requestRender();
     }
   }
 
-  /**
-   * Adds the spatial orders of large batch arrays (index buffers from the worker): zoomed in, a
-   * frame draws only their small pieces in view instead of long runs of consecutive primitives.
-   */
-  setOrders(slot: Slot, orders: readonly (SpatialOrder & { batch: number; kind: Kind })[]): void {
+  /** Uploads the outlines of `e` and gives their pieces (the buffer goes to `buffers`). */
+  private extraPieces(scene: GpuScene, e: ExtraLines, buffers: WebGLBuffer[]): FlatPiece[] {
+    if (e.lines.length === 0) return [];
+    const gl = this.gl;
+    const buffer = gl.createBuffer();
+    gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
+    gl.bufferData(gl.ARRAY_BUFFER, e.lines, gl.STATIC_DRAW);
+    buffers.push(buffer);
+    const ink = scene.source.header.layers[e.layer]?.color ?? null;
+    const f = e.pieces;
+    const pieces: FlatPiece[] = [];
+    for (let p = 0; p < f.length; p += EXTRA_FIELDS) {
+      const count = f[p + 1] ?? 0;
+      pieces.push({
+        kind: 'lines',
+        batch: -1,
+        layer: e.layer,
+        ink,
+        buffer,
+        elements: null,
+        first: f[p] ?? 0,
+        count,
+        bounds: [f[p + 2] ?? 0, f[p + 3] ?? 0, f[p + 4] ?? 0, f[p + 5] ?? 0],
+        cost: count / 2,
+        em: f[p + 6] ?? 0,
+      });
+    }
+    return pieces;
+  }
+
+  /** After a (re)load: the outlines known for the slot, at once. */
+  private uploadExtra(slot: Slot): void {
     const scene = this.scenes.get(slot);
-    if (!scene || orders.length === 0) return;
+    if (!scene) return;
+    for (const buffer of scene.extraBuffers) this.gl.deleteBuffer(buffer);
+    scene.extraBuffers = [];
+    scene.extra = (this.extraLines.get(slot) ?? []).flatMap((e) => this.extraPieces(scene, e, scene.extraBuffers));
+  }
+
+  /**
+   * Adds the spatial orders of large batch arrays (index buffers from the worker), a buffer at a
+   * time: zoomed in, a frame then draws only their small pieces in view instead of long runs of
+   * consecutive primitives. The picture stays as it is (the same primitives, grouped otherwise).
+   */
+  async setOrders(slot: Slot, orders: readonly (SpatialOrder & { batch: number; kind: Kind })[]): Promise<void> {
+    const scene = this.scenes.get(slot);
+    if (!scene) return;
     const gl = this.gl;
     for (const order of orders) {
+      await nextTask();
+      if (this.disposed || this.scenes.get(slot) !== scene) return;
       const template = scene.pieces.find((p) => p.batch === order.batch && p.kind === order.kind);
       if (!template) continue;
       const elements = gl.createBuffer();
@@ -514,8 +543,6 @@ export class SceneRenderer {
       }
       scene.fine.set(`${order.batch}:${order.kind}`, fine);
     }
-    this.invalidate();
-    this.requestRender();
   }
 
   private release(scene: GpuScene): void {
@@ -775,6 +802,25 @@ export class SceneRenderer {
   }
 
   private collectScene(scene: GpuScene, transform: Affine, items: PassItem[], scissor: Rect | null): void {
+    this.collectPieces(scene, transform, [...scene.pieces, ...scene.extra], items, scissor);
+    const onScreen = clipRectInScene(transform);
+    if (!onScreen) return;
+    // CSS pixels per scene unit under this transform: below MIN_GLYPH_PIXELS an em is not drawn.
+    const pixels = Math.hypot(transform[0], transform[1]) * (this.view.width / 2);
+    for (const piece of scene.glyphs) {
+      if (piece.em * pixels < MIN_GLYPH_PIXELS || !overlaps(piece.bounds, onScreen)) continue;
+      items.push({
+        cost: piece.cost,
+        draw: () => {
+          this.scissor(scissor);
+          return this.drawGlyphs(scene, transform, piece);
+        },
+      });
+    }
+  }
+
+  /** The flat pieces of `pieces` in view and big enough to see, as steps of a frame. */
+  private collectPieces(scene: GpuScene, transform: Affine, pieces: readonly FlatPiece[], items: PassItem[], scissor: Rect | null): void {
     const onScreen = clipRectInScene(transform);
     if (!onScreen) return;
     const shown = (layer: number) => this.visibility[layer] ?? true;
@@ -816,21 +862,10 @@ export class SceneRenderer {
           return 1;
         },
       });
-    // CSS pixels per scene unit under this transform: below MIN_GLYPH_PIXELS an em is not drawn.
     const pixels = Math.hypot(transform[0], transform[1]) * (this.view.width / 2);
-    for (const piece of [...scene.pieces, ...scene.extra]) {
+    for (const piece of pieces) {
       if (!shown(piece.layer) || piece.em * pixels < MIN_GLYPH_PIXELS || drawnFinely(piece) || !overlaps(piece.bounds, onScreen)) continue;
       add(piece);
-    }
-    for (const piece of scene.glyphs) {
-      if (piece.em * pixels < MIN_GLYPH_PIXELS || !overlaps(piece.bounds, onScreen)) continue;
-      items.push({
-        cost: piece.cost,
-        draw: () => {
-          this.scissor(scissor);
-          return this.drawGlyphs(scene, transform, piece);
-        },
-      });
     }
   }
 
