@@ -216,7 +216,7 @@ export const en = {
   'cad.status.truncated': 'too large: part of the drawing is missing',
   'cad.status.viewports': 'model space shown in {n} viewports',
   'cad.status.viewportsLoading': 'loading the viewports…',
-  'cad.status.firstFrame': 'first picture in {ms} ms',
+  'cad.status.firstFrame': 'whole picture in {ms} ms',
   'cad.status.drawing': 'drawing…',
   'cad.status.indexing': 'preparing picking and search…',
   'posters.title': 'Posters',

@@ -214,7 +214,7 @@ export const zhCN: Record<MessageKey, string> = {
   'cad.status.truncated': '图纸过大：部分内容缺失',
   'cad.status.viewports': '{n} 个视口中显示模型空间',
   'cad.status.viewportsLoading': '正在加载视口…',
-  'cad.status.firstFrame': '首帧用时 {ms} 毫秒',
+  'cad.status.firstFrame': '完整画面用时 {ms} 毫秒',
   'cad.status.drawing': '正在绘制…',
   'cad.status.indexing': '正在准备拾取和搜索…',
   'posters.title': '海报',
