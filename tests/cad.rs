@@ -1,6 +1,7 @@
 //! `zk-agent cad info` and `cad render`, black-box: the project's own fixtures (a GBK-encoded
-//! drawing written here), files from the shared CAD corpus and the bad inputs, and pinned PNG
-//! snapshots of chosen corpus drawings.
+//! drawing written here, an R2018 DWG in crates/zk-dwg/tests/fixtures), files from the shared CAD
+//! corpus (every DWG among them) and the bad inputs, and pinned PNG snapshots of chosen corpus
+//! drawings.
 //!
 //! The corpus is `$ZK_CAD_CORPUS`, or `../shared/cad-corpus` beside the repository: required under
 //! `CI=true`, skipped with a message elsewhere.
@@ -98,6 +99,62 @@ fn gbk_fixture() -> Vec<u8> {
     dxf
 }
 
+/// A UTF-8 drawing (R2013) of East Asian text: an SHX style with a Chinese big font, a SimSun
+/// TrueType style, Japanese and Korean, an MTEXT paragraph wrapped at its width with a stacked
+/// fraction, a rotated text and a character no bundled font has (drawn as a box).
+fn cjk_fixture() -> Vec<u8> {
+    let text = |style: &str, x: f64, y: f64, height: f64, rotation: f64, s: &str| {
+        format!("0\nTEXT\n8\n0\n7\n{style}\n10\n{x}\n20\n{y}\n40\n{height}\n50\n{rotation}\n1\n{s}\n")
+    };
+    let mut entities = String::new();
+    entities += &text("HZ", 0.0, 100.0, 10.0, 0.0, "图层 A-WALL 墙体");
+    entities += &text("SONG", 0.0, 80.0, 10.0, 0.0, "宋体 SimSun 文字");
+    entities += &text("HZ", 0.0, 62.0, 8.0, 0.0, "日本語のテキスト カタカナ");
+    entities += &text("HZ", 0.0, 48.0, 8.0, 0.0, "한국어 텍스트");
+    entities += &text("HZ", 150.0, 0.0, 8.0, 30.0, "旋转 30%%d");
+    entities += &text("HZ", 0.0, -20.0, 6.0, 0.0, "Devanagari: क");
+    entities += "0\nMTEXT\n8\n0\n7\nSONG\n10\n0\n20\n36\n40\n5\n41\n120\n71\n1\n\
+1\n建筑平面图：本图尺寸以毫米为单位，标高以米为单位。\\P比例 1\\S1/100;\n";
+    format!(
+        "0\nSECTION\n2\nHEADER\n9\n$ACADVER\n1\nAC1027\n0\nENDSEC\n\
+0\nSECTION\n2\nTABLES\n0\nTABLE\n2\nSTYLE\n\
+0\nSTYLE\n2\nHZ\n70\n0\n40\n0\n41\n1\n3\ntxt.shx\n4\ngbcbig.shx\n\
+0\nSTYLE\n2\nSONG\n70\n0\n40\n0\n41\n1\n3\nsimsun.ttc\n4\n\n0\nENDTAB\n0\nENDSEC\n\
+0\nSECTION\n2\nENTITIES\n{entities}0\nENDSEC\n0\nEOF\n"
+    )
+    .into_bytes()
+}
+
+/// Hatches that name a pattern and carry no pattern lines, each labelled: seven from the bundled
+/// library (AR-CONC at a tenth of its scale, as architectural patterns are used) and one name no
+/// library knows (drawn as ANSI31).
+fn patterns_fixture() -> Vec<u8> {
+    let names = ["ANSI31", "ANSI37", "BRICK", "HONEY", "EARTH", "AR-CONC", "STARS", "gost_non-metal"];
+    let mut entities = String::new();
+    for (i, name) in names.iter().enumerate() {
+        let scale = if *name == "AR-CONC" { 0.1 } else { 1.0 };
+        let (x, y) = ((i % 4) as f64 * 50.0, (i / 4) as f64 * -60.0);
+        let corners: String = [(x, y), (x + 40.0, y), (x + 40.0, y + 40.0), (x, y + 40.0)]
+            .iter()
+            .map(|(cx, cy)| format!("10\n{cx}\n20\n{cy}\n"))
+            .collect();
+        entities += &format!(
+            "0\nHATCH\n8\n0\n10\n0\n20\n0\n30\n0\n210\n0\n220\n0\n230\n1\n2\n{name}\n70\n0\n71\n0\n\
+91\n1\n92\n7\n72\n0\n73\n1\n93\n4\n{corners}97\n0\n75\n0\n76\n1\n52\n0\n41\n{scale}\n77\n0\n78\n0\n98\n0\n\
+0\nTEXT\n8\n0\n10\n{}\n20\n{}\n40\n4\n72\n1\n11\n{}\n21\n{}\n1\n{name}\n",
+            x + 20.0,
+            y - 8.0,
+            x + 20.0,
+            y - 8.0
+        );
+    }
+    format!(
+        "0\nSECTION\n2\nHEADER\n9\n$ACADVER\n1\nAC1015\n9\n$MEASUREMENT\n70\n1\n0\nENDSEC\n\
+0\nSECTION\n2\nENTITIES\n{entities}0\nENDSEC\n0\nEOF\n"
+    )
+    .into_bytes()
+}
+
 #[test]
 fn cad_info_reads_a_gbk_drawing() {
     let dir = tempfile::tempdir().unwrap();
@@ -173,10 +230,11 @@ fn cad_render_writes_svg_and_png_and_refuses_bad_requests() {
         assert_eq!(output.status.code(), Some(1), "{args:?}: {}", text(&output.stderr));
         assert!(text(&output.stderr).contains(expected), "{args:?}: {}", text(&output.stderr));
     }
-    // Without dwg2dxf on PATH, a DWG gets the message that says how to convert it.
+    // A DWG that holds no drawing, without dwg2dxf on PATH: the reason and what to do.
     let output = run(cad(dir.path(), &["info", "old.dwg"]).env("PATH", "/nonexistent"));
     assert_eq!(output.status.code(), Some(1));
-    assert!(text(&output.stderr).contains("DWG is not supported yet"), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("cannot open this DWG (AC1018): the DWG reader") && stderr.contains("dwg2dxf"), "{stderr}");
 
     // The size cap comes from CAD_MAX_BYTES and is named in the refusal; a bad value is a usage error.
     let output = run(cad(dir.path(), &["info", path]).env("CAD_MAX_BYTES", "100"));
@@ -198,10 +256,76 @@ fn corpus_dxf_and_dwg_files() {
     assert!(!json["facts"]["dimensions"].as_array().unwrap().is_empty(), "the dimensions are listed");
 
     let dwg = corpus.join("LibreDWG__libredwg/test/test-data/2007/Polyline.dwg");
+    let output = run(cad(dir.path(), &["info", dwg.to_str().unwrap(), "--json"]).env("PATH", "/nonexistent"));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["facts"]["version"], "AC1021");
+    assert_eq!(json["facts"]["entity_counts"]["LWPOLYLINE"], 1, "{}", json["facts"]["entity_counts"]);
+
+    // An R10 DWG is older than the built-in reader reads: the reason names the versions it does.
+    let dwg = corpus.join("LibreDWG__libredwg/test/test-data/r10/entities.dwg");
     let output = run(cad(dir.path(), &["info", dwg.to_str().unwrap()]).env("PATH", "/nonexistent"));
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
-    assert!(stderr.contains("DWG is not supported yet") && stderr.contains("dwg2dxf"), "{stderr}");
+    assert!(
+        stderr.contains("cannot open this DWG (AC1006)") && stderr.contains("AC1009 (R11/R12) to AC1032"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("install LibreDWG's dwg2dxf or save the drawing as DXF"), "{stderr}");
+}
+
+/// A DWG the project wrote (R2018, by acadrust; see crates/zk-dwg/tests): opened, described and
+/// drawn like a DXF.
+#[test]
+fn cad_info_and_render_open_a_dwg() {
+    let dir = tempfile::tempdir().unwrap();
+    let dwg = workspace_root().join("crates/zk-dwg/tests/fixtures/plan-r2018.dwg");
+    let path = dwg.to_str().unwrap();
+    let output = run(cad(dir.path(), &["info", path]).env("PATH", "/nonexistent"));
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", text(&output.stderr));
+    for expected in ["AC1032 (R2018)", "Walls", "CIRCLE", "中文图层", "converted from DWG"] {
+        assert!(stdout.contains(expected), "info shows {expected:?}:\n{stdout}");
+    }
+    let output = run(&mut cad(dir.path(), &["render", path, "-o", "plan.png", "--width", "200"]));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let png = tiny_skia::Pixmap::load_png(dir.path().join("plan.png")).unwrap();
+    assert!(png.pixels().iter().any(|p| p.red() > 200 && p.green() < 100), "the red Walls layer is drawn");
+}
+
+/// Every DWG of the corpus through `cad info`, without dwg2dxf: R2000 and later open (the bar is
+/// 95 %), the rest are refused with the reason, and none crashes.
+#[test]
+fn corpus_dwgs_open_or_are_refused_with_the_reason() {
+    let Some(corpus) = corpus_dir() else { return };
+    let manifest = std::fs::read_to_string(corpus.join("manifest.csv")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut modern, mut modern_opened, mut refusals) = (0, 0, Vec::new());
+    for line in manifest.lines().skip(1) {
+        // file, repo, path, commit, size, version, release, format, …
+        let row: Vec<&str> = line.split(',').collect();
+        if row.get(7) != Some(&"dwg") {
+            continue;
+        }
+        let (file, version) = (corpus.join(row[0]), row[5]);
+        let output = run(cad(dir.path(), &["info", file.to_str().unwrap()]).env("PATH", "/nonexistent"));
+        let stderr = text(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{}: {stderr}", row[0]);
+        let is_modern = ["AC1015", "AC1018", "AC1021", "AC1024", "AC1027", "AC1032"].contains(&version);
+        modern += usize::from(is_modern);
+        match output.status.code() {
+            Some(0) => modern_opened += usize::from(is_modern),
+            Some(1) => {
+                assert!(stderr.contains(&format!("cannot open this DWG ({version})")), "{}: {stderr}", row[0]);
+                assert!(stderr.contains("dwg2dxf") && stderr.trim_end().ends_with("open it again"), "{stderr}");
+                refusals.push(format!("{}: {}", row[0], stderr.trim_end()));
+            }
+            other => panic!("{}: exit {other:?}\n{stderr}", row[0]),
+        }
+    }
+    eprintln!("{modern_opened} of {modern} R2000+ DWG files open; refused:\n  {}", refusals.join("\n  "));
+    assert!(modern >= 130, "the corpus's R2000+ DWG files: {modern}");
+    assert!(modern_opened * 100 >= modern * 95, "{modern_opened} of {modern} R2000+ DWG files open: under 95 %");
 }
 
 #[test]
@@ -234,12 +358,14 @@ fn bad_inputs_exit_0_or_1_and_never_crash() {
 const SNAPSHOTS: &[(&str, &str, &[&str])] = &[
     // A solid hatch bounded by clockwise arcs.
     ("hatch-clockwise-arcs", "mozman__ezdxf/examples_dxf/clockwise_arcs_hatch.dxf", &[]),
-    // Linear and radial dimensions with their blocks (text greeked).
+    // Linear and radial dimensions with their blocks, their texts as glyphs.
     ("dimensions", "skymakerolof__dxf/test/resources/dimensions.dxf", &[]),
     // MTEXT in three columns, wrapped at its width.
     ("mtext-columns", "mozman__ezdxf/examples_dxf/mtext_columns_R2018.dxf", &[]),
     // Rotated, scaled block inserts.
     ("blocks", "skymakerolof__dxf/test/resources/blocks1.dxf", &[]),
+    // A hatch naming a pattern that is in neither the file nor the library: ANSI31 instead.
+    ("hatch-unknown-pattern", "skymakerolof__dxf/test/resources/hatches.dxf", &[]),
     // A paper-space layout with its viewport, on a dark background.
     (
         "paper-layout-dark",
@@ -303,9 +429,15 @@ fn png_snapshots_match_the_pinned_images() {
     let dir = tempfile::tempdir().unwrap();
     let mut problems = Vec::new();
 
-    // The project's own GBK drawing runs everywhere.
-    std::fs::write(dir.path().join("plan.dxf"), gbk_fixture()).unwrap();
-    let mut renders = vec![("gbk-fixture".to_owned(), dir.path().join("plan.dxf"), Vec::<&str>::new())];
+    // The project's own drawings run everywhere.
+    let mut renders = Vec::new();
+    for (name, bytes) in
+        [("gbk-fixture", gbk_fixture()), ("cjk-text", cjk_fixture()), ("named-patterns", patterns_fixture())]
+    {
+        let file = dir.path().join(format!("{name}.dxf"));
+        std::fs::write(&file, bytes).unwrap();
+        renders.push((name.to_owned(), file, Vec::<&str>::new()));
+    }
     if let Some(corpus) = corpus_dir() {
         for (name, file, args) in SNAPSHOTS {
             renders.push(((*name).to_owned(), corpus.join(file), args.to_vec()));

@@ -222,8 +222,20 @@ async fn an_uploaded_drawing_gives_its_thumbnail_facts_scene_entities_exports_an
             assert!((got - want).abs() < 1e-3, "the line runs (0,0)–(100,50): {segment:?}");
         }
         assert_eq!(u32_at(payload, &batch["lineOwners"], 0), 0, "owned by the layout's first entity");
-        let (_, _, again) = fetch(&server, &vera.access, &format!("/api/cad/drawings/{id}/scene?layout=model")).await;
+        let (_, again_headers, again) =
+            fetch(&server, &vera.access, &format!("/api/cad/drawings/{id}/scene?layout=model")).await;
         assert_eq!(again, doc, "layout names ignore case; the cached scene is served");
+        let etag = header(&headers, reqwest::header::ETAG).to_owned();
+        assert_eq!(header(&again_headers, reqwest::header::ETAG), etag);
+        let response = server
+            .http
+            .get(server.url(&format!("/api/cad/drawings/{id}/scene")))
+            .bearer_auth(&vera.access)
+            .header(reqwest::header::IF_NONE_MATCH, &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_MODIFIED, "a scene the browser has is not sent again");
         let (status, missing) = server
             .call(Method::GET, &format!("/api/cad/drawings/{id}/scene?layout=Sheet%209"), Some(&vera.access), None)
             .await;

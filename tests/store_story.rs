@@ -1287,6 +1287,7 @@ async fn cad_drawings_are_stored_listed_searched_updated_and_deleted() {
                 id: "d-0001".into(),
                 source: "upload".into(),
                 file_id: Some(file.id.clone()),
+                folder_root: None,
                 folder_path: None,
                 uploaded_by: Some(gina.id),
                 content: drawing_content("一层平面图.dxf", "a", Some(png), at(2)),
@@ -1302,6 +1303,7 @@ async fn cad_drawings_are_stored_listed_searched_updated_and_deleted() {
                 id: "d-0002".into(),
                 source: "folder".into(),
                 file_id: None,
+                folder_root: Some("host-a:/data/drawings".into()),
                 folder_path: Some("A 栋/立面.dxf".into()),
                 uploaded_by: None,
                 content: drawing_content("立面.dxf", "b", None, at(3)),
@@ -1313,6 +1315,7 @@ async fn cad_drawings_are_stored_listed_searched_updated_and_deleted() {
                 id: "d-0003".into(),
                 source: "folder".into(),
                 file_id: None,
+                folder_root: Some("host-a:/data/drawings".into()),
                 folder_path: Some("A 栋/立面.dxf".into()),
                 uploaded_by: None,
                 content: drawing_content("立面.dxf", "b", None, at(3)),
@@ -1320,20 +1323,46 @@ async fn cad_drawings_are_stored_listed_searched_updated_and_deleted() {
             .await
             .unwrap_err();
         assert!(matches!(err, CoreError::Conflict(_)), "one drawing per folder file, got {err:?}");
+        // Another server's folder may hold a file of the same path.
+        store
+            .insert_cad_drawing(&zk_core::store::NewCadDrawing {
+                id: "d-0000".into(),
+                source: "folder".into(),
+                file_id: None,
+                folder_root: Some("host-b:/data/drawings".into()),
+                folder_path: Some("A 栋/立面.dxf".into()),
+                uploaded_by: None,
+                content: drawing_content("立面.dxf", "b", None, at(1)),
+            })
+            .await
+            .unwrap();
         assert_eq!((folder.source.as_str(), folder.folder_path.as_deref()), ("folder", Some("A 栋/立面.dxf")));
 
         let ids =
             |records: Vec<zk_core::store::CadDrawingRecord>| records.into_iter().map(|r| r.id).collect::<Vec<_>>();
-        assert_eq!(ids(store.list_cad_drawings(None, None, 10).await.unwrap()), ["d-0002", "d-0001"], "newest first");
-        assert_eq!(ids(store.list_cad_drawings(None, Some("d-0002"), 10).await.unwrap()), ["d-0001"], "paged by id");
+        assert_eq!(
+            ids(store.list_cad_drawings(None, None, 10).await.unwrap()),
+            ["d-0002", "d-0001", "d-0000"],
+            "newest first"
+        );
+        assert_eq!(ids(store.list_cad_drawings(None, Some("d-0002"), 1).await.unwrap()), ["d-0001"], "paged by id");
         assert_eq!(
             ids(store.list_cad_drawings(Some("平面"), None, 10).await.unwrap()),
             ["d-0001"],
             "Chinese substrings"
         );
         assert_eq!(ids(store.list_cad_drawings(Some("50%"), None, 10).await.unwrap()), Vec::<String>::new());
-        assert_eq!(ids(store.folder_cad_drawings().await.unwrap()), ["d-0002"], "only the folder's");
-        let by_path = store.cad_drawing_by_folder_path("A 栋/立面.dxf").await.unwrap().expect("found by its path");
+        assert_eq!(
+            ids(store.folder_cad_drawings("host-a:/data/drawings").await.unwrap()),
+            ["d-0002"],
+            "only that folder's"
+        );
+        assert_eq!(ids(store.folder_cad_drawings("host-b:/data/drawings").await.unwrap()), ["d-0000"]);
+        let by_path = store
+            .cad_drawing_by_folder_path("host-a:/data/drawings", "A 栋/立面.dxf")
+            .await
+            .unwrap()
+            .expect("found by its folder and path");
         assert_eq!((by_path.id.as_str(), by_path.file_id.as_deref()), ("d-0002", None));
 
         let (facts, diagnostics) = store.cad_drawing_facts("d-0001").await.unwrap().expect("stored facts");
@@ -1373,6 +1402,7 @@ async fn cad_analyses_are_recorded_once_per_task_and_follow_it() {
                 id: "d-0001".into(),
                 source: "folder".into(),
                 file_id: None,
+                folder_root: Some("host-a:/data/drawings".into()),
                 folder_path: Some("plan.dxf".into()),
                 uploaded_by: None,
                 content: drawing_content("plan.dxf", "a", None, at(1)),

@@ -5,11 +5,13 @@ gives totals, medians and how many files each reader could not open.
 
 Usage (from the repository root; see bench/cad/README.md):
     pip install ezdxf==1.4.5
-    python3 bench/cad/compare.py [--reps 3] [--big /tmp/big.dxf] [CORPUS_DIR]
+    python3 bench/cad/compare.py [--reps 3] [--big /tmp/big.dxf] [--cli PATH/zk-agent] [CORPUS_DIR]
 
 zk-cad and the dxf crate are timed by the example binary `compare_readers` (built here in release
 mode) on bytes already in memory; ezdxf is timed in this process on `ezdxf.readfile(path)` after a
-first read has put the file in the page cache.
+first read has put the file in the page cache. With `--cli`, every file also goes through the command
+`zk-agent cad info FILE --json` (a process per file: start-up, reading the file, the facts as JSON on
+stdout), best of N, against the same library baselines.
 """
 import argparse
 import os
@@ -51,6 +53,19 @@ def time_ezdxf(path, reps):
     return best, status
 
 
+def time_cli(binary, path, reps):
+    """Wall time of `zk-agent cad info FILE --json` as a process, best of `reps`; the exit status."""
+    best, status = float("inf"), "ok"
+    for _ in range(reps):
+        started = time.perf_counter()
+        done = subprocess.run([binary, "cad", "info", path, "--json"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, env=dict(os.environ, LOG_LEVEL="error"))
+        best = min(best, time.perf_counter() - started)
+        if done.returncode != 0:
+            status = f"exit {done.returncode}"
+    return best, status
+
+
 def dxf_files(root):
     found = []
     for dirpath, _, names in os.walk(root):
@@ -67,6 +82,7 @@ def main():
     parser.add_argument("corpus", nargs="?", default=os.path.join(ROOT, "..", "shared", "cad-corpus"))
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--big", help="also time the large drawing from make_big.py (ezdxf takes minutes)")
+    parser.add_argument("--cli", help="the zk-agent binary (a release build): time `cad info --json` per file")
     args = parser.parse_args()
 
     import ezdxf
@@ -78,6 +94,7 @@ def main():
     ez = {}
     for path in files:
         ez[path] = time_ezdxf(path, args.reps)
+    cli = {path: time_cli(args.cli, path, args.reps) for path in files} if args.cli else {}
 
     zk_read = [rust[p]["zk_read"] for p in files]
     zk_facts = [rust[p]["zk_facts"] for p in files]
@@ -92,7 +109,13 @@ def main():
     dxf_panics = sum(rust[p]["dxf_status"] == "panic" for p in files)
     print(summary(f"dxf 0.6.2 Drawing::load ({dxf_panics} panics)", dxf_load, dxf_failed))
     print(summary("ezdxf readfile", ez_times, sum(ez[p][1] != "ok" for p in files)))
+    if cli:
+        cli_times = [cli[p][0] for p in files]
+        print(summary("`zk-agent cad info --json` (a process per file)", cli_times, sum(cli[p][1] != "ok" for p in files)))
     print()
+    if cli:
+        print(f"dxf crate / `zk-agent cad info`: total {sum(dxf_load) / sum(cli_times):.1f}x, median {statistics.median(dxf_load) / statistics.median(cli_times):.1f}x")
+        print(f"ezdxf / `zk-agent cad info`:     total {sum(ez_times) / sum(cli_times):.1f}x, median {statistics.median(ez_times) / statistics.median(cli_times):.1f}x")
     print(f"dxf crate / zk-cad (read + facts): total {sum(dxf_load) / sum(zk_facts):.1f}x, median {statistics.median(dxf_load) / statistics.median(zk_facts):.1f}x")
     print(f"ezdxf / zk-cad (read + facts):     total {sum(ez_times) / sum(zk_facts):.1f}x, median {statistics.median(ez_times) / statistics.median(zk_facts):.1f}x")
 

@@ -30,15 +30,18 @@ CREATE TABLE cad_drawings (
     source            TEXT NOT NULL CHECK (source IN ('upload', 'folder')),
     -- An upload's row in files (its blob, its uploader's right to delete it).
     file_id           TEXT REFERENCES files (id) ON DELETE CASCADE,
-    -- A folder drawing's path relative to CAD_DIR, with '/' separators.
+    -- A folder drawing's watched folder: the host and CAD_DIR of the server that watches it (several
+    -- servers may share this database, each with a folder of its own).
+    folder_root       TEXT,
+    -- A folder drawing's path relative to its folder, with '/' separators.
     folder_path       TEXT,
     uploaded_by       BIGINT REFERENCES users (id) ON DELETE SET NULL,
     created_at        INTEGER NOT NULL,
     updated_at        INTEGER NOT NULL,
-    CHECK ((source = 'upload' AND file_id IS NOT NULL AND folder_path IS NULL)
-        OR (source = 'folder' AND file_id IS NULL AND folder_path IS NOT NULL))
+    CHECK ((source = 'upload' AND file_id IS NOT NULL AND folder_root IS NULL AND folder_path IS NULL)
+        OR (source = 'folder' AND file_id IS NULL AND folder_root IS NOT NULL AND folder_path IS NOT NULL))
 );
-CREATE UNIQUE INDEX cad_drawings_folder_path ON cad_drawings (folder_path) WHERE folder_path IS NOT NULL;
+CREATE UNIQUE INDEX cad_drawings_folder_path ON cad_drawings (folder_root, folder_path) WHERE folder_path IS NOT NULL;
 CREATE INDEX cad_drawings_file ON cad_drawings (file_id);
 
 -- Thumbnails (PNG, a few kilobytes each) apart from the rows that lists read.

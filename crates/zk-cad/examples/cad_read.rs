@@ -6,6 +6,7 @@
 //! cargo run --release -p zk-cad --example cad_read -- --facts FILE        # facts as JSON
 //! cargo run --release -p zk-cad --example cad_read -- --scene FILE        # and tessellate model space
 //! cargo run --release -p zk-cad --example cad_read -- --svg OUT.svg FILE  # and write it as SVG
+//! cargo run --release -p zk-cad --example cad_read -- --png OUT.png FILE  # or as a 1200-pixel PNG
 //! cargo run --release -p zk-cad --example cad_read -- --wire OUT.zkscene FILE  # or as the viewer's scene
 //! ```
 
@@ -40,7 +41,8 @@ fn main() {
     };
     let svg_path = output("--svg");
     let wire_path = output("--wire");
-    scene |= svg_path.is_some() || wire_path.is_some();
+    let png_path = output("--png");
+    scene |= svg_path.is_some() || wire_path.is_some() || png_path.is_some();
     let mut files = Vec::new();
     for arg in &args {
         dxf_files(Path::new(arg), &mut files);
@@ -63,9 +65,17 @@ fn main() {
                     let model = drawing.layouts.iter().find(|l| l.is_model());
                     match model.map(|m| (m, zk_cad::tessellate(&drawing, m, &zk_cad::TessellateOptions::default()))) {
                         Some((layout, Ok((scene, _)))) => {
+                            // Tessellation (glyph layout included), before any output is written.
+                            let tessellated = started.elapsed().as_secs_f64();
                             if let Some(path) = &svg_path {
                                 let svg = zk_cad::svg::scene_to_svg(&scene, &zk_cad::svg::SvgOptions::default());
                                 let _ = std::fs::write(path, svg);
+                            }
+                            if let Some(path) = &png_path {
+                                match zk_cad::raster::scene_to_png(&scene, &zk_cad::raster::RasterOptions::default()) {
+                                    Ok(png) => drop(std::fs::write(path, png)),
+                                    Err(error) => eprintln!("{path}: {error}"),
+                                }
                             }
                             if let Some(path) = &wire_path {
                                 let count = drawing.layout_entities(layout).count() as u32;
@@ -75,11 +85,13 @@ fn main() {
                             let segments: usize = scene.batches.iter().map(|b| b.line_owners.len()).sum();
                             let triangles: usize = scene.batches.iter().map(|b| b.triangle_owners.len()).sum();
                             println!(
-                                "{}\tread {seconds:.3}s\ttessellate {:.3}s\t{} batches\t{segments} segments\t{triangles} triangles\t{} texts",
+                                "{}\tread {seconds:.3}s\ttessellate {:.3}s\t{} batches\t{segments} segments\t{triangles} triangles\t{} texts\t{} glyph instances of {} meshes",
                                 file.display(),
-                                started.elapsed().as_secs_f64(),
+                                tessellated,
                                 scene.batches.len(),
-                                scene.texts.len()
+                                scene.texts.len(),
+                                scene.glyphs.instances.len(),
+                                scene.glyphs.meshes.len()
                             );
                         }
                         Some((_, Err(error))) => println!("{}\ttessellation error: {error}", file.display()),

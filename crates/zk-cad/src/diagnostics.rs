@@ -79,6 +79,13 @@ pub enum DiagnosticCode {
     InvalidGeometry,
     /// Bytes after the end-of-file marker.
     TrailingData,
+    /// Found while a DWG was converted to DXF (added by the caller that converted it, not by `read`).
+    DwgConversion,
+    /// Characters that none of the bundled fonts has: drawn as boxes, counted.
+    MissingGlyph,
+    /// A hatch names a pattern that is neither in the file nor in the bundled library: drawn
+    /// with ANSI31 instead.
+    UnknownHatchPattern,
 }
 
 /// Collects diagnostics, keeping the first few of each code and counting the rest, so a file

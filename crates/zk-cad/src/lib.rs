@@ -34,6 +34,7 @@ pub mod raster;
 mod reader;
 pub mod svg;
 pub mod tessellate;
+pub mod text;
 pub mod wire;
 
 pub use color::Color;

@@ -1,13 +1,20 @@
 //! A tessellated scene as a PNG (thumbnails and exports), rasterised by tiny-skia: segments as
 //! anti-aliased hairlines, triangles filled, points as small squares, one colour per batch, the
 //! same framing as [`crate::svg`] (2 % margin, Y flipped) and ACI 7 swapped with the background.
-//! Texts are drawn as "greeked" boxes (the outline of each line of text) until glyph outlines
-//! exist. Pure: returns bytes.
+//! Texts are filled from their glyphs' outlines (curves, not the viewer's triangles); glyphs under
+//! [`GREEK_BELOW_PX`] pixels are filled as faint boxes, which is what they would look like. Pure:
+//! returns bytes.
 
 use tiny_skia::{Color, FillRule, Paint, PathBuilder, Pixmap, Rect, Stroke, Transform};
 
 use crate::svg::Background;
-use crate::tessellate::{Ink, Scene};
+use crate::tessellate::{GlyphSet, Ink, Scene};
+use crate::text::fonts::PathOp;
+use crate::text::glyph_outline;
+
+/// Glyphs whose body is shorter than this many pixels are drawn as boxes of their ink's
+/// average coverage instead of outlines.
+pub const GREEK_BELOW_PX: f32 = 2.5;
 
 /// The largest width or height of a raster, in pixels (a 16384 × 16384 image is 1 GiB of RGBA).
 pub const MAX_RASTER_SIDE: u32 = 8192;
@@ -73,35 +80,19 @@ impl Frame {
     }
 }
 
-/// The size of the image and the frame that maps the scene (its geometry and its text boxes)
-/// onto it.
-fn frame(scene: &Scene, boxes: &[TextBox], width: u32) -> (u32, u32, Frame) {
-    // Relative to the scene origin, as the buffers.
-    let mut bounds = match scene.bounds {
-        Some(b) if b.min.x.is_finite() && b.max.x.is_finite() && b.min.y.is_finite() && b.max.y.is_finite() => Some((
-            b.min.x - scene.origin.x,
-            b.min.y - scene.origin.y,
-            b.max.x - scene.origin.x,
-            b.max.y - scene.origin.y,
-        )),
-        _ => None,
-    };
-    for &(x, y) in boxes.iter().flat_map(|(_, corners)| corners) {
-        if x.is_finite() && y.is_finite() {
-            bounds = Some(match bounds {
-                None => (x, y, x, y),
-                Some((x0, y0, x1, y1)) => (x0.min(x), y0.min(y), x1.max(x), y1.max(y)),
-            });
-        }
-    }
-    let (min_x, min_y, w, h) = match bounds {
-        Some((x0, y0, x1, y1)) => {
-            let (w, h) = ((x1 - x0).max(1e-9), (y1 - y0).max(1e-9));
+/// The size of the image and the frame that maps the scene (its geometry and its glyphs, which
+/// the scene's bounds include) onto it.
+fn frame(scene: &Scene, width: u32) -> (u32, u32, Frame) {
+    let (min_x, min_y, w, h) = match scene.bounds {
+        Some(b) if b.min.x.is_finite() && b.max.x.is_finite() && b.min.y.is_finite() && b.max.y.is_finite() => {
+            // Relative to the scene origin, as the buffers.
+            let (x0, y0) = (b.min.x - scene.origin.x, b.min.y - scene.origin.y);
+            let (w, h) = ((b.max.x - b.min.x).max(1e-9), (b.max.y - b.min.y).max(1e-9));
             // 2 % margin, as the SVG.
             let m = w.max(h) * 0.02;
             (x0 - m, y0 - m, w + 2.0 * m, h + 2.0 * m)
         }
-        None => (-1.0, -1.0, 2.0, 2.0),
+        _ => (-1.0, -1.0, 2.0, 2.0),
     };
     let width = width.clamp(1, MAX_RASTER_SIDE);
     let scale = f64::from(width) / w;
@@ -111,8 +102,7 @@ fn frame(scene: &Scene, boxes: &[TextBox], width: u32) -> (u32, u32, Frame) {
 
 /// Rasterises `scene` into a pixmap.
 pub fn scene_to_pixmap(scene: &Scene, options: &RasterOptions) -> Result<Pixmap, RasterError> {
-    let boxes = text_boxes(scene);
-    let (width, height, frame) = frame(scene, &boxes, options.width);
+    let (width, height, frame) = frame(scene, options.width);
     let mut pixmap = Pixmap::new(width, height).ok_or(RasterError::Size { width, height })?;
     pixmap.fill(background_color(options.background));
     // Width 0 is a hairline: one anti-aliased pixel whatever the scale.
@@ -164,102 +154,105 @@ pub fn scene_to_pixmap(scene: &Scene, options: &RasterOptions) -> Result<Pixmap,
             }
         }
     }
-    draw_greeked_texts(&mut pixmap, &boxes, &frame, options.background, &hairline);
+    draw_glyphs(&mut pixmap, &scene.glyphs, &frame, options.background);
     Ok(pixmap)
 }
 
-/// One line (or wrapped row) of a text as the corners of the box it would fill, in scene
-/// coordinates.
-type TextBox = (Ink, [(f64, f64); 4]);
-
-/// Where each text would be: its lines (MTEXT wrapped at its width) as boxes, sized by the
-/// height and an estimate of the characters' widths, turned by the rotation.
-fn text_boxes(scene: &Scene) -> Vec<TextBox> {
-    let mut boxes = Vec::new();
-    for text in &scene.texts {
-        let height = f64::from(text.height);
-        if !(height.is_finite() && height > 0.0) {
-            continue;
-        }
-        let factor = f64::from(text.width_factor);
-        let factor = if factor.is_finite() && factor > 0.0 { factor } else { 1.0 };
-        let (sin, cos) = f64::from(text.rotation).sin_cos();
-        let (sin, cos) = if sin.is_finite() && cos.is_finite() { (sin, cos) } else { (0.0, 1.0) };
-        let wrap = f64::from(text.wrap_width);
-        let wrap = if wrap.is_finite() && wrap > height { wrap } else { f64::INFINITY };
-        // Rows of (length) after wrapping.
-        let mut rows: Vec<f64> = Vec::new();
-        for line in text.text.split('\n') {
-            // Wide (CJK) characters take a full em, others about 0.7 of the height.
-            let ems: f64 = line.chars().map(|c| if u32::from(c) >= 0x2E80 { 1.0 } else { 0.7 }).sum();
-            let mut length = ems * height * factor;
-            while length > wrap && rows.len() < 10_000 {
-                rows.push(wrap);
-                length -= wrap;
-            }
-            rows.push(length);
-        }
-        let pitch = height * 1.6;
-        let total = (rows.len() as f64 - 1.0) * pitch;
-        // The top of the first row, relative to the anchor.
-        let top = match text.valign {
-            2 => height / 2.0 + total / 2.0,
-            3 => 0.0,
-            _ => total + height,
-        };
-        let block = if wrap.is_finite() { wrap } else { rows.iter().copied().fold(0.0, f64::max) };
-        for (row, length) in rows.into_iter().enumerate() {
-            if length <= 0.0 {
-                continue;
-            }
-            let x0 = match text.halign {
-                1 => -block / 2.0,
-                2 => -block,
-                _ => 0.0,
-            };
-            let y0 = top - height - row as f64 * pitch;
-            let corners = [(x0, y0), (x0 + length, y0), (x0 + length, y0 + height * 0.8), (x0, y0 + height * 0.8)];
-            let place = |(x, y): (f64, f64)| {
-                (f64::from(text.position[0]) + x * cos - y * sin, f64::from(text.position[1]) + x * sin + y * cos)
-            };
-            boxes.push((text.ink, corners.map(place)));
-        }
-    }
-    boxes
+/// A glyph mesh as the renderer needs it: its outline (em units) and the box its triangles cover.
+struct GlyphShape {
+    outline: Vec<PathOp>,
+    bounds: [f32; 4],
 }
 
-/// Each text as the outlines of its boxes ("greeking"): where it is, how big and which way it
-/// runs, without glyphs.
-fn draw_greeked_texts(pixmap: &mut Pixmap, boxes: &[TextBox], frame: &Frame, background: Background, stroke: &Stroke) {
-    let mut paths: Vec<(Ink, PathBuilder)> = Vec::new();
-    for (ink, corners) in boxes {
-        let index = match paths.iter().position(|(i, _)| i == ink) {
-            Some(index) => index,
-            None => {
-                paths.push((*ink, PathBuilder::new()));
-                paths.len() - 1
-            }
-        };
-        let path = &mut paths[index].1;
-        let pixels: Vec<(f32, f32)> = corners.iter().filter_map(|&(x, y)| frame.pixel(x as f32, y as f32)).collect();
-        if pixels.len() == 4 {
-            // Boxes under half a pixel high would only smear the image.
-            let (a, d) = (pixels[0], pixels[3]);
-            if (a.0 - d.0).hypot(a.1 - d.1) < 0.5 {
-                continue;
-            }
-            path.move_to(pixels[0].0, pixels[0].1);
-            for p in &pixels[1..] {
+fn glyph_shape(set: &GlyphSet, mesh: usize) -> Option<GlyphShape> {
+    let m = set.meshes.get(mesh)?;
+    let start = (m.first as usize).checked_mul(2)?;
+    let corners = set.vertices.get(start..start.checked_add((m.count as usize).checked_mul(2)?)?)?;
+    let mut bounds = [f32::INFINITY, f32::INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY];
+    for xy in corners.chunks_exact(2) {
+        bounds = [bounds[0].min(xy[0]), bounds[1].min(xy[1]), bounds[2].max(xy[0]), bounds[3].max(xy[1])];
+    }
+    let mut outline = Vec::new();
+    (bounds[0] <= bounds[2] && glyph_outline(m.source, &mut outline)).then_some(GlyphShape { outline, bounds })
+}
+
+/// The path builder of an ink, in first-use order (scenes have a handful of inks).
+fn builder_for(paths: &mut Vec<(Ink, PathBuilder)>, ink: Ink) -> &mut PathBuilder {
+    let index = match paths.iter().position(|(i, _)| *i == ink) {
+        Some(index) => index,
+        None => {
+            paths.push((ink, PathBuilder::new()));
+            paths.len() - 1
+        }
+    };
+    &mut paths[index].1
+}
+
+/// Fills every glyph instance: its outline through its transform, or a faint box when tiny.
+fn draw_glyphs(pixmap: &mut Pixmap, set: &GlyphSet, frame: &Frame, background: Background) {
+    let mut shapes: Vec<Option<Option<GlyphShape>>> = Vec::new();
+    shapes.resize_with(set.meshes.len(), || None);
+    let mut outlines: Vec<(Ink, PathBuilder)> = Vec::new();
+    let mut boxes: Vec<(Ink, PathBuilder)> = Vec::new();
+    let scale = frame.scale as f32;
+    for instance in &set.instances {
+        let Some(slot) = shapes.get_mut(instance.mesh as usize) else { continue };
+        let Some(shape) = slot.get_or_insert_with(|| glyph_shape(set, instance.mesh as usize)) else { continue };
+        let [a, b, c, d, tx, ty] = instance.transform;
+        let Some((ox, oy)) = frame.pixel(tx, ty) else { continue };
+        // Em units to pixels (y down).
+        let (a, b, c, d) = (a * scale, -b * scale, c * scale, -d * scale);
+        let to_pixel = |x: f32, y: f32| (a * x + c * y + ox, b * x + d * y + oy);
+        let [x0, y0, x1, y1] = shape.bounds;
+        let tall = (c * (y1 - y0)).hypot(d * (y1 - y0));
+        if !(tall.is_finite() && a.is_finite() && b.is_finite()) {
+            continue;
+        }
+        if tall < GREEK_BELOW_PX {
+            let path = builder_for(&mut boxes, instance.ink);
+            let corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)].map(|(x, y)| to_pixel(x, y));
+            path.move_to(corners[0].0, corners[0].1);
+            for p in &corners[1..] {
                 path.line_to(p.0, p.1);
             }
             path.close();
+            continue;
+        }
+        let path = builder_for(&mut outlines, instance.ink);
+        for op in &shape.outline {
+            match *op {
+                PathOp::Move(x, y) => {
+                    let p = to_pixel(x, y);
+                    path.move_to(p.0, p.1);
+                }
+                PathOp::Line(x, y) => {
+                    let p = to_pixel(x, y);
+                    path.line_to(p.0, p.1);
+                }
+                PathOp::Quad(cx, cy, x, y) => {
+                    let (q, p) = (to_pixel(cx, cy), to_pixel(x, y));
+                    path.quad_to(q.0, q.1, p.0, p.1);
+                }
+                PathOp::Cubic(c1x, c1y, c2x, c2y, x, y) => {
+                    let (q, r, p) = (to_pixel(c1x, c1y), to_pixel(c2x, c2y), to_pixel(x, y));
+                    path.cubic_to(q.0, q.1, r.0, r.1, p.0, p.1);
+                }
+                PathOp::Close => path.close(),
+            }
         }
     }
-    for (ink, path) in paths {
+    let identity = Transform::identity();
+    for (ink, path) in outlines {
         if let Some(path) = path.finish() {
+            pixmap.fill_path(&path, &paint(ink_color(ink, background)), FillRule::Winding, identity, None);
+        }
+    }
+    for (ink, path) in boxes {
+        if let Some(path) = path.finish() {
+            // About the share of a glyph's box its strokes cover.
             let mut color = ink_color(ink, background);
-            color.set_alpha(0.6);
-            pixmap.stroke_path(&path, &paint(color), stroke, Transform::identity(), None);
+            color.set_alpha(0.35);
+            pixmap.fill_path(&path, &paint(color), FillRule::Winding, identity, None);
         }
     }
 }
@@ -310,7 +303,7 @@ mod tests {
     }
 
     #[test]
-    fn texts_are_greeked() {
+    fn texts_are_filled_glyphs() {
         let inked = |dxf: &str| {
             let pixmap =
                 scene_to_pixmap(&scene(dxf), &RasterOptions { width: 400, background: Background::Light }).unwrap();
@@ -320,6 +313,25 @@ mod tests {
         let text = "0\nTEXT\n1\nHELLO WORLD\n10\n10\n20\n80\n40\n5\n";
         let without = inked(&format!("0\nSECTION\n2\nENTITIES\n{line}0\nENDSEC\n0\nEOF\n"));
         let with = inked(&format!("0\nSECTION\n2\nENTITIES\n{line}{text}0\nENDSEC\n0\nEOF\n"));
-        assert!(with > without + 20, "the text's box is drawn ({with} inked pixels against {without})");
+        assert!(with > without + 20, "the text's glyphs are drawn ({with} inked pixels against {without})");
+    }
+
+    #[test]
+    fn a_drawing_of_one_text_is_framed_around_its_glyphs() {
+        let dxf = "0\nSECTION\n2\nENTITIES\n0\nTEXT\n1\nHELLO\n10\n1000\n20\n1000\n40\n10\n0\nENDSEC\n0\nEOF\n";
+        let pixmap = scene_to_pixmap(&scene(dxf), &RasterOptions { width: 400, background: Background::Dark }).unwrap();
+        let inked: Vec<(u32, u32)> = (0..pixmap.height())
+            .flat_map(|y| (0..pixmap.width()).map(move |x| (x, y)))
+            .filter(|&(x, y)| pixmap.pixel(x, y).is_some_and(|p| p.red() > 128))
+            .collect();
+        let (x0, x1) = (inked.iter().map(|p| p.0).min().unwrap(), inked.iter().map(|p| p.0).max().unwrap());
+        // The left edge is the insertion point, a side bearing left of the H.
+        assert!(x0 <= 24 && x1 >= 388, "the glyphs fill the width, less the margins: {x0}..{x1}");
+        let (y0, y1) = (inked.iter().map(|p| p.1).min().unwrap(), inked.iter().map(|p| p.1).max().unwrap());
+        assert!(y0 <= 12 && y1 + 12 >= pixmap.height(), "and the height: {y0}..{y1} of {}", pixmap.height());
+        // The H's stems are solid: filled outlines, not boxes.
+        let row = (y0 + y1) / 2 + 5;
+        let solid = (x0..x0 + 8).filter(|&x| pixmap.pixel(x, row).is_some_and(|p| p.red() > 200)).count();
+        assert!(solid >= 3, "a filled stem at the left: {solid} pixels");
     }
 }

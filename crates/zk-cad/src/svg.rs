@@ -1,9 +1,13 @@
 //! A tessellated scene as SVG: one path of strokes and one of fills per batch, points as dots,
-//! texts as `<text>` elements (glyph outlines come with the font stage). Pure: returns a string.
+//! and texts as glyph outlines: each glyph once in `<defs>` as a path (em units), each character a
+//! `<use>` of it with its transform, grouped by text (the group's `aria-label` carries the text, so
+//! it stays searchable). Pure: returns a string.
 
 use std::fmt::Write;
 
 use crate::tessellate::{Ink, Scene};
+use crate::text::fonts::PathOp;
+use crate::text::glyph_outline;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Background {
@@ -46,8 +50,65 @@ fn escape(text: &str) -> String {
         .collect()
 }
 
+/// The glyphs: the outline of each mesh an instance uses once in `<defs>`, then the instances
+/// text by text (a group per text and colour).
+fn write_glyphs(out: &mut String, scene: &Scene, background: Background) {
+    let set = &scene.glyphs;
+    let mut defined = vec![false; set.meshes.len()];
+    let mut outline = Vec::new();
+    let mut defs = String::new();
+    for instance in &set.instances {
+        let Some(mesh) = set.meshes.get(instance.mesh as usize) else { continue };
+        if std::mem::replace(&mut defined[instance.mesh as usize], true) {
+            continue;
+        }
+        outline.clear();
+        glyph_outline(mesh.source, &mut outline);
+        let _ = write!(defs, r#"<path id="g{}" d=""#, instance.mesh);
+        for op in &outline {
+            let _ = match *op {
+                PathOp::Move(x, y) => write!(defs, "M{x} {y}"),
+                PathOp::Line(x, y) => write!(defs, "L{x} {y}"),
+                PathOp::Quad(cx, cy, x, y) => write!(defs, "Q{cx} {cy} {x} {y}"),
+                PathOp::Cubic(ax, ay, bx, by, x, y) => write!(defs, "C{ax} {ay} {bx} {by} {x} {y}"),
+                PathOp::Close => write!(defs, "Z"),
+            };
+        }
+        defs.push_str("\"/>\n");
+    }
+    if defs.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "<defs>\n{defs}</defs>");
+    let mut group: Option<(u32, Ink)> = None;
+    for instance in &set.instances {
+        let (Some(text), Some(true)) = (scene.texts.get(instance.text as usize), defined.get(instance.mesh as usize))
+        else {
+            continue;
+        };
+        if group != Some((instance.text, instance.ink)) {
+            if group.is_some() {
+                out.push_str("</g>\n");
+            }
+            let ink = color(instance.ink, background);
+            let label = if group.is_some_and(|(t, _)| t == instance.text) { String::new() } else { escape(&text.text) };
+            let _ = write!(out, r#"<g fill="{ink}" stroke="none""#);
+            if !label.is_empty() {
+                let _ = write!(out, r#" aria-label="{label}""#);
+            }
+            out.push_str(">\n");
+            group = Some((instance.text, instance.ink));
+        }
+        let [a, b, c, d, e, f] = instance.transform;
+        let _ = writeln!(out, r##"<use href="#g{}" transform="matrix({a} {b} {c} {d} {e} {f})"/>"##, instance.mesh);
+    }
+    if group.is_some() {
+        out.push_str("</g>\n");
+    }
+}
+
 /// Renders `scene` as a standalone SVG document. Y points up in drawings and down in SVG: the
-/// whole drawing is flipped once, and texts are flipped back.
+/// whole drawing is flipped once (glyph outlines are in em units with y up, as the drawing).
 pub fn scene_to_svg(scene: &Scene, options: &SvgOptions) -> String {
     let (min_x, min_y, w, h) = match scene.bounds {
         Some(b) => {
@@ -93,31 +154,7 @@ pub fn scene_to_svg(scene: &Scene, options: &SvgOptions) -> String {
             let _ = writeln!(out, r#"<circle cx="{}" cy="{}" r="{}" fill="{ink}"/>"#, p[0], p[1], pixel * 1.5);
         }
     }
-    for text in &scene.texts {
-        let ink = color(text.ink, options.background);
-        let anchor = ["start", "middle", "end"][usize::from(text.halign.min(2))];
-        let baseline = match text.valign {
-            2 => "middle",
-            3 => "hanging",
-            _ => "alphabetic",
-        };
-        let degrees = -f64::from(text.rotation).to_degrees();
-        let lines: Vec<&str> = text.text.split('\n').collect();
-        let _ = write!(
-            out,
-            r#"<text transform="translate({} {}) scale(1,-1) rotate({degrees}) scale({},1)" font-size="{}" fill="{ink}" stroke="none" text-anchor="{anchor}" dominant-baseline="{baseline}" font-family="sans-serif">"#,
-            text.position[0], text.position[1], text.width_factor, text.height
-        );
-        for (i, line) in lines.iter().enumerate() {
-            let _ = write!(
-                out,
-                r#"<tspan x="0" dy="{}">{}</tspan>"#,
-                if i == 0 { 0.0 } else { text.height * 1.6 },
-                escape(line)
-            );
-        }
-        let _ = writeln!(out, "</text>");
-    }
+    write_glyphs(&mut out, scene, options.background);
     out.push_str("</g>\n</svg>\n");
     out
 }
@@ -136,6 +173,10 @@ mod tests {
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
         assert!(svg.contains("stroke=\"#FF0000\""), "the red line");
         assert!(svg.contains("fill=\"#FFFFFF\""), "the solid in the foreground colour on dark");
-        assert!(svg.contains("A&lt;B &amp; &quot;C&quot;"), "escaped text");
+        assert!(svg.contains("aria-label=\"A&lt;B &amp; &quot;C&quot;\""), "the text, escaped, labels its glyphs");
+        let uses = svg.matches("<use href=\"#g").count();
+        let defs = svg.matches("<path id=\"g").count();
+        assert_eq!(uses, 7, "one use per visible character of A<B & \"C\"");
+        assert_eq!(defs, 6, "each glyph defined once (the two quotes share one)");
     }
 }

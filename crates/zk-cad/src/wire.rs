@@ -176,27 +176,16 @@ pub struct SceneViewport {
 }
 
 /// Encodes a tessellated layout of `drawing` as a scene document.
+///
+/// The payload's layout follows from the sizes of the scene's buffers alone, so it is planned
+/// first (offsets for the header), and then the header and the payload are written once into a
+/// buffer of the exact size: no second copy of a scene that can run to hundreds of megabytes.
 pub fn encode_scene(drawing: &Drawing, layout: &Layout, scene: &Scene, entity_count: u32) -> Vec<u8> {
-    let mut payload = Payload::default();
-    let batches = scene
-        .batches
-        .iter()
-        .map(|b| SceneBatch {
-            layer: b.layer.0,
-            ink: ink_json(b.ink),
-            lines: payload.f32s(&b.lines, 4),
-            line_owners: payload.u32s(&b.line_owners),
-            triangles: payload.f32s(&b.triangles, 6),
-            triangle_owners: payload.u32s(&b.triangle_owners),
-            points: payload.f32s(&b.points, 2),
-            point_owners: payload.u32s(&b.point_owners),
-        })
-        .collect();
-    let (glyphs, text_bounds) = encode_glyphs(scene, &mut payload);
+    let plan = GlyphPlan::new(scene);
     let texts: Vec<SceneText> = scene
         .texts
         .iter()
-        .zip(text_bounds)
+        .zip(&plan.text_bounds)
         .map(|(t, bounds)| SceneText {
             owner: t.owner,
             layer: t.layer.0,
@@ -204,13 +193,16 @@ pub fn encode_scene(drawing: &Drawing, layout: &Layout, scene: &Scene, entity_co
             position: t.position,
             height: t.height,
             rotation: t.rotation,
-            bounds,
+            bounds: *bounds,
         })
         .collect();
     // Serialising plain structs of strings and finite-or-null numbers cannot fail; an empty
     // list is the safe answer if it ever did.
     let texts_json = serde_json::to_vec(&texts).unwrap_or_else(|_| b"[]".to_vec());
-    let texts = payload.bytes(&texts_json);
+    drop(texts);
+
+    let mut measure = Payload { out: None, len: 0 };
+    let sections = write_sections(scene, &plan, &texts_json, &mut measure);
     let header = SceneHeader {
         version: FORMAT_VERSION,
         layout: layout.name.clone(),
@@ -222,9 +214,9 @@ pub fn encode_scene(drawing: &Drawing, layout: &Layout, scene: &Scene, entity_co
         truncated: scene.truncated,
         entity_count,
         layers: drawing.layers.iter().map(|l| scene_layer(drawing, l)).collect(),
-        batches,
-        glyphs,
-        texts,
+        batches: sections.batches,
+        glyphs: sections.glyphs,
+        texts: sections.texts,
         viewports: scene
             .viewports
             .iter()
@@ -240,13 +232,54 @@ pub fn encode_scene(drawing: &Drawing, layout: &Layout, scene: &Scene, entity_co
             .collect(),
     };
     let header = serde_json::to_vec(&header).unwrap_or_else(|_| b"{}".to_vec());
-    let mut out = Vec::with_capacity(16 + header.len() + payload.bytes.len());
+    let payload_start = (12 + header.len()).next_multiple_of(8);
+    let mut out = Vec::with_capacity(payload_start + measure.len);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(header.len() as u32).to_le_bytes());
     out.extend_from_slice(&header);
-    out.resize(out.len().next_multiple_of(8), 0);
-    out.extend_from_slice(&payload.bytes);
+    out.resize(payload_start, 0);
+    let mut writer = Payload { out: Some(&mut out), len: 0 };
+    // The same calls as the measuring pass, so every offset in the header holds.
+    write_sections(scene, &plan, &texts_json, &mut writer);
     out
+}
+
+/// The header's references to what [`write_sections`] wrote.
+struct Sections {
+    batches: Vec<SceneBatch>,
+    glyphs: SceneGlyphs,
+    texts: Slice,
+}
+
+/// Writes (or, with a measuring [`Payload`], only places) every array of the payload.
+fn write_sections(scene: &Scene, plan: &GlyphPlan<'_>, texts_json: &[u8], payload: &mut Payload<'_>) -> Sections {
+    let batches = scene
+        .batches
+        .iter()
+        .map(|b| SceneBatch {
+            layer: b.layer.0,
+            ink: ink_json(b.ink),
+            lines: payload.f32s(&b.lines, 4),
+            line_owners: payload.u32s(&b.line_owners),
+            triangles: payload.f32s(&b.triangles, 6),
+            triangle_owners: payload.u32s(&b.triangle_owners),
+            points: payload.f32s(&b.points, 2),
+            point_owners: payload.u32s(&b.point_owners),
+        })
+        .collect();
+    let set = &scene.glyphs;
+    let vertices = payload.f32s(&set.vertices, 2);
+    let instances = payload.instances(scene, &plan.order);
+    let instance_owners = payload.u32s_from(plan.order.iter().map(|i| scene.texts[i.text as usize].owner));
+    let glyphs = SceneGlyphs {
+        vertices,
+        meshes: set.meshes.iter().map(|m| GlyphRange { first: m.first, count: m.count }).collect(),
+        instances,
+        instance_owners,
+        runs: plan.runs.clone(),
+    };
+    let texts = payload.bytes(texts_json);
+    Sections { batches, glyphs, texts }
 }
 
 fn ink_json(ink: Ink) -> Option<u32> {
@@ -282,51 +315,42 @@ fn scene_layer(drawing: &Drawing, layer: &crate::model::Layer) -> SceneLayer {
     }
 }
 
-/// Writes the glyph meshes and the instances sorted by mesh; returns the header part and the
-/// bounds each text's glyphs cover.
-fn encode_glyphs(scene: &Scene, payload: &mut Payload) -> (SceneGlyphs, Vec<Option<[f32; 4]>>) {
-    let set = &scene.glyphs;
-    let mut text_bounds: Vec<Option<[f32; 4]>> = vec![None; scene.texts.len()];
-    let mesh_bounds: Vec<Option<[f32; 4]>> = set.meshes.iter().map(|m| corners_bounds(set, m)).collect();
-    let mut order: Vec<&GlyphInstance> = set
-        .instances
-        .iter()
-        .filter(|i| (i.mesh as usize) < set.meshes.len() && (i.text as usize) < scene.texts.len())
-        .collect();
-    order.sort_by_key(|i| i.mesh);
+/// The glyph instances in the order they are written (sorted by mesh, those referring to a mesh
+/// or text that does not exist left out), their runs, and the bounds each text's glyphs cover.
+struct GlyphPlan<'s> {
+    order: Vec<&'s GlyphInstance>,
+    runs: Vec<GlyphRun>,
+    text_bounds: Vec<Option<[f32; 4]>>,
+}
 
-    let mut records = Vec::with_capacity(order.len() * 32);
-    let mut owners = Vec::with_capacity(order.len());
-    let mut runs: Vec<GlyphRun> = Vec::new();
-    for (index, instance) in order.iter().enumerate() {
-        let text = &scene.texts[instance.text as usize];
-        for value in instance.transform {
-            records.extend_from_slice(&value.to_le_bytes());
+impl<'s> GlyphPlan<'s> {
+    fn new(scene: &'s Scene) -> Self {
+        let set = &scene.glyphs;
+        let mesh_bounds: Vec<Option<[f32; 4]>> = set.meshes.iter().map(|m| corners_bounds(set, m)).collect();
+        let mut order: Vec<&GlyphInstance> = set
+            .instances
+            .iter()
+            .filter(|i| (i.mesh as usize) < set.meshes.len() && (i.text as usize) < scene.texts.len())
+            .collect();
+        order.sort_by_key(|i| i.mesh);
+        let mut text_bounds: Vec<Option<[f32; 4]>> = vec![None; scene.texts.len()];
+        let mut runs: Vec<GlyphRun> = Vec::new();
+        for (index, instance) in order.iter().enumerate() {
+            match runs.last_mut() {
+                Some(run) if run.mesh == instance.mesh => run.count += 1,
+                _ => runs.push(GlyphRun { mesh: instance.mesh, first: index as u32, count: 1 }),
+            }
+            if let Some(b) = mesh_bounds[instance.mesh as usize] {
+                let placed = transformed_bounds(&instance.transform, b);
+                let slot = &mut text_bounds[instance.text as usize];
+                *slot = Some(match *slot {
+                    None => placed,
+                    Some(s) => [s[0].min(placed[0]), s[1].min(placed[1]), s[2].max(placed[2]), s[3].max(placed[3])],
+                });
+            }
         }
-        records.extend_from_slice(&text.layer.0.to_le_bytes());
-        records.extend_from_slice(&ink_word(text.ink).to_le_bytes());
-        owners.push(text.owner);
-        match runs.last_mut() {
-            Some(run) if run.mesh == instance.mesh => run.count += 1,
-            _ => runs.push(GlyphRun { mesh: instance.mesh, first: index as u32, count: 1 }),
-        }
-        if let Some(b) = mesh_bounds[instance.mesh as usize] {
-            let placed = transformed_bounds(&instance.transform, b);
-            let slot = &mut text_bounds[instance.text as usize];
-            *slot = Some(match *slot {
-                None => placed,
-                Some(s) => [s[0].min(placed[0]), s[1].min(placed[1]), s[2].max(placed[2]), s[3].max(placed[3])],
-            });
-        }
+        GlyphPlan { order, runs, text_bounds }
     }
-    let glyphs = SceneGlyphs {
-        vertices: payload.f32s(&set.vertices, 2),
-        meshes: set.meshes.iter().map(|m| GlyphRange { first: m.first, count: m.count }).collect(),
-        instances: payload.raw(&records, order.len()),
-        instance_owners: payload.u32s(&owners),
-        runs,
-    };
-    (glyphs, text_bounds)
 }
 
 fn corners_bounds(set: &crate::tessellate::GlyphSet, mesh: &crate::tessellate::GlyphMesh) -> Option<[f32; 4]> {
@@ -350,39 +374,75 @@ fn transformed_bounds(t: &[f32; 6], b: [f32; 4]) -> [f32; 4] {
     out
 }
 
-/// The payload under construction: every array starts on a 4-byte boundary.
-#[derive(Default)]
-struct Payload {
-    bytes: Vec<u8>,
+/// The payload: measured (no output, only the length grows) or written into `out`. Every array
+/// starts on a 4-byte boundary.
+struct Payload<'o> {
+    out: Option<&'o mut Vec<u8>>,
+    /// Bytes of payload so far.
+    len: usize,
 }
 
-impl Payload {
-    fn raw(&mut self, data: &[u8], count: usize) -> Slice {
-        self.bytes.resize(self.bytes.len().next_multiple_of(4), 0);
-        let offset = self.bytes.len() as u32;
-        self.bytes.extend_from_slice(data);
-        Slice { offset, count: count as u32 }
+impl Payload<'_> {
+    /// Pads to the next array's start and returns its offset.
+    fn start(&mut self) -> u32 {
+        let aligned = self.len.next_multiple_of(4);
+        if let Some(out) = self.out.as_deref_mut() {
+            out.resize(out.len() + (aligned - self.len), 0);
+        }
+        self.len = aligned;
+        aligned as u32
+    }
+
+    fn words(&mut self, words: impl ExactSizeIterator<Item = [u8; 4]>) {
+        self.len += words.len() * 4;
+        if let Some(out) = self.out.as_deref_mut() {
+            for word in words {
+                out.extend_from_slice(&word);
+            }
+        }
     }
 
     /// `values` in groups of `per_element` f32s.
     fn f32s(&mut self, values: &[f32], per_element: usize) -> Slice {
-        let mut data = Vec::with_capacity(values.len() * 4);
-        for v in values {
-            data.extend_from_slice(&v.to_le_bytes());
-        }
-        self.raw(&data, values.len() / per_element)
+        let offset = self.start();
+        self.words(values.iter().map(|v| v.to_le_bytes()));
+        Slice { offset, count: (values.len() / per_element) as u32 }
     }
 
     fn u32s(&mut self, values: &[u32]) -> Slice {
-        let mut data = Vec::with_capacity(values.len() * 4);
-        for v in values {
-            data.extend_from_slice(&v.to_le_bytes());
+        self.u32s_from(values.iter().copied())
+    }
+
+    fn u32s_from(&mut self, values: impl ExactSizeIterator<Item = u32>) -> Slice {
+        let offset = self.start();
+        let count = values.len() as u32;
+        self.words(values.map(u32::to_le_bytes));
+        Slice { offset, count }
+    }
+
+    /// Instance records: the transform, then the text's layer and the instance's ink.
+    fn instances(&mut self, scene: &Scene, order: &[&GlyphInstance]) -> Slice {
+        let offset = self.start();
+        self.len += order.len() * 32;
+        if let Some(out) = self.out.as_deref_mut() {
+            for instance in order {
+                for value in instance.transform {
+                    out.extend_from_slice(&value.to_le_bytes());
+                }
+                out.extend_from_slice(&scene.texts[instance.text as usize].layer.0.to_le_bytes());
+                out.extend_from_slice(&ink_word(instance.ink).to_le_bytes());
+            }
         }
-        self.raw(&data, values.len())
+        Slice { offset, count: order.len() as u32 }
     }
 
     fn bytes(&mut self, data: &[u8]) -> Slice {
-        self.raw(data, data.len())
+        let offset = self.start();
+        self.len += data.len();
+        if let Some(out) = self.out.as_deref_mut() {
+            out.extend_from_slice(data);
+        }
+        Slice { offset, count: data.len() as u32 }
     }
 }
 
@@ -391,7 +451,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use crate::tessellate::{GlyphMesh, GlyphSet, TessellateOptions, tessellate};
+    use crate::tessellate::{GlyphMesh, GlyphSet, GlyphSource, TessellateOptions, tessellate};
     use crate::{ReadOptions, read};
 
     /// Splits a scene document into its header (as JSON) and payload, checking the framing.
@@ -400,6 +460,8 @@ mod tests {
         let len = u32::from_le_bytes(doc[8..12].try_into().unwrap()) as usize;
         let header: serde_json::Value = serde_json::from_slice(&doc[12..12 + len]).unwrap();
         let start = (12 + len).next_multiple_of(8);
+        let texts_end = header["texts"]["offset"].as_u64().unwrap() + header["texts"]["count"].as_u64().unwrap();
+        assert_eq!(doc.len() - start, texts_end as usize, "the texts come last and the planned size was written");
         (header, &doc[start..])
     }
 
@@ -460,12 +522,15 @@ mod tests {
         // Two meshes: a unit triangle and a unit square (two triangles).
         scene.glyphs = GlyphSet {
             vertices: vec![0., 0., 1., 0., 0., 1., 0., 0., 1., 0., 1., 1., 0., 0., 1., 1., 0., 1.],
-            meshes: vec![GlyphMesh { first: 0, count: 3 }, GlyphMesh { first: 3, count: 6 }],
+            meshes: vec![
+                GlyphMesh { first: 0, count: 3, source: GlyphSource::Rule },
+                GlyphMesh { first: 3, count: 6, source: GlyphSource::Rule },
+            ],
             instances: vec![
-                GlyphInstance { mesh: 1, text: 0, transform: [5., 0., 0., 5., 10., 0.] },
-                GlyphInstance { mesh: 0, text: 0, transform: [5., 0., 0., 5., 0., 0.] },
-                GlyphInstance { mesh: 1, text: 0, transform: [5., 0., 0., 5., 20., 0.] },
-                GlyphInstance { mesh: 7, text: 0, transform: [1., 0., 0., 1., 0., 0.] },
+                GlyphInstance { mesh: 1, text: 0, ink: Ink::Foreground, transform: [5., 0., 0., 5., 10., 0.] },
+                GlyphInstance { mesh: 0, text: 0, ink: Ink::Foreground, transform: [5., 0., 0., 5., 0., 0.] },
+                GlyphInstance { mesh: 1, text: 0, ink: Ink::Foreground, transform: [5., 0., 0., 5., 20., 0.] },
+                GlyphInstance { mesh: 7, text: 0, ink: Ink::Foreground, transform: [1., 0., 0., 1., 0., 0.] },
             ],
         };
         let doc = encode_scene(&drawing, &layout, &scene, 2);

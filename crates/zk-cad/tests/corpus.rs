@@ -173,6 +173,7 @@ fn corpus_layouts_tessellate() {
     let files: Vec<String> =
         manifest(&dir).into_iter().filter(|(_, f)| f == "ascii" || f == "binary").map(|(p, _)| p).collect();
     let (mut layouts, mut segments, mut triangles, mut texts, mut truncated) = (0usize, 0usize, 0usize, 0usize, 0usize);
+    let (mut glyphs, mut meshes) = (0usize, 0usize);
     for path in &files {
         let bytes = std::fs::read(dir.join(path)).expect("readable");
         let Ok((drawing, _)) = zk_cad::read(&bytes, &ReadOptions::default()) else { continue };
@@ -195,12 +196,92 @@ fn corpus_layouts_tessellate() {
                 triangles += batch.triangle_owners.len();
             }
             texts += scene.texts.len();
+            let set = &scene.glyphs;
+            for instance in &set.instances {
+                assert!((instance.text as usize) < scene.texts.len(), "{path}: an instance of a text of the scene");
+                let mesh = set.meshes.get(instance.mesh as usize).expect("an instance of a mesh of the set");
+                assert!((mesh.first + mesh.count) as usize * 2 <= set.vertices.len(), "{path}: a mesh in the set");
+                assert!(instance.transform.iter().all(|v| v.is_finite()), "{path}: finite glyph transforms");
+            }
+            glyphs += set.instances.len();
+            meshes += set.meshes.len();
         }
     }
     println!(
-        "{layouts} layouts tessellated: {segments} segments, {triangles} triangles, {texts} texts, {truncated} cut short by the budget"
+        "{layouts} layouts tessellated: {segments} segments, {triangles} triangles, {texts} texts as {glyphs} glyphs of {meshes} meshes, {truncated} cut short by the budget"
     );
     assert!(segments > 100_000);
+    assert!(glyphs > 10_000, "the corpus's texts are drawn as glyphs: {glyphs}");
+}
+
+/// Every hatch of the corpus that names a library pattern and carries its lines: the library's
+/// pattern, turned by the hatch's angle, has the same lines up to one scale factor (files disagree
+/// on the scale: acadiso.pat or acad.pat whatever `$MEASUREMENT` says, the hatch's scale applied
+/// or not), so a hatch that names a pattern without its lines is drawn as its author saw it.
+#[test]
+fn library_patterns_match_the_lines_files_carry() {
+    let Some(dir) = corpus_dir() else { return };
+    let (mut same, mut different, mut patterns) = (0usize, Vec::new(), std::collections::BTreeSet::new());
+    for (path, format) in manifest(&dir) {
+        if format != "ascii" && format != "binary" {
+            continue;
+        }
+        let bytes = std::fs::read(dir.join(&path)).expect("readable");
+        let Ok((drawing, _)) = zk_cad::read(&bytes, &ReadOptions::default()) else { continue };
+        let all = drawing.entities.iter().chain(drawing.blocks.iter().flat_map(|b| &b.entities));
+        for entity in all {
+            let zk_cad::EntityKind::Hatch(h) = &entity.kind else { continue };
+            if h.solid || h.pattern_type != 1 || h.pattern_lines.is_empty() {
+                continue;
+            }
+            let Some(pattern) = zk_cad::tessellate::patterns::find(&h.pattern_name) else { continue };
+            let ours = zk_cad::tessellate::patterns::lines(pattern, 1.0, h.pattern_angle, h.pattern_double, false);
+            let length = |x: f64, y: f64| x.hypot(y);
+            let factor = length(h.pattern_lines[0].offset.x, h.pattern_lines[0].offset.y)
+                / length(ours[0].offset.x, ours[0].offset.y);
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-3 * (1.0 + a.abs().max(b.abs()));
+            let matches = ours.len() == h.pattern_lines.len()
+                && ours.iter().zip(&h.pattern_lines).all(|(o, f)| {
+                    close(o.angle, f.angle.rem_euclid(360.0))
+                        && close(o.offset.x * factor, f.offset.x)
+                        && close(o.offset.y * factor, f.offset.y)
+                        && o.dashes.len() == f.dashes.len()
+                        && o.dashes.iter().zip(&f.dashes).all(|(a, b)| close(a * factor, *b))
+                });
+            if matches {
+                same += 1;
+                patterns.insert(pattern.name);
+            } else {
+                different.push(format!("{path}: {} at {}°", h.pattern_name, h.pattern_angle));
+            }
+        }
+    }
+    // Those that differ were mirrored or turned after they were made (the lines turned, the
+    // pattern angle not), or give the angle in radians (LibreCAD's a3.dxf).
+    println!(
+        "{same} hatches of {} patterns have the library's lines; {} differ:\n{}",
+        patterns.len(),
+        different.len(),
+        different.join("\n")
+    );
+    assert!(same >= 60 && patterns.len() >= 8, "{same} hatches of {patterns:?}");
+}
+
+/// `hatches.dxf` names `gost_non-metal` with no pattern lines: drawn as ANSI31's lines, and
+/// the diagnostic names the pattern.
+#[test]
+fn a_hatch_naming_an_unknown_pattern_is_drawn_and_reported() {
+    let Some(dir) = corpus_dir() else { return };
+    let bytes = std::fs::read(dir.join("skymakerolof__dxf/test/resources/hatches.dxf")).expect("readable");
+    let (drawing, _) = zk_cad::read(&bytes, &ReadOptions::default()).expect("a DXF");
+    let model = drawing.layouts.iter().find(|l| l.is_model()).expect("model space");
+    let (scene, diagnostics) = zk_cad::tessellate(&drawing, model, &Default::default()).expect("tessellated");
+    let unknown: Vec<&zk_cad::Diagnostic> =
+        diagnostics.iter().filter(|d| d.code == zk_cad::DiagnosticCode::UnknownHatchPattern).collect();
+    assert_eq!(unknown.len(), 1, "{diagnostics:?}");
+    assert!(unknown[0].message.contains("gost_non-metal"), "{}", unknown[0].message);
+    let segments: usize = scene.batches.iter().map(|b| b.line_owners.len()).sum();
+    assert!(segments > 20, "the fallback's lines fill the boundary: {segments} segments");
 }
 
 #[test]
@@ -426,10 +507,16 @@ fn survives(input: &[u8]) -> Result<(), String> {
             let scene_options =
                 zk_cad::TessellateOptions { max_vertices: 2_000_000, deadline: options.deadline, ..Default::default() };
             for layout in &drawing.layouts {
-                if let Err(zk_cad::tessellate::TessellateError::DeadlineExceeded) =
-                    zk_cad::tessellate(&drawing, layout, &scene_options)
-                {
-                    return Err("a hang in tessellation (deadline exceeded)".to_owned());
+                match zk_cad::tessellate(&drawing, layout, &scene_options) {
+                    Err(zk_cad::tessellate::TessellateError::DeadlineExceeded) => {
+                        return Err("a hang in tessellation (deadline exceeded)".to_owned());
+                    }
+                    // The model layout is also drawn: glyph outlines and hatch patterns included.
+                    Ok((scene, _)) if layout.is_model() => {
+                        let options = zk_cad::raster::RasterOptions { width: 64, ..Default::default() };
+                        let _ = zk_cad::raster::scene_to_png(&scene, &options);
+                    }
+                    _ => {}
                 }
             }
             Ok(())

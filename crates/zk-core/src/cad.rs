@@ -5,8 +5,9 @@
 //! before any parsing (`CAD_MAX_BYTES`) and a time budget (`CAD_TIME_BUDGET_SECS`) passed to the
 //! reader and tessellator as their deadline; the caller additionally stops waiting a little after
 //! the budget and raises the reader's cancel flag, so even a reader stuck between deadline polls
-//! cannot hold the caller. DWG files are converted with LibreDWG's `dwg2dxf` when it is installed,
-//! else refused with a message that says how to convert them.
+//! cannot hold the caller. DWG files are converted to DXF on the same worker thread by `zk-dwg`
+//! (the `acadrust` reader), with the DXF capped at `CAD_MAX_BYTES`; what it cannot read goes to
+//! LibreDWG's `dwg2dxf` when that is installed, else is refused with the reason and what to do.
 
 pub mod analysis;
 pub mod cache;
@@ -30,7 +31,7 @@ use zk_cad::{ReadOptions, TessellateOptions};
 pub use zk_cad::facts::ExtentsSource;
 pub use zk_cad::svg::Background;
 pub use zk_cad::wire::{SceneHeader, SceneText};
-pub use zk_cad::{Diagnostic, Drawing, Facts, ReadError, Severity};
+pub use zk_cad::{Diagnostic, DiagnosticCode, Drawing, Facts, ReadError, Severity};
 
 use crate::config::Config;
 
@@ -50,7 +51,8 @@ pub struct CadOptions {
     pub max_bytes: u64,
     /// Reading (and drawing, for renders) must finish within this.
     pub time_budget: Duration,
-    /// LibreDWG's `dwg2dxf`, when installed: DWG files are converted with it.
+    /// LibreDWG's `dwg2dxf`, when installed: DWG files the built-in reader cannot read are
+    /// converted with it.
     pub dwg2dxf: Option<PathBuf>,
 }
 
@@ -79,9 +81,13 @@ pub enum CadError {
     #[error("the drawing is {size} bytes, over the limit of {limit} bytes: raise CAD_MAX_BYTES to open it")]
     TooLarge { size: u64, limit: u64 },
     #[error(
-        "DWG is not supported yet ({version}); convert it with LibreDWG's dwg2dxf or save it as DXF, then open the DXF"
+        "cannot open this DWG ({version}): {reason}; install LibreDWG's dwg2dxf or save the drawing as DXF from your CAD program, then open it again"
     )]
-    Dwg { version: String },
+    Dwg { version: String, reason: String },
+    #[error(
+        "the DXF converted from this DWG ({version}) would be over the limit of {limit} bytes: raise CAD_MAX_BYTES to open it"
+    )]
+    DwgTooLarge { version: String, limit: u64 },
     #[error("dwg2dxf could not convert this DWG ({version}): {detail}; save it as DXF from your CAD program instead")]
     DwgConversion { version: String, detail: String },
     #[error(
@@ -110,7 +116,9 @@ impl CadError {
 impl From<ReadError> for CadError {
     fn from(error: ReadError) -> Self {
         match error {
-            ReadError::Dwg { version } => CadError::Dwg { version },
+            ReadError::Dwg { version } => {
+                CadError::Dwg { version, reason: "the DXF reader does not read DWG files".to_owned() }
+            }
             ReadError::TooLarge { size, limit } => CadError::TooLarge { size: size as u64, limit: limit as u64 },
             other => CadError::Unreadable(other),
         }
@@ -278,14 +286,7 @@ where
             ..ReadOptions::default()
         };
         let result = match zk_cad::read(&bytes, &read_options) {
-            Err(ReadError::Dwg { version }) => match &dwg2dxf {
-                None => Err(CadError::Dwg { version }),
-                Some(program) => {
-                    let dxf = convert_dwg(program, &bytes, &version, guard)?;
-                    zk_cad::read(&dxf, &read_options)
-                        .map_err(|e| CadError::DwgConversion { version, detail: format!("its DXF is unreadable: {e}") })
-                }
-            },
+            Err(ReadError::Dwg { version }) => read_dwg(&bytes, version, &read_options, dwg2dxf.as_deref(), guard),
             other => other.map_err(CadError::from),
         };
         let result = result.map_err(|e| match e {
@@ -342,6 +343,65 @@ where
             Err(CadError::Crashed { message: "the worker thread ended without a result".to_owned() })
         }
     }
+}
+
+/// Reads a DWG: converted by zk-dwg on this thread, else by `dwg2dxf` when installed, else refused
+/// with the reason.
+fn read_dwg(
+    bytes: &[u8],
+    version: String,
+    read_options: &ReadOptions<'_>,
+    dwg2dxf: Option<&Path>,
+    guard: &Guard,
+) -> Result<(Drawing, Vec<Diagnostic>), CadError> {
+    let options = zk_dwg::Options {
+        max_dxf_bytes: read_options.max_bytes,
+        max_decompressed_bytes: read_options.max_bytes,
+        deadline: Some(guard.deadline),
+        cancel: Some(Arc::clone(&guard.cancelled)),
+    };
+    let reason = match zk_dwg::to_dxf(bytes, &options) {
+        Ok(converted) => match zk_cad::read(&converted.dxf, read_options) {
+            Ok((drawing, mut diagnostics)) => {
+                diagnostics.extend(dwg_diagnostics(&converted));
+                return Ok((drawing, diagnostics));
+            }
+            Err(error @ (ReadError::DeadlineExceeded | ReadError::Cancelled)) => return Err(error.into()),
+            Err(error) => format!("its DXF is unreadable ({error})"),
+        },
+        Err(zk_dwg::DwgError::DeadlineExceeded | zk_dwg::DwgError::Cancelled) => {
+            return Err(CadError::Timeout { budget: guard.budget });
+        }
+        Err(zk_dwg::DwgError::TooLarge { limit }) => {
+            return Err(CadError::DwgTooLarge { version, limit: limit as u64 });
+        }
+        Err(error) => error.to_string(),
+    };
+    let Some(program) = dwg2dxf else { return Err(CadError::Dwg { version, reason }) };
+    let dxf = convert_dwg(program, bytes, &version, guard).map_err(|error| match error {
+        CadError::DwgConversion { version, detail } => {
+            CadError::DwgConversion { version, detail: format!("{detail} (the built-in reader: {reason})") }
+        }
+        other => other,
+    })?;
+    zk_cad::read(&dxf, read_options)
+        .map_err(|e| CadError::DwgConversion { version, detail: format!("its DXF is unreadable: {e}") })
+}
+
+/// Where the drawing came from, and what the DWG reader noticed, as diagnostics.
+fn dwg_diagnostics(converted: &zk_dwg::Converted) -> Vec<Diagnostic> {
+    let diagnostic =
+        |severity, message| Diagnostic { severity, code: DiagnosticCode::DwgConversion, message, location: None };
+    let release = zk_cad::model::release_name(&converted.version).unwrap_or("release unknown");
+    let source = format!("converted from DWG ({} {release}) by the built-in DWG reader", converted.version);
+    std::iter::once(diagnostic(Severity::Info, source))
+        .chain(
+            converted
+                .notes
+                .iter()
+                .map(|note| diagnostic(Severity::Warning, format!("DWG reader ({}): {}", note.code, note.message))),
+        )
+        .collect()
 }
 
 /// Converts a DWG with `dwg2dxf` in a private temporary folder, within the guard's deadline.
@@ -477,14 +537,46 @@ mod tests {
         assert!(matches!(&error, CadError::Crashed { message } if message.contains("boom")), "{error}");
     }
 
+    /// An R2018 DWG written by acadrust: layer Walls with a line and a circle, a TEXT and a
+    /// Chinese MTEXT (see zk-dwg's tests).
+    const PLAN_DWG: &[u8] = include_bytes!("../../zk-dwg/tests/fixtures/plan-r2018.dwg");
+
     #[test]
-    fn dwg_without_a_converter_gets_the_message() {
+    fn a_dwg_opens_with_the_built_in_reader() {
+        let info = drawing_info(PLAN_DWG.to_vec(), &options()).unwrap();
+        assert_eq!(info.facts.version.as_deref(), Some("AC1032"));
+        assert_eq!((info.facts.entity_counts["LINE"], info.facts.entity_counts["CIRCLE"]), (1, 1));
+        assert!(info.facts.texts.iter().any(|t| t.text == "中文图层"), "{:?}", info.facts.texts);
+        let source = info.diagnostics.iter().find(|d| d.code == DiagnosticCode::DwgConversion).unwrap();
+        assert!(source.message.contains("AC1032 R2018"), "{}", source.message);
+
+        let request =
+            RenderRequest { format: ImageFormat::Png, width: 64, layout: None, background: Background::Light };
+        assert!(render_drawing(PLAN_DWG.to_vec(), &request, &options()).unwrap().data.starts_with(b"\x89PNG"));
+    }
+
+    #[test]
+    fn a_dwg_is_held_to_the_size_cap_and_the_time_budget() {
+        // The DWG is under the cap, its DXF is not.
+        let capped = CadOptions { max_bytes: PLAN_DWG.len() as u64 + 1024, ..options() };
+        let error = open_drawing(PLAN_DWG.to_vec(), &capped).unwrap_err();
+        assert!(matches!(error, CadError::DwgTooLarge { .. }), "{error}");
+        assert!(error.to_string().contains("CAD_MAX_BYTES"), "{error}");
+
+        let error = open_drawing(PLAN_DWG.to_vec(), &CadOptions { time_budget: Duration::ZERO, ..options() });
+        assert!(matches!(error, Err(CadError::Timeout { .. })), "{error:?}");
+    }
+
+    #[test]
+    fn an_unreadable_dwg_without_a_converter_gets_the_reason_and_the_fix() {
         let mut dwg = b"AC1018".to_vec();
         dwg.resize(4096, 0);
         let error = open_drawing(dwg, &options()).unwrap_err();
         let message = error.to_string();
         assert!(matches!(error, CadError::Dwg { .. }), "{message}");
-        assert!(message.contains("DWG is not supported yet") && message.contains("dwg2dxf"), "{message}");
+        assert!(message.starts_with("cannot open this DWG (AC1018): the DWG reader"), "{message}");
+        assert!(message.contains("dwg2dxf") && message.contains("save the drawing as DXF"), "{message}");
+        assert!(!message.ends_with('.'), "{message}");
     }
 
     #[cfg(unix)]

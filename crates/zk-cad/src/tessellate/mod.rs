@@ -13,6 +13,8 @@
 
 pub mod fill;
 pub mod flatten;
+mod pattern_library;
+pub mod patterns;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -47,6 +49,19 @@ impl Default for TessellateOptions<'_> {
             max_vertices: 60_000_000,
             deadline: None,
             cancel: None,
+        }
+    }
+}
+
+impl TessellateOptions<'_> {
+    /// Why work must stop now: the cancel hook said so, or the deadline passed.
+    pub(crate) fn stop_reason(&self) -> Option<TessellateError> {
+        if self.cancel.is_some_and(|cancelled| cancelled()) {
+            Some(TessellateError::Cancelled)
+        } else if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            Some(TessellateError::DeadlineExceeded)
+        } else {
+            None
         }
     }
 }
@@ -101,13 +116,27 @@ pub struct TextItem {
     pub width_factor: f32,
     /// Degrees.
     pub oblique: f32,
-    /// 0 left, 1 centre, 2 right.
+    /// 0 left, 1 centre, 2 right; TEXT also 3 aligned (the line spans `fit_length`, its height
+    /// scaled with it) and 5 fit (spans `fit_length`, only its width scaled).
     pub halign: u8,
-    /// 0 baseline, 1 bottom, 2 middle, 3 top.
+    /// TEXT: 0 baseline, 1 bottom, 2 middle, 3 top of the first line. MTEXT: 1 bottom, 2 middle,
+    /// 3 top of the block of lines.
     pub valign: u8,
     /// MTEXT wrapping width, 0 for none.
     pub wrap_width: f32,
     pub style: TextStyleId,
+    /// TEXT aligned or fit: the distance between its two points, along `rotation`.
+    pub fit_length: f32,
+    /// TEXT generation flags: 2 backwards (mirrored in X), 4 upside down (mirrored in Y).
+    pub mirror: u8,
+    /// Laid out as MTEXT: wrapped at `wrap_width`, the block of lines attached by `valign`.
+    pub mtext: bool,
+    /// MTEXT line spacing factor (1.0: lines 5/3 of the text height apart).
+    pub line_spacing: f32,
+    /// MTEXT styled runs over `text` (fonts, heights, colours, stacks); empty when plain. Heights
+    /// are relative to `height`.
+    #[serde(skip)]
+    pub runs: Vec<crate::mtext::TextRun>,
 }
 
 /// A paper-space viewport: where on the sheet, and which part of model space it shows.
@@ -157,6 +186,21 @@ pub struct GlyphSet {
 pub struct GlyphMesh {
     pub first: u32,
     pub count: u32,
+    /// What the mesh draws, for renderers that fill the outline instead
+    /// ([`crate::text::glyph_outline`]).
+    pub source: GlyphSource,
+}
+
+/// Where a glyph mesh comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum GlyphSource {
+    /// A glyph of a bundled font.
+    Font { font: crate::text::fonts::BundledFont, glyph: u16 },
+    /// The box drawn for a character no bundled font has.
+    #[default]
+    MissingBox,
+    /// The unit square (0, 0) to (1, 1): underlines, overlines and fraction bars.
+    Rule,
 }
 
 /// One character of a text: a mesh placed by an affine transform from em units to scene
@@ -165,8 +209,10 @@ pub struct GlyphMesh {
 pub struct GlyphInstance {
     /// Index into [`GlyphSet::meshes`].
     pub mesh: u32,
-    /// Index into [`Scene::texts`]: the text it belongs to (its layer, ink and owner).
+    /// Index into [`Scene::texts`]: the text it belongs to (its layer and owner).
     pub text: u32,
+    /// Its colour: the text's, or that of an MTEXT colour run.
+    pub ink: Ink,
     /// `[a, b, c, d, tx, ty]`.
     pub transform: [f32; 6],
 }
@@ -233,6 +279,21 @@ pub fn tessellate(
         return Err(error);
     }
     t.draw_rays();
+    let glyphs = if t.truncated {
+        GlyphSet::default()
+    } else {
+        let out = crate::text::lay_out(drawing, &t.scene_texts, t.vertices, options, &mut t.diag);
+        if let Some(error) = out.stopped {
+            return Err(error);
+        }
+        if let Some([x0, y0, x1, y1]) = out.bounds {
+            t.bounds.include(Vec3::new(x0 + origin.x, y0 + origin.y, 0.0));
+            t.bounds.include(Vec3::new(x1 + origin.x, y1 + origin.y, 0.0));
+        }
+        t.vertices = out.vertices;
+        t.truncated |= out.truncated;
+        out.set
+    };
     if t.truncated {
         t.diag.warn(
             DiagnosticCode::InvalidGeometry,
@@ -247,7 +308,7 @@ pub fn tessellate(
         batches: t.batches,
         texts: t.scene_texts,
         viewports: t.viewports,
-        glyphs: GlyphSet::default(),
+        glyphs,
         vertices: t.vertices,
         truncated: t.truncated,
     };
@@ -321,11 +382,7 @@ impl Tessellator<'_, '_> {
         if !self.polled.is_multiple_of(256) {
             return;
         }
-        if self.options.cancel.is_some_and(|cancelled| cancelled()) {
-            self.stopped = Some(TessellateError::Cancelled);
-        } else if self.options.deadline.is_some_and(|d| Instant::now() >= d) {
-            self.stopped = Some(TessellateError::DeadlineExceeded);
-        }
+        self.stopped = self.options.stop_reason();
     }
 
     fn halted(&self) -> bool {
@@ -592,20 +649,41 @@ impl Tessellator<'_, '_> {
                     )
                     .minus(ctx.transform.apply(Vec3::ZERO));
                 let attachment = m.attachment.clamp(1, 9) - 1;
+                let style = self.drawing.text_style(m.style);
+                let height = if m.char_height > 0.0 { m.char_height } else { style.map_or(0.0, |s| s.fixed_height) };
+                // Absolute heights of the runs become factors of the entity's height.
+                let runs = m
+                    .content
+                    .runs
+                    .iter()
+                    .map(|run| {
+                        let mut run = run.clone();
+                        if let Some(crate::mtext::TextHeight::Absolute(h)) = run.style.height {
+                            run.style.height = (height > 0.0).then(|| crate::mtext::TextHeight::Relative(h / height));
+                        }
+                        run
+                    })
+                    .collect();
+                let turned = direction.x * up.y - direction.y * up.x < 0.0;
                 self.push_text(TextItem {
                     owner: ctx.owner,
                     layer,
                     ink,
                     text: m.content.plain.clone(),
                     position: [(position.x - self.origin.x) as f32, (position.y - self.origin.y) as f32],
-                    height: (m.char_height * up.length()) as f32,
+                    height: (height * up.length()) as f32,
                     rotation: direction.y.atan2(direction.x) as f32,
-                    width_factor: 1.0,
-                    oblique: 0.0,
+                    width_factor: style.map_or(1.0, |s| s.width_factor) as f32,
+                    oblique: style.map_or(0.0, |s| s.oblique) as f32,
                     halign: (attachment % 3) as u8,
                     valign: [3, 2, 1][(attachment / 3) as usize],
                     wrap_width: (m.width * direction.length()) as f32,
                     style: m.style,
+                    fit_length: 0.0,
+                    mirror: if turned { 4 } else { 0 },
+                    mtext: true,
+                    line_spacing: m.line_spacing as f32,
+                    runs,
                 });
                 self.bounds.include(Vec3::new(position.x, position.y, 0.0));
             }
@@ -652,11 +730,16 @@ impl Tessellator<'_, '_> {
                 }
                 _ => {
                     let text = d.display_text();
+                    // `$DIMTXT`, else AutoCAD's metric default.
+                    let height = match self.drawing.header.vars.get("$DIMTXT").and_then(|v| v.first()) {
+                        Some(crate::model::HeaderValue::Real(h)) if h.is_finite() && *h > 0.0 => *h,
+                        _ => 2.5,
+                    };
                     let item = Text {
                         text: text.clone(),
                         insert: d.text_midpoint,
                         align_point: Some(d.text_midpoint),
-                        height: 0.0,
+                        height,
                         rotation: d.text_rotation,
                         width_factor: 1.0,
                         oblique: 0.0,
@@ -1046,11 +1129,36 @@ impl Tessellator<'_, '_> {
         }
         let to_world = |p: Vec2| ocs.to_wcs(p.extend(h.elevation));
         let budget = self.options.max_vertices.saturating_sub(self.vertices) / 3;
-        let solid = h.solid || h.gradient.is_some();
+        let mut solid = h.solid || h.gradient.is_some();
         let mut dense = false;
+        let mut library_lines = Vec::new();
+        if !solid && h.pattern_lines.is_empty() {
+            // A named pattern without its lines: from the bundled library, else ANSI31.
+            let imperial = self.drawing.header.measurement == Some(0);
+            let pattern = patterns::find(&h.pattern_name).or_else(|| {
+                self.diag.warn(
+                    DiagnosticCode::UnknownHatchPattern,
+                    None,
+                    format!(
+                        "hatch pattern {:?} is neither in the file nor in the bundled library: drawn as {}",
+                        h.pattern_name,
+                        patterns::FALLBACK
+                    ),
+                );
+                patterns::find(patterns::FALLBACK)
+            });
+            match pattern {
+                Some(p) if p.name == "SOLID" => solid = true,
+                Some(p) => {
+                    library_lines = patterns::lines(p, h.pattern_scale, h.pattern_angle, h.pattern_double, imperial)
+                }
+                None => {}
+            }
+        }
+        let pattern_lines = if library_lines.is_empty() { &h.pattern_lines } else { &library_lines };
         if !solid {
             let mut segments = Vec::new();
-            for line in &h.pattern_lines {
+            for line in pattern_lines {
                 match fill::pattern(&loops, line, 20_000, &mut segments) {
                     Ok(()) => {}
                     Err(fill::PatternProblem::TooDense) => dense = true,
@@ -1074,13 +1182,6 @@ impl Tessellator<'_, '_> {
                         self.segment(ctx, batch, to_world(a), to_world(b));
                     }
                 }
-                if h.pattern_lines.is_empty() {
-                    // A pattern with no line data: draw its boundary.
-                    for l in &loops {
-                        let pts: Vec<Vec3> = l.iter().map(|p| to_world(*p)).collect();
-                        self.polyline(ctx, batch, &pts, true);
-                    }
-                }
                 return;
             }
         }
@@ -1099,17 +1200,37 @@ impl Tessellator<'_, '_> {
             return;
         }
         let ocs = Ocs::new(t.normal);
-        let anchor = if (t.halign, t.valign) == (0, 0) { t.insert } else { t.align_point.unwrap_or(t.insert) };
-        let position = ctx.transform.apply(ocs.to_wcs(anchor));
+        let world = |p: Vec3| ctx.transform.apply(ocs.to_wcs(p));
+        let fitted = matches!(t.halign, 3 | 5) && t.align_point.is_some_and(|p| p != t.insert);
+        let anchor =
+            if (t.halign, t.valign) == (0, 0) || fitted { t.insert } else { t.align_point.unwrap_or(t.insert) };
+        let position = world(anchor);
         let (s, c) = t.rotation.to_radians().sin_cos();
-        let origin = ctx.transform.apply(ocs.to_wcs(Vec3::ZERO));
-        let direction = ctx.transform.apply(ocs.to_wcs(Vec3::new(c, s, 0.0))).minus(origin);
-        let up = ctx.transform.apply(ocs.to_wcs(Vec3::new(-s, c, 0.0))).minus(origin);
+        let origin = world(Vec3::ZERO);
+        let mut direction = world(Vec3::new(c, s, 0.0)).minus(origin);
+        let up = world(Vec3::new(-s, c, 0.0)).minus(origin);
+        let mut fit_length = 0.0;
+        if fitted && let Some(end) = t.align_point {
+            // Aligned and fit texts run from the first point to the second, at their angle; a
+            // backwards one is turned half round, so that mirrored it still runs to the second.
+            let span = world(end).minus(position);
+            fit_length = span.length();
+            direction = if t.generation & 2 != 0 { span.scale(-1.0) } else { span };
+        }
         let (halign, valign) = match t.halign {
-            3 | 5 => (1, 0), // aligned and fit: centred between the two points here
-            4 => (1, 2),     // middle
+            3 | 5 if fitted => (t.halign as u8, 0),
+            3 | 5 => (1, 0),
+            4 => (1, 2), // middle
             h => (h.clamp(0, 2) as u8, t.valign.clamp(0, 3) as u8),
         };
+        // A mirroring insert turns the text over: upside down along its mirrored direction.
+        let (d, u) = (direction.normalized().unwrap_or(Vec3::new(1.0, 0.0, 0.0)), up);
+        let turned = d.x * u.y - d.y * u.x < 0.0;
+        let mirror = (t.generation & 6) as u8 ^ if turned { 4 } else { 0 };
+        let scale = up.length();
+        let height =
+            if t.height > 0.0 { t.height } else { self.drawing.text_style(t.style).map_or(0.0, |s| s.fixed_height) };
+        let width_factor = t.width_factor * direction.length().max(1e-300) / scale.max(1e-300);
         self.bounds.include(Vec3::new(position.x, position.y, 0.0));
         self.push_text(TextItem {
             owner: ctx.owner,
@@ -1117,14 +1238,19 @@ impl Tessellator<'_, '_> {
             ink,
             text,
             position: [(position.x - self.origin.x) as f32, (position.y - self.origin.y) as f32],
-            height: (t.height * up.length()) as f32,
+            height: (height * scale) as f32,
             rotation: direction.y.atan2(direction.x) as f32,
-            width_factor: t.width_factor as f32,
+            width_factor: if fitted { t.width_factor as f32 } else { width_factor as f32 },
             oblique: t.oblique as f32,
             halign,
             valign,
             wrap_width: 0.0,
             style: t.style,
+            fit_length: fit_length as f32,
+            mirror,
+            mtext: false,
+            line_spacing: 1.0,
+            runs: Vec::new(),
         });
     }
 

@@ -275,6 +275,52 @@ fn pattern_hatch_gives_clipped_lines() {
     assert_eq!(triangle_area(&scene), 0.0);
 }
 
+/// A HATCH over the square (0, 0)–(100, 100) naming `pattern`, with no pattern lines.
+fn named_pattern_hatch(pattern: &str, scale: &str, angle: &str, double: &str) -> Drawing {
+    let mut groups = vec![(0, "HATCH"), (2, pattern), (70, "0"), (91, "1"), (92, "7"), (72, "0"), (73, "1")];
+    groups.extend([(93, "4"), (10, "0"), (20, "0"), (10, "100"), (20, "0"), (10, "100"), (20, "100")]);
+    groups.extend([(10, "0"), (20, "100"), (75, "0"), (76, "1"), (52, angle), (41, scale), (77, double)]);
+    groups.push((78, "0"));
+    dxf(&[], &groups)
+}
+
+#[test]
+fn named_patterns_without_lines_come_from_the_library() {
+    let (ansi31, diagnostics) = scene_of(&named_pattern_hatch("ansi31", "1", "0", "0"), &TessellateOptions::default());
+    let lines = segments(&ansi31);
+    // 45° lines 3.175 apart across a 141-unit diagonal.
+    assert!((43..=46).contains(&lines.len()), "{}", lines.len());
+    assert!(lines.iter().all(|(a, b)| ((b.y - a.y) - (b.x - a.x)).abs() < 1e-6), "all at 45°");
+    assert!(diagnostics.iter().all(|d| d.code != DiagnosticCode::UnknownHatchPattern));
+    // Twice the scale: half the lines; double: a second family across them.
+    let (scaled, _) = scene_of(&named_pattern_hatch("ANSI31", "2", "0", "0"), &TessellateOptions::default());
+    assert!((21..=23).contains(&segments(&scaled).len()), "{}", segments(&scaled).len());
+    let (double, _) = scene_of(&named_pattern_hatch("ANSI31", "2", "0", "1"), &TessellateOptions::default());
+    assert!((42..=46).contains(&segments(&double).len()), "{}", segments(&double).len());
+    // Turned by 45°: ANSI31's lines become vertical.
+    let (turned, _) = scene_of(&named_pattern_hatch("ANSI31", "1", "45", "0"), &TessellateOptions::default());
+    assert!(segments(&turned).iter().all(|(a, b)| (a.x - b.x).abs() < 1e-6), "vertical");
+    // A dashed pattern and one of dots.
+    let (brick, _) = scene_of(&named_pattern_hatch("BRICK", "1", "0", "0"), &TessellateOptions::default());
+    assert!(segments(&brick).len() > 100, "{}", segments(&brick).len());
+    let (dots, _) = scene_of(&named_pattern_hatch("DOTS", "10", "0", "0"), &TessellateOptions::default());
+    let points: usize = dots.batches.iter().map(|b| b.point_owners.len()).sum();
+    assert!(points > 10, "{points}");
+    // SOLID by name is a fill.
+    let (solid, _) = scene_of(&named_pattern_hatch("SOLID", "1", "0", "0"), &TessellateOptions::default());
+    assert!((triangle_area(&solid) - 10_000.0).abs() < 1e-6);
+}
+
+#[test]
+fn an_unknown_pattern_name_is_drawn_as_ansi31_and_named() {
+    let (scene, diagnostics) =
+        scene_of(&named_pattern_hatch("gost_non-metal", "1", "0", "0"), &TessellateOptions::default());
+    assert!((43..=46).contains(&segments(&scene).len()), "ANSI31's lines: {}", segments(&scene).len());
+    let unknown: Vec<_> = diagnostics.iter().filter(|d| d.code == DiagnosticCode::UnknownHatchPattern).collect();
+    assert_eq!(unknown.len(), 1);
+    assert!(unknown[0].message.contains("\"gost_non-metal\"") && unknown[0].message.contains("ANSI31"));
+}
+
 #[test]
 fn texts_are_placed_through_their_insert() {
     let d = dxf(

@@ -115,10 +115,17 @@ pub struct CadDrawingDetail {
     pub layouts: Vec<String>,
 }
 
-/// An encoded scene and the layout it shows.
+/// An encoded scene, the layout it shows, and its ETag (the drawing's content, the layout and the
+/// format's version: the same ETag always means the same bytes).
 pub struct SceneDocument {
     pub layout: String,
     pub bytes: bytes::Bytes,
+    pub etag: String,
+}
+
+fn scene_etag(sha256: &str, layout: &str) -> String {
+    let layout = hex::encode(&Sha256::digest(layout.as_bytes())[..8]);
+    format!("{}-{layout}-v{}", &sha256[..sha256.len().min(32)], zk_cad::wire::FORMAT_VERSION)
 }
 
 /// A drawing's source file, for download.
@@ -143,7 +150,23 @@ pub struct CadLibrary {
     clock: SharedClock,
     options: CadOptions,
     cad_dir: PathBuf,
+    /// `host:/absolute/CAD_DIR`: which server's folder a folder drawing is in.
+    folder_root: String,
     cache: DrawingCache,
+}
+
+/// This server's watched folder as every server sharing the database names it: the host name and
+/// the folder's absolute path. Each server imports and removes only the drawings of its own folder.
+fn folder_identity(dir: &Path) -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .unwrap_or_else(|| "localhost".to_owned());
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    format!("{host}:{}", dir.display())
 }
 
 impl CadLibrary {
@@ -155,7 +178,8 @@ impl CadLibrary {
         cad_dir: PathBuf,
         cache_bytes: u64,
     ) -> Self {
-        Self { store, files, clock, options, cad_dir, cache: DrawingCache::new(cache_bytes) }
+        let folder_root = folder_identity(&cad_dir);
+        Self { store, files, clock, options, cad_dir, folder_root, cache: DrawingCache::new(cache_bytes) }
     }
 
     fn now(&self) -> Timestamp {
@@ -168,6 +192,10 @@ impl CadLibrary {
 
     pub fn cad_dir(&self) -> &Path {
         &self.cad_dir
+    }
+
+    pub fn folder_root(&self) -> &str {
+        &self.folder_root
     }
 
     pub(crate) fn store(&self) -> &Arc<dyn Store> {
@@ -265,6 +293,7 @@ impl CadLibrary {
             id: uuid::Uuid::now_v7().to_string(),
             source: "upload".into(),
             file_id: Some(file.id.clone()),
+            folder_root: None,
             folder_path: None,
             uploaded_by: Some(uploader.user_id),
             content,
@@ -292,7 +321,7 @@ impl CadLibrary {
             return Err(CoreError::Conflict(format!(
                 "the drawing {} comes from the watched folder {}; remove the file from the folder to remove it from the library",
                 record.folder_path.as_deref().unwrap_or(&record.name),
-                self.cad_dir.display()
+                record.folder_root.as_deref().unwrap_or("of a server")
             )));
         };
         if actor.role != Role::Admin && record.uploaded_by != Some(actor.user_id) {
@@ -332,9 +361,18 @@ impl CadLibrary {
         Ok(SourceFile { name: record.name, media_type, size, path })
     }
 
+    /// Where the source is: an upload's blob, or the file in this server's watched folder.
     fn source_path(&self, record: &CadDrawingRecord) -> CoreResult<PathBuf> {
         match (&record.folder_path, record.source.as_str()) {
-            (Some(relative), "folder") => Ok(self.cad_dir.join(relative)),
+            (Some(relative), "folder") if record.folder_root.as_deref() == Some(self.folder_root.as_str()) => {
+                Ok(self.cad_dir.join(relative))
+            }
+            (Some(_), "folder") => Err(CoreError::Conflict(format!(
+                "the drawing {} is in the watched folder of another server ({}), which this server cannot read; \
+                 open it through that server",
+                record.name,
+                record.folder_root.as_deref().unwrap_or("unknown")
+            ))),
             _ => self.files.blobs().blob_path(&record.sha256),
         }
     }
@@ -368,8 +406,9 @@ impl CadLibrary {
         let record = self.ready(id).await?;
         let open = self.open(&record).await?;
         let name = super::find_layout(&open.drawing, layout).map_err(layout_error)?.name.clone();
+        let etag = scene_etag(&record.sha256, &name);
         if let Some(bytes) = open.scene(&name) {
-            return Ok(SceneDocument { layout: name, bytes });
+            return Ok(SceneDocument { layout: name, bytes, etag });
         }
         let drawing = open.drawing.clone();
         let budget = self.options.time_budget;
@@ -387,7 +426,7 @@ impl CadLibrary {
         .map_err(|error| unreadable(&record.name, &error))?;
         let bytes = bytes::Bytes::from(encoded);
         self.cache.add_scene(id, &open, &name, bytes.clone());
-        Ok(SceneDocument { layout: name, bytes })
+        Ok(SceneDocument { layout: name, bytes, etag })
     }
 
     /// The entity at `owner` (its index in the layout's entity order, as the scene's owners).
@@ -554,6 +593,7 @@ impl CadLibrary {
                         id: uuid::Uuid::now_v7().to_string(),
                         source: "folder".into(),
                         file_id: None,
+                        folder_root: Some(self.folder_root.clone()),
                         folder_path: Some(relative.to_owned()),
                         uploaded_by: None,
                         content,
@@ -622,6 +662,12 @@ fn unreadable(name: &str, error: &CadError) -> CoreError {
         CadError::Dwg { .. } | CadError::DwgConversion { .. } => {
             CoreError::Unprocessable { code: "unsupported_dwg", message: format!("{name}: {error}") }
         }
+        CadError::Unreadable(_) => CoreError::Unprocessable {
+            code: "unreadable_drawing",
+            message: format!(
+                "{name} cannot be opened: {error}; save it again as DXF from the CAD program that made it"
+            ),
+        },
         _ => CoreError::Unprocessable { code: "unreadable_drawing", message: format!("{name}: {error}") },
     }
 }

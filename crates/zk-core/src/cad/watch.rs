@@ -179,7 +179,7 @@ async fn rescan(library: &Arc<CadLibrary>, dir: &Path, state: &Mutex<FolderState
         let dir = dir.to_path_buf();
         tokio::task::spawn_blocking(move || walk(&dir)).await.unwrap_or_default()
     };
-    let known = match library.store().folder_cad_drawings().await {
+    let known = match library.store().folder_cad_drawings(library.folder_root()).await {
         Ok(records) => records,
         Err(error) => {
             tracing::warn!(%error, "cannot list the folder's drawings; the folder is scanned again on its next change");

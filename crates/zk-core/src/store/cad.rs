@@ -26,6 +26,8 @@ pub struct CadDrawingRecord {
     pub thumbnail_sha256: Option<String>,
     pub source: String,
     pub file_id: Option<String>,
+    /// The host and folder of the server that watches a folder drawing.
+    pub folder_root: Option<String>,
     pub folder_path: Option<String>,
     pub uploaded_by: Option<i64>,
     pub created_at: Timestamp,
@@ -63,6 +65,7 @@ pub struct NewCadDrawing {
     pub id: String,
     pub source: String,
     pub file_id: Option<String>,
+    pub folder_root: Option<String>,
     pub folder_path: Option<String>,
     pub uploaded_by: Option<i64>,
     pub content: CadDrawingWrite,
@@ -124,7 +127,7 @@ pub trait CadStore: Send + Sync {
     /// Replaces what a read produced (a folder file that changed); `None` when the drawing is gone.
     async fn update_cad_drawing(&self, id: &str, content: &CadDrawingWrite) -> CoreResult<Option<CadDrawingRecord>>;
     async fn cad_drawing(&self, id: &str) -> CoreResult<Option<CadDrawingRecord>>;
-    async fn cad_drawing_by_folder_path(&self, folder_path: &str) -> CoreResult<Option<CadDrawingRecord>>;
+    async fn cad_drawing_by_folder_path(&self, root: &str, folder_path: &str) -> CoreResult<Option<CadDrawingRecord>>;
     /// Newest first (ids are time-ordered), after `before` when given; `needle` (already folded)
     /// filters by substring of the name.
     async fn list_cad_drawings(
@@ -133,8 +136,8 @@ pub trait CadStore: Send + Sync {
         before: Option<&str>,
         limit: i64,
     ) -> CoreResult<Vec<CadDrawingRecord>>;
-    /// Every drawing that comes from the watched folder.
-    async fn folder_cad_drawings(&self) -> CoreResult<Vec<CadDrawingRecord>>;
+    /// Every drawing that comes from the watched folder `root`.
+    async fn folder_cad_drawings(&self, root: &str) -> CoreResult<Vec<CadDrawingRecord>>;
     /// The stored facts and diagnostics of a drawing: `None` when the drawing is gone.
     async fn cad_drawing_facts(&self, id: &str) -> CoreResult<Option<(Option<Value>, Value)>>;
     async fn cad_thumbnail(&self, id: &str) -> CoreResult<Option<Vec<u8>>>;
@@ -158,7 +161,7 @@ pub trait CadStore: Send + Sync {
 macro_rules! drawing_select {
     () => {
         "SELECT d.id, d.name, d.format, d.sha256, d.size_bytes, d.acad_version, d.release, d.units, d.entity_count, \
-         d.layouts, d.status, d.error, d.thumbnail_sha256, d.source, d.file_id, d.folder_path, d.uploaded_by, \
+         d.layouts, d.status, d.error, d.thumbnail_sha256, d.source, d.file_id, d.folder_root, d.folder_path, d.uploaded_by, \
          d.created_at, d.updated_at, a.id AS latest_analysis_id, a.state AS latest_analysis_state, \
          t.state AS latest_task_state \
          FROM cad_drawings d \
@@ -185,8 +188,8 @@ macro_rules! impl_cad_store {
                 sqlx::query::<$db>(
                     "INSERT INTO cad_drawings (id, name, name_key, format, sha256, size_bytes, acad_version, release, units, \
                      entity_count, layouts, status, error, facts, diagnostics, thumbnail_sha256, source, file_id, folder_path, \
-                     uploaded_by, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)",
+                     uploaded_by, created_at, updated_at, folder_root) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, $22)",
                 )
                 .bind(&drawing.id)
                 .bind(&c.name)
@@ -209,6 +212,7 @@ macro_rules! impl_cad_store {
                 .bind(&drawing.folder_path)
                 .bind(drawing.uploaded_by)
                 .bind(c.now)
+                .bind(&drawing.folder_root)
                 .execute(&mut *tx)
                 .await?;
                 if let Some(png) = &c.thumbnail {
@@ -270,8 +274,12 @@ macro_rules! impl_cad_store {
                     .await?)
             }
 
-            async fn cad_drawing_by_folder_path(&self, folder_path: &str) -> CoreResult<Option<CadDrawingRecord>> {
-                Ok(sqlx::query_as::<$db, CadDrawingRecord>(concat!($crate::store::cad::drawing_select!(), "WHERE d.folder_path = $1"))
+            async fn cad_drawing_by_folder_path(&self, root: &str, folder_path: &str) -> CoreResult<Option<CadDrawingRecord>> {
+                Ok(sqlx::query_as::<$db, CadDrawingRecord>(concat!(
+                    $crate::store::cad::drawing_select!(),
+                    "WHERE d.folder_root = $1 AND d.folder_path = $2"
+                ))
+                    .bind(root)
                     .bind(folder_path)
                     .fetch_optional(&self.pool)
                     .await?)
@@ -290,11 +298,12 @@ macro_rules! impl_cad_store {
                 .await?)
             }
 
-            async fn folder_cad_drawings(&self) -> CoreResult<Vec<CadDrawingRecord>> {
+            async fn folder_cad_drawings(&self, root: &str) -> CoreResult<Vec<CadDrawingRecord>> {
                 Ok(sqlx::query_as::<$db, CadDrawingRecord>(concat!(
                     $crate::store::cad::drawing_select!(),
-                    "WHERE d.folder_path IS NOT NULL ORDER BY d.folder_path"
+                    "WHERE d.folder_root = $1 AND d.folder_path IS NOT NULL ORDER BY d.folder_path"
                 ))
+                .bind(root)
                 .fetch_all(&self.pool)
                 .await?)
             }

@@ -17,10 +17,10 @@ use zk_core::config::Config;
 
 #[derive(Subcommand)]
 pub enum CadCommand {
-    /// Facts of a DXF drawing: version, units, extents, layers, blocks, entity counts, texts,
+    /// Facts of a DXF or DWG drawing: version, units, extents, layers, blocks, entity counts, texts,
     /// dimensions, and what the reader noticed
     Info {
-        /// The drawing (DXF; DWG when LibreDWG's dwg2dxf is installed)
+        /// The drawing: DXF, or DWG (R11/R12, R13 to R2018; others through LibreDWG's dwg2dxf when installed)
         file: PathBuf,
         /// Print the facts and diagnostics as JSON
         #[arg(long)]
@@ -28,7 +28,7 @@ pub enum CadCommand {
     },
     /// Render a layout of a drawing to SVG or PNG
     Render {
-        /// The drawing (DXF; DWG when LibreDWG's dwg2dxf is installed)
+        /// The drawing: DXF, or DWG (R11/R12, R13 to R2018; others through LibreDWG's dwg2dxf when installed)
         file: PathBuf,
         /// The image to write; its extension picks the format: .svg or .png
         #[arg(short, long, value_name = "OUT.svg|OUT.png")]

@@ -101,17 +101,25 @@ pub struct LayoutParams {
 }
 
 /// The layout's scene in the viewer's binary format (`zk_cad::wire`; its header names the layout).
+/// Its ETag changes with the drawing's content, so a browser revalidates instead of downloading again.
 pub async fn scene(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiQuery(params): ApiQuery<LayoutParams>,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
     let scene = state.core.cad.scene(&id, params.layout.as_deref()).await?;
+    let etag = format!("\"{}\"", scene.etag);
+    let fresh = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v == etag);
     let length = scene.bytes.len();
-    let mut response = Body::from(scene.bytes).into_response();
+    let mut response =
+        if fresh { StatusCode::NOT_MODIFIED.into_response() } else { Body::from(scene.bytes).into_response() };
     let out = response.headers_mut();
     out.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCENE_MEDIA_TYPE));
-    out.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    if !fresh {
+        out.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    out.insert(header::ETAG, header_value(&etag)?);
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
     Ok(response)
 }
