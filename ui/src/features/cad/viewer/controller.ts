@@ -246,7 +246,11 @@ export class ViewerController {
       void indexed.then(
         (info) => {
           if (cancelled()) return;
-          void renderer.setExtraLines('main', info.textOutlines).then(() => renderer.setOrders('main', info.orders));
+          void (async () => {
+            await renderer.setExtraLines('main', info.textOutlines);
+            await renderer.setOrders('main', info.orders);
+            if (info.glyphOrder) await renderer.setGlyphOrder('main', info.glyphOrder);
+          })();
           const { timings, usage } = this.store.get();
           // Outlined texts count as what their layer draws.
           const withTexts = [...usage];

@@ -1,5 +1,5 @@
 import { decodeScene, parseTexts } from '../scene/decode';
-import { ORDERED_PIECE, spatialOrder, type SpatialOrder } from './chunks';
+import { ORDERED_INSTANCES, ORDERED_PIECE, glyphOrder, meshReach, spatialOrder, type GlyphOrder, type SpatialOrder } from './chunks';
 import type { ExtraLines } from './renderer';
 import { SceneIndex, type OwnerGeometry, type PickHit, type TextBox } from './sceneIndex';
 
@@ -16,8 +16,9 @@ export interface BatchOrder extends SpatialOrder {
 export interface IndexInfo {
   /** Outlines of the texts that have no glyphs, per layer (drawn so that texts are seen). */
   textOutlines: ExtraLines[];
-  /** Spatial orders of the large batch arrays. */
+  /** Spatial orders of the large batch arrays, and of the glyph instances when there are many. */
   orders: BatchOrder[];
+  glyphOrder: GlyphOrder | null;
   orderMs: number;
   texts: number;
   decodeMs: number;
@@ -80,9 +81,13 @@ export class IndexHost {
         if (data.length / (pairs * 2) > 8 * ORDERED_PIECE) orders.push({ batch, kind, ...spatialOrder(data, pairs) });
       }
     });
+    const { glyphs } = scene;
+    const reach = glyphs.meshes.map((m) => meshReach(glyphs.vertices, m.first, m.count));
+    const ordered = glyphs.instanceCount > 8 * ORDERED_INSTANCES ? glyphOrder(glyphs.instanceWords, glyphs.runs, reach) : null;
     return {
       textOutlines: this.index.textOutlines(),
       orders,
+      glyphOrder: ordered,
       orderMs: now() - ordering,
       texts: texts.length,
       decodeMs: decoded - started,

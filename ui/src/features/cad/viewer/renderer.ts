@@ -12,7 +12,19 @@ import {
   type Camera,
   type ViewSize,
 } from './camera';
-import { ORDERED_FIELDS, PIECE_INSTANCES, PIECE_PRIMITIVES, glyphPiece, meshReach, overlaps, pieceBounds, type Rect, type SpatialOrder } from './chunks';
+import {
+  GLYPH_FIELDS,
+  ORDERED_FIELDS,
+  PIECE_INSTANCES,
+  PIECE_PRIMITIVES,
+  glyphPiece,
+  meshReach,
+  overlaps,
+  pieceBounds,
+  type GlyphOrder,
+  type Rect,
+  type SpatialOrder,
+} from './chunks';
 import { FLAT_FRAGMENT, FLAT_VERTEX, GLYPH_FRAGMENT, GLYPH_VERTEX, IMAGE_FRAGMENT, IMAGE_VERTEX } from './shaders';
 
 // The WebGL2 renderer. Geometry is uploaded once per scene, straight from the decoded views (one
@@ -103,6 +115,8 @@ interface FlatPiece {
 }
 
 interface GlyphPiece {
+  /** Index of its run (one mesh) in the scene's glyph runs. */
+  run: number;
   mesh: { first: number; count: number };
   /** Instances. */
   first: number;
@@ -125,6 +139,8 @@ interface GpuScene {
   glyphVertices: WebGLBuffer | null;
   glyphInstances: WebGLBuffer | null;
   glyphs: GlyphPiece[];
+  /** Small pieces of each run's instances in spatial order, by run, for zoomed-in views. */
+  fineGlyphs: Map<number, GlyphPiece[]>;
 }
 
 /** One step of drawing a frame: its cost in primitives and what it does. */
@@ -351,7 +367,18 @@ export class SceneRenderer {
     for (const b of scene.batches) total += b.triangles.byteLength + b.lines.byteLength + b.points.byteLength;
     let done = 0;
     let sliceStart = performance.now();
-    const gpu: GpuScene = { source: scene, buffers: [], pieces: [], fine: new Map(), extra: [], extraBuffers: [], glyphVertices: null, glyphInstances: null, glyphs: [] };
+    const gpu: GpuScene = {
+      source: scene,
+      buffers: [],
+      pieces: [],
+      fine: new Map(),
+      extra: [],
+      extraBuffers: [],
+      glyphVertices: null,
+      glyphInstances: null,
+      glyphs: [],
+      fineGlyphs: new Map(),
+    };
     /** Yields to the page when the slice's time is up; false when the load is abandoned. */
     const slice = async (): Promise<boolean> => {
       if (performance.now() - sliceStart > budget) {
@@ -406,13 +433,13 @@ export class SceneRenderer {
       gpu.glyphVertices = upload(glyphs.vertices);
       gpu.glyphInstances = upload(glyphs.instanceWords);
       const reach = glyphs.meshes.map((m) => meshReach(glyphs.vertices, m.first, m.count));
-      for (const run of glyphs.runs) {
+      for (const [r, run] of glyphs.runs.entries()) {
         const mesh = glyphs.meshes[run.mesh];
         if (!mesh || mesh.count === 0) continue;
         for (let first = run.first; first < run.first + run.count; first += PIECE_INSTANCES) {
           const count = Math.min(PIECE_INSTANCES, run.first + run.count - first);
           const { bounds, em } = glyphPiece(glyphs.instanceFloats, first, count, reach[run.mesh] ?? 1);
-          gpu.glyphs.push({ mesh, first, count, bounds, em, cost: (count * mesh.count) / 3 });
+          gpu.glyphs.push({ run: r, mesh, first, count, bounds, em, cost: (count * mesh.count) / 3 });
         }
         if (!(await slice())) break;
       }
@@ -543,6 +570,63 @@ export class SceneRenderer {
       }
       scene.fine.set(`${order.batch}:${order.kind}`, fine);
     }
+  }
+
+  /**
+   * Takes the glyph instances in spatial order (from the worker): the records go to a new buffer a
+   * few megabytes at a time, then replace the old one with their pieces in one step. The picture
+   * shows the same characters; the one being drawn starts again with the new pieces.
+   */
+  async setGlyphOrder(slot: Slot, order: GlyphOrder): Promise<void> {
+    const scene = this.scenes.get(slot);
+    if (!scene?.glyphInstances) return;
+    const gl = this.gl;
+    const buffer = gl.createBuffer();
+    gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
+    gl.bufferData(gl.ARRAY_BUFFER, order.records.byteLength, gl.STATIC_DRAW);
+    const step = 4 << 20;
+    for (let at = 0; at < order.records.byteLength; at += step) {
+      await nextTask();
+      if (this.disposed || this.scenes.get(slot) !== scene) {
+        gl.deleteBuffer(buffer);
+        return;
+      }
+      gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
+      gl.bufferSubData(gl.ARRAY_BUFFER, at, new Uint8Array(order.records, at, Math.min(step, order.records.byteLength - at)));
+    }
+    const { runs, meshes } = scene.source.glyphs;
+    const pieces = (fields: Float32Array): GlyphPiece[] => {
+      const out: GlyphPiece[] = [];
+      for (let p = 0; p < fields.length; p += GLYPH_FIELDS) {
+        const run = fields[p] ?? 0;
+        const mesh = meshes[runs[run]?.mesh ?? -1];
+        if (!mesh) continue;
+        const count = fields[p + 2] ?? 0;
+        out.push({
+          run,
+          mesh,
+          first: fields[p + 1] ?? 0,
+          count,
+          bounds: [fields[p + 3] ?? 0, fields[p + 4] ?? 0, fields[p + 5] ?? 0, fields[p + 6] ?? 0],
+          em: fields[p + 7] ?? 0,
+          cost: (count * mesh.count) / 3,
+        });
+      }
+      return out;
+    };
+    scene.buffers = scene.buffers.filter((b) => b !== scene.glyphInstances);
+    gl.deleteBuffer(scene.glyphInstances);
+    scene.buffers.push(buffer);
+    scene.glyphInstances = buffer;
+    scene.glyphs = pieces(order.coarse);
+    scene.fineGlyphs = new Map();
+    for (const piece of pieces(order.fine)) {
+      const list = scene.fineGlyphs.get(piece.run) ?? [];
+      list.push(piece);
+      scene.fineGlyphs.set(piece.run, list);
+    }
+    this.pass = null;
+    this.requestRender();
   }
 
   private release(scene: GpuScene): void {
@@ -807,8 +891,7 @@ export class SceneRenderer {
     if (!onScreen) return;
     // CSS pixels per scene unit under this transform: below MIN_GLYPH_PIXELS an em is not drawn.
     const pixels = Math.hypot(transform[0], transform[1]) * (this.view.width / 2);
-    for (const piece of scene.glyphs) {
-      if (piece.em * pixels < MIN_GLYPH_PIXELS || !overlaps(piece.bounds, onScreen)) continue;
+    const add = (piece: GlyphPiece) =>
       items.push({
         cost: piece.cost,
         draw: () => {
@@ -816,6 +899,22 @@ export class SceneRenderer {
           return this.drawGlyphs(scene, transform, piece);
         },
       });
+    // As with batch arrays: a run with few small pieces in view is drawn by them.
+    const decided = new Map<number, boolean>();
+    const drawnFinely = (piece: GlyphPiece): boolean => {
+      let fine = decided.get(piece.run);
+      if (fine === undefined) {
+        const pieces = scene.fineGlyphs.get(piece.run);
+        const visible = pieces?.filter((p) => p.em * pixels >= MIN_GLYPH_PIXELS && overlaps(p.bounds, onScreen)) ?? [];
+        fine = pieces !== undefined && visible.length <= FINE_PIECES;
+        decided.set(piece.run, fine);
+        if (fine) for (const p of visible) add(p);
+      }
+      return fine;
+    };
+    for (const piece of scene.glyphs) {
+      if (piece.em * pixels < MIN_GLYPH_PIXELS || drawnFinely(piece) || !overlaps(piece.bounds, onScreen)) continue;
+      add(piece);
     }
   }
 

@@ -26,7 +26,11 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
       if (message.scene !== current) break;
       try {
         const info = host.end();
-        const transfer = [...info.textOutlines.flatMap((o) => [o.lines.buffer, o.pieces.buffer]), ...info.orders.flatMap((o) => [o.indices.buffer, o.pieces.buffer])];
+        const transfer: Transferable[] = [
+          ...info.textOutlines.flatMap((o) => [o.lines.buffer, o.pieces.buffer]),
+          ...info.orders.flatMap((o) => [o.indices.buffer, o.pieces.buffer]),
+        ];
+        if (info.glyphOrder) transfer.push(info.glyphOrder.records, info.glyphOrder.fine.buffer, info.glyphOrder.coarse.buffer);
         post({ type: 'ready', scene: message.scene, info }, transfer);
       } catch (error) {
         post({ type: 'failed', scene: message.scene, message: error instanceof Error ? error.message : String(error) });
