@@ -101,7 +101,10 @@ try {
     const onScreen = await shown.jsonValue();
     await page.waitForFunction(() => document.querySelector('[data-testid="cad-canvas"]')?.dataset.pictureAt, null, { timeout: 120_000 });
     await page.waitForFunction(() => document.querySelector('[data-testid="cad-canvas"]')?.dataset.indexReady === 'true', null, { timeout: 120_000 });
-    return page.evaluate((visible) => {
+    const indexAt = await page.evaluate(() => performance.now());
+    await page.waitForFunction(() => document.querySelector('[data-testid="cad-canvas"]')?.dataset.treesReady === 'true', null, { timeout: 120_000 });
+    const treesAt = await page.evaluate(() => performance.now());
+    const result = await page.evaluate((visible) => {
       const canvas = document.querySelector('[data-testid="cad-canvas"]');
       const d = canvas.dataset;
       const clickAt = window.__clickAt;
@@ -109,7 +112,7 @@ try {
         firstFrame: Number(d.firstFrameAt) - clickAt,
         onScreen: visible - clickAt,
         picture: Number(d.pictureAt) - clickAt,
-        order: Number(d.orderMs),
+        trees: Number(d.treesMs),
         download: Number(d.downloadMs),
         indexDecode: Number(d.indexDecodeMs),
         indexBuild: Number(d.indexBuildMs),
@@ -117,6 +120,7 @@ try {
         status: document.querySelector('[data-testid="cad-status"]')?.textContent ?? '',
       };
     }, onScreen);
+    return { ...result, treesUploaded: treesAt - indexAt };
   };
 
   // Cold: the server has just started, so the scene request reads and tessellates the DXF.
@@ -126,7 +130,7 @@ try {
   for (let run = 0; run < RUNS; run++) warm.push(await open());
   const line = (label, r) =>
     `${label}: first frame ${ms(r.firstFrame)} after the click (on screen by ${ms(r.onScreen)}), whole picture ${ms(r.picture)}; scene request + download ${ms(r.download)}; ` +
-    `in the worker: decode ${ms(r.indexDecode)}, grid ${ms(r.indexBuild)}, spatial orders ${ms(r.order)}; main-thread long tasks until the index is ready: ${r.longTasks.length}, longest ${ms(Math.max(0, ...r.longTasks))}, total ${ms(r.longTasks.reduce((a, b) => a + b, 0))}`;
+    `in the worker: decode ${ms(r.indexDecode)}, grid ${ms(r.indexBuild)}, trees ${ms(r.trees)} (on the GPU ${ms(r.treesUploaded)} after the index); main-thread long tasks until the index is ready: ${r.longTasks.length}, longest ${ms(Math.max(0, ...r.longTasks))}, total ${ms(r.longTasks.reduce((a, b) => a + b, 0))}`;
   console.log(line('cold (server just started)', cold));
   warm.forEach((r, i) => console.log(line(`warm ${i + 1}`, r)));
   console.log(

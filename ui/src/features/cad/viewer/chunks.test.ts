@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { glyphOrder, glyphPiece, meshReach, overlaps, pieceBounds, spatialOrder } from './chunks';
+import { glyphPiece, meshReach, overlaps, pieceBounds, spatialOrder } from './chunks';
 import { applyAffine, clipRectInScene, invertAffine, viewAffine } from './camera';
 
 describe('pieces', () => {
@@ -65,27 +65,5 @@ describe('spatial order', () => {
     expect(covered).toBe(200);
     // No piece spans both corners.
     expect(bounds.every(([x0, , x1]) => (x1 ?? 0) - (x0 ?? 0) < 500)).toBe(true);
-  });
-});
-
-describe('glyph order', () => {
-  it('reorders each run’s records by cell, keeping every record and the runs’ ranges', () => {
-    // Run 0: 6 instances alternating between x = 0 and x = 1000; run 1: one instance.
-    const words = new Uint32Array(7 * 8);
-    const floats = new Float32Array(words.buffer);
-    for (let i = 0; i < 7; i++) {
-      floats.set([1, 0, 0, 1, i < 6 ? (i % 2) * 1000 : 500, i], i * 8);
-      words[i * 8 + 6] = i; // the layer word tells the records apart
-    }
-    const order = glyphOrder(words, [{ mesh: 0, first: 0, count: 6 }, { mesh: 1, first: 6, count: 1 }], [1, 1], 3);
-    const moved = new Uint32Array(order.records);
-    const layers = Array.from({ length: 7 }, (_, i) => moved[i * 8 + 6]);
-    expect([...layers].sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
-    expect(layers[6]).toBe(6);
-    // The first three of run 0 are the ones at x = 0 (even indices), then those at x = 1000.
-    expect(layers.slice(0, 3).every((l) => (l ?? 1) % 2 === 0)).toBe(true);
-    const fine = Array.from({ length: order.fine.length / 8 }, (_, p) => Array.from(order.fine.subarray(p * 8, p * 8 + 8)));
-    expect(fine.filter((f) => f[0] === 0).every((f) => (f[5] ?? 0) - (f[3] ?? 0) < 100)).toBe(true);
-    expect(order.coarse.length / 8).toBe(2);
   });
 });

@@ -76,10 +76,7 @@ export function overlaps(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   return (a[0] ?? 0) <= (b[2] ?? 0) && (b[0] ?? 0) <= (a[2] ?? 0) && (a[1] ?? 0) <= (b[3] ?? 0) && (b[1] ?? 0) <= (a[3] ?? 0);
 }
 
-/**
- * Primitives a spatially ordered piece holds on average: small, for zoomed-in views (the renderer
- * keeps the coarse pieces for views that show much of the drawing).
- */
+/** Primitives a spatially ordered piece holds on average. */
 export const ORDERED_PIECE = 512;
 
 /** Fields of one ordered piece in `SpatialOrder.pieces`: first index, index count, then its bounds. */
@@ -95,8 +92,8 @@ export interface SpatialOrder {
 /**
  * The primitives of `data` (x, y pairs, `pairsPer` a primitive) in the order of a grid of about
  * `target` primitives a cell, as vertex indices with a piece per non-empty cell (split when one holds
- * more than PIECE_PRIMITIVES). Zoomed in, a frame then draws the few cells in view, however the file
- * ordered its entities. Counting sort: two passes, no comparisons.
+ * more than PIECE_PRIMITIVES): the texts' outlines are grouped so. Counting sort: two passes, no
+ * comparisons.
  */
 export function spatialOrder(data: Float32Array, pairsPer: number, target = ORDERED_PIECE): SpatialOrder {
   const floatsPer = pairsPer * 2;
@@ -153,58 +150,4 @@ export function spatialOrder(data: Float32Array, pairsPer: number, target = ORDE
     }
   }
   return { indices, pieces: Float32Array.from(pieces) };
-}
-
-/** Fields of a glyph piece in `GlyphOrder`: run, first instance, count, min x, min y, max x, max y, em. */
-export const GLYPH_FIELDS = 8;
-/** Glyph instances a fine piece holds on average. */
-export const ORDERED_INSTANCES = 256;
-
-export interface GlyphOrder {
-  /** The instance records (8 words each) with each run's instances grouped by grid cell. */
-  records: ArrayBuffer;
-  /** Small pieces (about a cell each), for zoomed-in views. */
-  fine: Float32Array;
-  /** Ranges of up to PIECE_INSTANCES consecutive instances of the new order, for wide views. */
-  coarse: Float32Array;
-}
-
-/**
- * The glyph instances of each run (one mesh) reordered by the grid cell their origin lies in, with
- * the pieces that result. Instances are per-instance attributes, which an index buffer cannot
- * reorder, so the records themselves are rewritten (within each run: the runs keep their ranges).
- */
-export function glyphOrder(
-  words: Uint32Array,
-  runs: readonly { mesh: number; first: number; count: number }[],
-  reach: readonly number[],
-  target = ORDERED_INSTANCES,
-): GlyphOrder {
-  const out = new Uint32Array(words.length);
-  const floats = new Float32Array(out.buffer);
-  const source = new Float32Array(words.buffer, words.byteOffset, words.length);
-  const fine: number[] = [];
-  const coarse: number[] = [];
-  const push = (list: number[], run: number, first: number, count: number) => {
-    const { bounds, em } = glyphPiece(floats, first, count, reach[runs[run]?.mesh ?? 0] ?? 1);
-    list.push(run, first, count, ...bounds, em);
-  };
-  runs.forEach((run, r) => {
-    const n = run.count;
-    const origins = new Float32Array(n * 2);
-    for (let i = 0; i < n; i++) {
-      origins[i * 2] = source[(run.first + i) * 8 + 4] ?? 0;
-      origins[i * 2 + 1] = source[(run.first + i) * 8 + 5] ?? 0;
-    }
-    const order = spatialOrder(origins, 1, target);
-    for (let k = 0; k < n; k++) {
-      const from = (run.first + (order.indices[k] ?? 0)) * 8;
-      out.set(words.subarray(from, from + 8), (run.first + k) * 8);
-    }
-    for (let p = 0; p < order.pieces.length; p += ORDERED_FIELDS) {
-      push(fine, r, run.first + (order.pieces[p] ?? 0), order.pieces[p + 1] ?? 0);
-    }
-    for (let first = 0; first < n; first += PIECE_INSTANCES) push(coarse, r, run.first + first, Math.min(PIECE_INSTANCES, n - first));
-  });
-  return { records: out.buffer, fine: Float32Array.from(fine), coarse: Float32Array.from(coarse) };
 }

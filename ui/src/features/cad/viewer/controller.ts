@@ -208,7 +208,6 @@ export class ViewerController {
       if (!stream.begun) queries.begin(buffer.byteLength);
       // A response read whole (no body stream) sent no chunks: the worker gets a copy at once.
       if (stream.forwarded === 0) queries.chunk(new Uint8Array(buffer.slice(0)));
-      const indexed = queries.end();
       this.store.set({ phase: 'decoding' });
       const scene = decodeScene(buffer);
       if (!scene.header.paperSpace) this.modelScene = scene;
@@ -230,6 +229,7 @@ export class ViewerController {
       this.contentBounds = contentBounds(scene.header);
       const canvas = renderer.canvasElement;
       delete canvas.dataset['indexReady'];
+      delete canvas.dataset['treesReady'];
       delete canvas.dataset['pictureAt'];
       this.awaitingPicture = true;
       this.fitView();
@@ -240,6 +240,9 @@ export class ViewerController {
         visibility: shown,
         timings: { ...this.store.get().timings, firstFrameMs: drawn - this.openedAt, downloadMs: downloaded - this.openedAt, uploadMs: drawn - downloaded },
       });
+      // The worker builds the index once the first frame is out: on two cores it would otherwise
+      // compete with the upload and the first frame.
+      const indexed = queries.end();
       canvas.dataset['firstFrameAt'] = String(drawn);
       canvas.dataset['firstFrameMs'] = String(Math.round(drawn - this.openedAt));
       canvas.dataset['downloadMs'] = String(Math.round(downloaded - this.openedAt));
@@ -248,8 +251,8 @@ export class ViewerController {
           if (cancelled()) return;
           void (async () => {
             await renderer.setExtraLines('main', info.textOutlines);
-            await renderer.setOrders('main', info.orders);
-            if (info.glyphOrder) await renderer.setGlyphOrder('main', info.glyphOrder);
+            await renderer.setTrees('main', info.trees, info.glyphTrees);
+            if (!cancelled()) canvas.dataset['treesReady'] = 'true';
           })();
           const { timings, usage } = this.store.get();
           // Outlined texts count as what their layer draws.
@@ -259,7 +262,7 @@ export class ViewerController {
           canvas.dataset['indexReady'] = 'true';
           canvas.dataset['indexDecodeMs'] = String(Math.round(info.decodeMs));
           canvas.dataset['indexBuildMs'] = String(Math.round(info.buildMs));
-          canvas.dataset['orderMs'] = String(Math.round(info.orderMs));
+          canvas.dataset['treesMs'] = String(Math.round(info.treesMs));
         },
         () => {
           if (!cancelled()) this.store.set({ index: 'failed' });

@@ -1,5 +1,6 @@
 import { decodeScene, parseTexts } from '../scene/decode';
-import { ORDERED_INSTANCES, ORDERED_PIECE, glyphOrder, meshReach, spatialOrder, type GlyphOrder, type SpatialOrder } from './chunks';
+import { meshReach } from './chunks';
+import { batchTrees, glyphTrees, type ArrayTree, type GlyphTrees } from './quadtree';
 import type { ExtraLines } from './renderer';
 import { SceneIndex, type OwnerGeometry, type PickHit, type TextBox } from './sceneIndex';
 
@@ -7,19 +8,13 @@ import { SceneIndex, type OwnerGeometry, type PickHit, type TextBox } from './sc
 // Worker (scene.worker.ts) so that building it never blocks the page; where no worker can start
 // (unit tests) the same code runs in the page.
 
-/** A batch array's primitives in spatial order (chunks.ts), for the renderer's culling. */
-export interface BatchOrder extends SpatialOrder {
-  batch: number;
-  kind: 'triangles' | 'lines' | 'points';
-}
-
 export interface IndexInfo {
   /** Outlines of the texts that have no glyphs, per layer (drawn so that texts are seen). */
   textOutlines: ExtraLines[];
-  /** Spatial orders of the large batch arrays, and of the glyph instances when there are many. */
-  orders: BatchOrder[];
-  glyphOrder: GlyphOrder | null;
-  orderMs: number;
+  /** Quadtrees of the large batch arrays and glyph runs (quadtree.ts), for the renderer's culling. */
+  trees: ArrayTree[];
+  glyphTrees: GlyphTrees | null;
+  treesMs: number;
   texts: number;
   decodeMs: number;
   buildMs: number;
@@ -69,26 +64,16 @@ export class IndexHost {
     const texts = parseTexts(scene.textBytes);
     const decoded = now();
     this.index = new SceneIndex(scene, texts, now);
-    const ordering = now();
-    const orders: BatchOrder[] = [];
-    scene.batches.forEach((b, batch) => {
-      for (const [kind, data, pairs] of [
-        ['triangles', b.triangles, 3],
-        ['lines', b.lines, 2],
-        ['points', b.points, 1],
-      ] as const) {
-        // Small arrays are a few pieces anyway.
-        if (data.length / (pairs * 2) > 8 * ORDERED_PIECE) orders.push({ batch, kind, ...spatialOrder(data, pairs) });
-      }
-    });
+    const planting = now();
+    const trees = batchTrees(scene);
     const { glyphs } = scene;
     const reach = glyphs.meshes.map((m) => meshReach(glyphs.vertices, m.first, m.count));
-    const ordered = glyphs.instanceCount > 8 * ORDERED_INSTANCES ? glyphOrder(glyphs.instanceWords, glyphs.runs, reach) : null;
+    const glyphTreesOf = glyphTrees(glyphs, reach);
     return {
       textOutlines: this.index.textOutlines(),
-      orders,
-      glyphOrder: ordered,
-      orderMs: now() - ordering,
+      trees,
+      glyphTrees: glyphTreesOf,
+      treesMs: now() - planting,
       texts: texts.length,
       decodeMs: decoded - started,
       buildMs: this.index.buildMs,

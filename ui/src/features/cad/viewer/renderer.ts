@@ -12,19 +12,8 @@ import {
   type Camera,
   type ViewSize,
 } from './camera';
-import {
-  GLYPH_FIELDS,
-  ORDERED_FIELDS,
-  PIECE_INSTANCES,
-  PIECE_PRIMITIVES,
-  glyphPiece,
-  meshReach,
-  overlaps,
-  pieceBounds,
-  type GlyphOrder,
-  type Rect,
-  type SpatialOrder,
-} from './chunks';
+import { PIECE_INSTANCES, PIECE_PRIMITIVES, glyphPiece, meshReach, overlaps, pieceBounds, type Rect } from './chunks';
+import { visibleRanges, type ArrayTree, type GlyphTrees } from './quadtree';
 import { FLAT_FRAGMENT, FLAT_VERTEX, GLYPH_FRAGMENT, GLYPH_VERTEX, IMAGE_FRAGMENT, IMAGE_VERTEX } from './shaders';
 
 // The WebGL2 renderer. Geometry is uploaded once per scene, straight from the decoded views (one
@@ -89,8 +78,6 @@ const DIRECT_LIMIT = { software: 100_000, hardware: 4_000_000 };
 const BUDGET = { software: 100_000, hardware: 8_000_000 };
 /** The camera is "moving" this long after its last change: the picture is moved, not redrawn. */
 const SETTLE_MS = 150;
-/** Up to this many small pieces in view, a batch array is drawn by them rather than by its long runs. */
-const FINE_PIECES = 24;
 /** Glyphs smaller than this on screen (CSS pixels per em) are not drawn. */
 const MIN_GLYPH_PIXELS = 0.75;
 
@@ -132,21 +119,23 @@ interface GpuScene {
   buffers: WebGLBuffer[];
   /** Pieces of consecutive primitives, in drawing order (fills, lines, points). */
   pieces: FlatPiece[];
-  /** Small pieces of the large arrays in spatial order, by `batch:kind`, for zoomed-in views. */
-  fine: Map<string, FlatPiece[]>;
+  /** Quadtrees of the large arrays, by `batch:kind`, with their element buffers (quadtree.ts). */
+  trees: Map<string, { nodes: Float64Array; elements: WebGLBuffer }>;
   extra: FlatPiece[];
   extraBuffers: WebGLBuffer[];
   glyphVertices: WebGLBuffer | null;
   glyphInstances: WebGLBuffer | null;
   glyphs: GlyphPiece[];
-  /** Small pieces of each run's instances in spatial order, by run, for zoomed-in views. */
-  fineGlyphs: Map<number, GlyphPiece[]>;
+  /** Quadtrees of the large glyph runs, by run (node ranges count from the run's first instance). */
+  glyphTrees: Map<number, Float64Array>;
 }
 
 /** One step of drawing a frame: its cost in primitives and what it does. */
 interface PassItem {
   cost: number;
   draw: () => number;
+  /** It draws glyph instances (by their place in the instance buffer). */
+  glyphs?: boolean;
 }
 
 /** An offscreen picture: the frame buffer, its texture and the camera it was drawn with. */
@@ -371,13 +360,13 @@ export class SceneRenderer {
       source: scene,
       buffers: [],
       pieces: [],
-      fine: new Map(),
+      trees: new Map(),
       extra: [],
       extraBuffers: [],
       glyphVertices: null,
       glyphInstances: null,
       glyphs: [],
-      fineGlyphs: new Map(),
+      glyphTrees: new Map(),
     };
     /** Yields to the page when the slice's time is up; false when the load is abandoned. */
     const slice = async (): Promise<boolean> => {
@@ -537,95 +526,50 @@ export class SceneRenderer {
   }
 
   /**
-   * Adds the spatial orders of large batch arrays (index buffers from the worker), a buffer at a
-   * time: zoomed in, a frame then draws only their small pieces in view instead of long runs of
-   * consecutive primitives. The picture stays as it is (the same primitives, grouped otherwise).
+   * Takes the quadtrees of the large arrays from the worker, a buffer at a time (element buffers for
+   * batch arrays; the glyph records rewritten in their runs' tree order, a few megabytes at a time).
+   * The picture shows the same primitives; a picture being drawn starts again with the trees.
    */
-  async setOrders(slot: Slot, orders: readonly (SpatialOrder & { batch: number; kind: Kind })[]): Promise<void> {
+  async setTrees(slot: Slot, trees: readonly ArrayTree[], glyphs: GlyphTrees | null): Promise<void> {
     const scene = this.scenes.get(slot);
     if (!scene) return;
     const gl = this.gl;
-    for (const order of orders) {
+    const current = () => !this.disposed && this.scenes.get(slot) === scene;
+    for (const tree of trees) {
       await nextTask();
-      if (this.disposed || this.scenes.get(slot) !== scene) return;
-      const template = scene.pieces.find((p) => p.batch === order.batch && p.kind === order.kind);
-      if (!template) continue;
+      if (!current()) return;
       const elements = gl.createBuffer();
       gl.bindVertexArray(null);
       gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, elements);
-      gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, order.indices, gl.STATIC_DRAW);
+      gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, tree.indices, gl.STATIC_DRAW);
       scene.buffers.push(elements);
-      const fine: FlatPiece[] = [];
-      const f = order.pieces;
-      for (let p = 0; p < f.length; p += ORDERED_FIELDS) {
-        const count = f[p + 1] ?? 0;
-        fine.push({
-          ...template,
-          elements,
-          first: f[p] ?? 0,
-          count,
-          bounds: [f[p + 2] ?? 0, f[p + 3] ?? 0, f[p + 4] ?? 0, f[p + 5] ?? 0],
-          cost: count / (order.kind === 'triangles' ? 3 : order.kind === 'lines' ? 2 : 1),
-        });
-      }
-      scene.fine.set(`${order.batch}:${order.kind}`, fine);
+      scene.trees.set(`${tree.batch}:${tree.kind}`, { nodes: tree.nodes, elements });
     }
-  }
-
-  /**
-   * Takes the glyph instances in spatial order (from the worker): the records go to a new buffer a
-   * few megabytes at a time, then replace the old one with their pieces in one step. The picture
-   * shows the same characters; the one being drawn starts again with the new pieces.
-   */
-  async setGlyphOrder(slot: Slot, order: GlyphOrder): Promise<void> {
-    const scene = this.scenes.get(slot);
-    if (!scene?.glyphInstances) return;
-    const gl = this.gl;
-    const buffer = gl.createBuffer();
-    gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
-    gl.bufferData(gl.ARRAY_BUFFER, order.records.byteLength, gl.STATIC_DRAW);
-    const step = 4 << 20;
-    for (let at = 0; at < order.records.byteLength; at += step) {
-      await nextTask();
-      if (this.disposed || this.scenes.get(slot) !== scene) {
-        gl.deleteBuffer(buffer);
-        return;
-      }
+    if (glyphs && scene.glyphInstances) {
+      const buffer = gl.createBuffer();
       gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
-      gl.bufferSubData(gl.ARRAY_BUFFER, at, new Uint8Array(order.records, at, Math.min(step, order.records.byteLength - at)));
-    }
-    const { runs, meshes } = scene.source.glyphs;
-    const pieces = (fields: Float32Array): GlyphPiece[] => {
-      const out: GlyphPiece[] = [];
-      for (let p = 0; p < fields.length; p += GLYPH_FIELDS) {
-        const run = fields[p] ?? 0;
-        const mesh = meshes[runs[run]?.mesh ?? -1];
-        if (!mesh) continue;
-        const count = fields[p + 2] ?? 0;
-        out.push({
-          run,
-          mesh,
-          first: fields[p + 1] ?? 0,
-          count,
-          bounds: [fields[p + 3] ?? 0, fields[p + 4] ?? 0, fields[p + 5] ?? 0, fields[p + 6] ?? 0],
-          em: fields[p + 7] ?? 0,
-          cost: (count * mesh.count) / 3,
-        });
+      gl.bufferData(gl.ARRAY_BUFFER, glyphs.records.byteLength, gl.STATIC_DRAW);
+      const step = 4 << 20;
+      for (let at = 0; at < glyphs.records.byteLength; at += step) {
+        await nextTask();
+        if (!current()) {
+          gl.deleteBuffer(buffer);
+          return;
+        }
+        gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
+        gl.bufferSubData(gl.ARRAY_BUFFER, at, new Uint8Array(glyphs.records, at, Math.min(step, glyphs.records.byteLength - at)));
       }
-      return out;
-    };
-    scene.buffers = scene.buffers.filter((b) => b !== scene.glyphInstances);
-    gl.deleteBuffer(scene.glyphInstances);
-    scene.buffers.push(buffer);
-    scene.glyphInstances = buffer;
-    scene.glyphs = pieces(order.coarse);
-    scene.fineGlyphs = new Map();
-    for (const piece of pieces(order.fine)) {
-      const list = scene.fineGlyphs.get(piece.run) ?? [];
-      list.push(piece);
-      scene.fineGlyphs.set(piece.run, list);
+      // The coarse pieces of a run with a tree are not drawn any more (they name the old order).
+      scene.buffers = scene.buffers.filter((b) => b !== scene.glyphInstances);
+      gl.deleteBuffer(scene.glyphInstances);
+      scene.buffers.push(buffer);
+      scene.glyphInstances = buffer;
+      for (const run of glyphs.runs) scene.glyphTrees.set(run.run, run.nodes);
+      // The steps of a picture being drawn name instances by their old places: start it again if
+      // any of those is still to come. Everything else stays valid (the trees only add buffers).
+      const pass = this.pass;
+      if (pass?.items.slice(pass.next).some((item) => item.glyphs)) this.pass = null;
     }
-    this.pass = null;
     this.requestRender();
   }
 
@@ -894,26 +838,29 @@ export class SceneRenderer {
     const add = (piece: GlyphPiece) =>
       items.push({
         cost: piece.cost,
+        glyphs: true,
         draw: () => {
           this.scissor(scissor);
           return this.drawGlyphs(scene, transform, piece);
         },
       });
-    // As with batch arrays: a run with few small pieces in view is drawn by them.
-    const decided = new Map<number, boolean>();
-    const drawnFinely = (piece: GlyphPiece): boolean => {
-      let fine = decided.get(piece.run);
-      if (fine === undefined) {
-        const pieces = scene.fineGlyphs.get(piece.run);
-        const visible = pieces?.filter((p) => p.em * pixels >= MIN_GLYPH_PIXELS && overlaps(p.bounds, onScreen)) ?? [];
-        fine = pieces !== undefined && visible.length <= FINE_PIECES;
-        decided.set(piece.run, fine);
-        if (fine) for (const p of visible) add(p);
+    // Runs with a tree: the ranges of its nodes in view; the others: their pieces in view.
+    const { runs, meshes } = scene.source.glyphs;
+    for (const [run, nodes] of scene.glyphTrees) {
+      const base = runs[run]?.first ?? 0;
+      const mesh = meshes[runs[run]?.mesh ?? -1];
+      if (!mesh) continue;
+      const ranges = visibleRanges(nodes, onScreen, MIN_GLYPH_PIXELS / pixels);
+      for (let r = 0; r < ranges.length; r += 2) {
+        const end = base + (ranges[r] ?? 0) + (ranges[r + 1] ?? 0);
+        for (let first = base + (ranges[r] ?? 0); first < end; first += PIECE_INSTANCES) {
+          const count = Math.min(PIECE_INSTANCES, end - first);
+          add({ run, mesh, first, count, bounds: onScreen, em: Infinity, cost: (count * mesh.count) / 3 });
+        }
       }
-      return fine;
-    };
+    }
     for (const piece of scene.glyphs) {
-      if (piece.em * pixels < MIN_GLYPH_PIXELS || drawnFinely(piece) || !overlaps(piece.bounds, onScreen)) continue;
+      if (scene.glyphTrees.has(piece.run) || piece.em * pixels < MIN_GLYPH_PIXELS || !overlaps(piece.bounds, onScreen)) continue;
       add(piece);
     }
   }
@@ -929,20 +876,25 @@ export class SceneRenderer {
       this.scissor(scissor);
       this.useFlat(transform);
     };
-    // A batch array with a spatial order is drawn by its small pieces in view when they are few
-    // (zoomed in), else by its long runs (the view shows much of the drawing).
-    const decided = new Map<string, boolean>();
-    const drawnFinely = (piece: FlatPiece): boolean => {
+    // Arrays with a tree: the ranges of its nodes in view (once, at its first piece); the others:
+    // their pieces in view.
+    const treed = new Set<string>();
+    const fromTree = (piece: FlatPiece): boolean => {
       const key = `${piece.batch}:${piece.kind}`;
-      let fine = decided.get(key);
-      if (fine === undefined) {
-        const pieces = scene.fine.get(key);
-        const visible = pieces?.filter((p) => overlaps(p.bounds, onScreen)) ?? [];
-        fine = pieces !== undefined && visible.length <= FINE_PIECES;
-        decided.set(key, fine);
-        if (fine && shown(piece.layer)) for (const p of visible) add(p);
+      const tree = scene.trees.get(key);
+      if (!tree) return false;
+      if (treed.has(key)) return true;
+      treed.add(key);
+      const pairs = piece.kind === 'triangles' ? 3 : piece.kind === 'lines' ? 2 : 1;
+      const ranges = visibleRanges(tree.nodes, onScreen, 0);
+      for (let r = 0; r < ranges.length; r += 2) {
+        const end = (ranges[r] ?? 0) + (ranges[r + 1] ?? 0);
+        for (let first = ranges[r] ?? 0; first < end; first += PIECE_PRIMITIVES) {
+          const count = Math.min(PIECE_PRIMITIVES, end - first);
+          add({ ...piece, elements: tree.elements, first: first * pairs, count: count * pairs, bounds: onScreen, cost: count });
+        }
       }
-      return fine;
+      return true;
     };
     const add = (piece: FlatPiece) =>
       items.push({
@@ -963,7 +915,7 @@ export class SceneRenderer {
       });
     const pixels = Math.hypot(transform[0], transform[1]) * (this.view.width / 2);
     for (const piece of pieces) {
-      if (!shown(piece.layer) || piece.em * pixels < MIN_GLYPH_PIXELS || drawnFinely(piece) || !overlaps(piece.bounds, onScreen)) continue;
+      if (!shown(piece.layer) || piece.em * pixels < MIN_GLYPH_PIXELS || fromTree(piece) || !overlaps(piece.bounds, onScreen)) continue;
       add(piece);
     }
   }

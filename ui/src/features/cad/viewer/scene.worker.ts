@@ -28,9 +28,9 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
         const info = host.end();
         const transfer: Transferable[] = [
           ...info.textOutlines.flatMap((o) => [o.lines.buffer, o.pieces.buffer]),
-          ...info.orders.flatMap((o) => [o.indices.buffer, o.pieces.buffer]),
+          ...info.trees.flatMap((tree) => [tree.indices.buffer, tree.nodes.buffer]),
         ];
-        if (info.glyphOrder) transfer.push(info.glyphOrder.records, info.glyphOrder.fine.buffer, info.glyphOrder.coarse.buffer);
+        if (info.glyphTrees) transfer.push(info.glyphTrees.records, ...info.glyphTrees.runs.map((run) => run.nodes.buffer));
         post({ type: 'ready', scene: message.scene, info }, transfer);
       } catch (error) {
         post({ type: 'failed', scene: message.scene, message: error instanceof Error ? error.message : String(error) });
