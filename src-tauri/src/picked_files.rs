@@ -135,7 +135,11 @@ mod tests {
 
     #[test]
     fn the_read_limit_is_the_larger_of_the_upload_and_cad_limits() {
-        assert_eq!(Limits::from_config(None).max_read_bytes, 256 * 1024 * 1024, "without a configuration: CAD_MAX_BYTES' default");
+        assert_eq!(
+            Limits::from_config(None).max_read_bytes,
+            256 * 1024 * 1024,
+            "without a configuration: CAD_MAX_BYTES' default"
+        );
         let mut config = Config::offline(std::path::Path::new("/tmp/zk-agent-limits"));
         config.upload_max_bytes = 10;
         config.cad_max_bytes = 20;
