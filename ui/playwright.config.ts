@@ -1,18 +1,9 @@
 import { defineConfig } from '@playwright/test';
 
-/** Debian's Chromium (npx playwright install cannot download browsers here). */
-export const chromiumLaunch = {
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-};
+// Debian's Chromium (npx playwright install cannot download browsers here), headless, with WebGL2
+// from SwiftShader: the launch options live in e2e/measure-support.mjs, shared with the measuring
+// scripts.
+import { LAUNCH } from './e2e/measure-support.mjs';
 
 export default defineConfig({
   testDir: './e2e',
@@ -32,7 +23,7 @@ export default defineConfig({
     headless: true,
     locale: 'en-US',
     viewport: { width: 1280, height: 800 },
-    launchOptions: chromiumLaunch,
+    launchOptions: LAUNCH,
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
   },

@@ -19,19 +19,21 @@ use crate::commands::CommandError;
 
 /// Longest path accepted, in bytes (Linux's PATH_MAX).
 const MAX_PATH_BYTES: usize = 4096;
-/// Largest file `read_file` returns when the configuration is unknown (it failed to load).
-const DEFAULT_MAX_READ_BYTES: u64 = 100 * 1024 * 1024;
+/// Largest file `read_file` returns when the configuration is unknown (it failed to load): the
+/// defaults of `UPLOAD_MAX_BYTES` (100 MiB) and `CAD_MAX_BYTES` (256 MiB), the larger one.
+const DEFAULT_MAX_READ_BYTES: u64 = zk_core::cad::DEFAULT_MAX_BYTES;
 
 /// Size limits of the picked-file commands.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
-    /// A file read for upload can be no larger than an upload (`UPLOAD_MAX_BYTES`).
+    /// A file is read to be uploaded, as an attachment (`UPLOAD_MAX_BYTES`) or as a CAD drawing
+    /// (`CAD_MAX_BYTES`): the larger limit applies here, and the server checks the one that fits.
     max_read_bytes: u64,
 }
 
 impl Limits {
     pub(crate) fn from_config(config: Option<&Config>) -> Self {
-        Self { max_read_bytes: config.map_or(DEFAULT_MAX_READ_BYTES, |c| c.upload_max_bytes) }
+        Self { max_read_bytes: config.map_or(DEFAULT_MAX_READ_BYTES, |c| c.upload_max_bytes.max(c.cad_max_bytes)) }
     }
 }
 
@@ -76,7 +78,7 @@ pub async fn read_file<R: Runtime>(
             return Err(CommandError::new(
                 "too_large",
                 format!(
-                    "{} is {} bytes, more than the upload limit of {max} (UPLOAD_MAX_BYTES)",
+                    "{} is {} bytes, more than the limit of {max} (the larger of UPLOAD_MAX_BYTES and CAD_MAX_BYTES)",
                     path.display(),
                     metadata.len()
                 ),
@@ -130,6 +132,21 @@ async fn run_blocking<T: Send + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_read_limit_is_the_larger_of_the_upload_and_cad_limits() {
+        assert_eq!(
+            Limits::from_config(None).max_read_bytes,
+            256 * 1024 * 1024,
+            "without a configuration: CAD_MAX_BYTES' default"
+        );
+        let mut config = Config::offline(std::path::Path::new("/tmp/zk-agent-limits"));
+        config.upload_max_bytes = 10;
+        config.cad_max_bytes = 20;
+        assert_eq!(Limits::from_config(Some(&config)).max_read_bytes, 20, "a drawing may be larger than an attachment");
+        config.upload_max_bytes = 30;
+        assert_eq!(Limits::from_config(Some(&config)).max_read_bytes, 30);
+    }
 
     #[test]
     #[cfg(unix)] // On Windows `C:\\…` is absolute and is refused by the scope instead.

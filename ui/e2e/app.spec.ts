@@ -8,8 +8,8 @@ const SCREENSHOTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scr
 mkdirSync(SCREENSHOTS, { recursive: true });
 
 const TEXT = {
-  en: { signIn: 'Sign in', user: 'User name', password: 'Password', tasks: 'Tasks', admin: 'Admin', settings: 'Settings', cad: 'CAD' },
-  'zh-CN': { signIn: '登录', user: '用户名', password: '密码', tasks: '任务', admin: '管理', settings: '设置', cad: 'CAD' },
+  en: { signIn: 'Sign in', user: 'User name', password: 'Password', tasks: 'Tasks', admin: 'Admin', settings: 'Settings', cad: 'CAD', posters: 'Posters' },
+  'zh-CN': { signIn: '登录', user: '用户名', password: '密码', tasks: '任务', admin: '管理', settings: '设置', cad: 'CAD', posters: '海报' },
 } as const;
 type Lang = keyof typeof TEXT;
 
@@ -58,12 +58,13 @@ test('sign in as admin and see the frame', async ({ page }) => {
     await expect(nav(page).getByRole('link', { name, exact: true })).toBeVisible();
   }
   // The unbuilt features say what is coming instead of breaking.
-  await nav(page).getByRole('link', { name: 'CAD' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'CAD preview' })).toBeVisible();
+  await nav(page).getByRole('link', { name: 'Posters' }).click();
   await expect(page.getByText('Coming soon')).toBeVisible();
+  await nav(page).getByRole('link', { name: 'CAD' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'CAD drawings' })).toBeVisible();
   // Reloading keeps the session (sessionStorage) and the route.
   await page.reload();
-  await expect(page.getByRole('heading', { level: 1, name: 'CAD preview' })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: 'CAD drawings' })).toBeVisible();
 });
 
 test('a stale access token is refreshed silently against the real server', async ({ page }) => {
@@ -307,8 +308,10 @@ test('screenshots of the main views in both languages', async ({ browser, reques
     await page.screenshot({ path: path.join(SCREENSHOTS, `settings.${lang}.png`), fullPage: true });
 
     await nav(page).getByRole('link', { name: text.cad }).click();
-    await expect(page.getByRole('heading', { level: 1 })).toHaveText(lang === 'en' ? 'CAD preview' : 'CAD 预览');
-    await page.screenshot({ path: path.join(SCREENSHOTS, `cad-coming-soon.${lang}.png`) });
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(lang === 'en' ? 'CAD drawings' : 'CAD 图纸');
+    await nav(page).getByRole('link', { name: text.posters }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+    await page.screenshot({ path: path.join(SCREENSHOTS, `posters-coming-soon.${lang}.png`) });
 
     // The dark theme of the same views.
     await page.emulateMedia({ colorScheme: 'dark' });

@@ -6,80 +6,16 @@
 // "Interactive" = the sign-in form is rendered with its inputs and button enabled, measured from
 // navigation start (performance.timeOrigin) inside the page, polled every animation frame.
 import { chromium } from '@playwright/test';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { bundleSizes } from './bundle-size.mjs';
+import { LAUNCH, median, startServer } from './measure-support.mjs';
 
-const UI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.env.MEASURE_RUNS ?? 10);
-const LAUNCH = {
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-};
+const BINARY = path.join(process.env.CARGO_TARGET_DIR ?? '/var/cache/zk-agent/target', 'debug', 'zk-agent');
 
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer() {
-  const binary =
-    process.env.ZK_AGENT_BIN ?? path.join(process.env.CARGO_TARGET_DIR ?? '/var/cache/zk-agent/target', 'debug', 'zk-agent');
-  if (!existsSync(binary)) throw new Error(`${binary} is missing: build it or set ZK_AGENT_BIN (npm run e2e builds it)`);
-  const dir = mkdtempSync(path.join(tmpdir(), 'zk-measure-'));
-  const port = await freePort();
-  const env = {
-    PATH: process.env.PATH,
-    HOME: dir,
-    ZK_DATA_DIR: dir,
-    DATABASE_URL: `sqlite://${dir}/zk.db`,
-    PORT: String(port),
-    UI_DIR: path.join(UI, 'dist'),
-    TASK_WORKERS: '1',
-    LOG_LEVEL: 'warn',
-  };
-  // An account exists, so the page shows sign-in (not first-start setup).
-  const made = spawnSync(binary, ['users', 'create', '--username', 'admin', '--role', 'admin', '--password-stdin'], {
-    env,
-    input: 'Measure-Passw0rd-1\n',
-  });
-  if (made.status !== 0) throw new Error(`users create failed: ${made.stderr}`);
-  const log = openSync(path.join(dir, 'server.log'), 'a');
-  const child = spawn(binary, ['serve'], { env, stdio: ['ignore', log, log] });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`${url}/api/health`)).ok) break;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url,
-    stop: () => {
-      child.kill('SIGTERM');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
-const server = process.env.ZK_E2E_BASE_URL ? { url: process.env.ZK_E2E_BASE_URL, stop: () => undefined } : await startServer();
+const server = process.env.ZK_E2E_BASE_URL
+  ? { url: process.env.ZK_E2E_BASE_URL, stop: () => undefined }
+  : await startServer({ binary: BINARY, password: 'Measure-Passw0rd-1' });
 const browser = await chromium.launch({ headless: true, ...LAUNCH });
 const results = [];
 try {

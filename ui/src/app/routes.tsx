@@ -1,6 +1,5 @@
 import { lazy, type ReactNode } from 'react';
 import { AdminView } from '@/features/admin';
-import { CadView } from '@/features/cad';
 import { PostersView } from '@/features/posters';
 import { SettingsView } from '@/features/settings';
 import { TasksView } from '@/features/tasks';
@@ -18,10 +17,12 @@ export interface AppRoute {
   render: () => ReactNode;
 }
 
-// The chat and agents views come with their own chunks (the Markdown renderer is a further one),
+// The chat, agents and CAD views come with their own chunks (the Markdown renderer is a further one),
 // fetched on first visit, so the start bundle holds only what sign-in and the frame need.
 const ChatView = lazy(() => import('@/features/chat').then((m) => ({ default: m.ChatView })));
 const AgentsView = lazy(() => import('@/features/agents').then((m) => ({ default: m.AgentsView })));
+// The CAD library and viewer (WebGL, the scene decoder; its index runs in a worker of its own).
+const CadView = lazy(() => import('@/features/cad').then((m) => ({ default: m.CadView })));
 
 /** The navigation, in order. Every feature plugs in here. */
 export const ROUTES: readonly AppRoute[] = [

@@ -1,14 +1,22 @@
-import { ComingSoon } from '@/components/ComingSoon';
-import { useI18n } from '@/i18n';
+import { usePath } from '@/lib/router';
+import { DrawingView } from './drawing/DrawingView';
+import { LibraryView } from './library/LibraryView';
 
-/** Not built yet: says what the cad feature will do (PRODUCT.md §4). */
+export type CadPage = { page: 'library' } | { page: 'drawing'; id: string };
+
+/** `/cad` is the library, `/cad/<id>` one drawing. */
+export function cadPage(path: string): CadPage {
+  const match = /^\/cad\/([^/]+)\/?$/.exec(path);
+  if (!match?.[1]) return { page: 'library' };
+  try {
+    return { page: 'drawing', id: decodeURIComponent(match[1]) };
+  } catch {
+    return { page: 'library' };
+  }
+}
+
+/** CAD: the library of drawings, and the viewer of one. */
 export function CadView() {
-  const { t } = useI18n();
-  return (
-    <ComingSoon
-      title={t('cad.title')}
-      summary={t('cad.summary')}
-      points={[t('cad.point1'), t('cad.point2'), t('cad.point3'), t('cad.point4')]}
-    />
-  );
+  const page = cadPage(usePath());
+  return page.page === 'drawing' ? <DrawingView key={page.id} id={page.id} /> : <LibraryView />;
 }

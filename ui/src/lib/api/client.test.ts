@@ -330,3 +330,113 @@ describe('streams answered to a POST, raw uploads and downloads', () => {
     expect(fileNameOf(null)).toBeNull();
   });
 });
+
+/** A body stream of `bytes` in one chunk. */
+function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(bytes.slice());
+      controller.close();
+    },
+  });
+}
+
+describe('binary downloads and uploads with progress', () => {
+  it('streams a binary answer into one buffer, counting against Content-Length', async () => {
+    const body = new Uint8Array(1000).map((_, i) => i % 251);
+    const server = fakeFetch({
+      'POST /api/auth/login': () => json(200, signedIn(1)),
+      'GET /api/scene': () => {
+        const stream = new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (let at = 0; at < body.length; at += 300) controller.enqueue(body.slice(at, at + 300));
+            controller.close();
+          },
+        });
+        return new Response(stream, { headers: { 'Content-Length': String(body.length) } });
+      },
+    });
+    const client = await signedInClient(server);
+    const progress: [number, number | null][] = [];
+    const chunks: number[] = [];
+    const bytes = await client.bytes('/api/scene', { onProgress: (loaded, total) => progress.push([loaded, total]), onChunk: (c) => chunks.push(c.length) });
+    expect(new Uint8Array(bytes)).toEqual(body);
+    expect(bytes.byteLength).toBe(1000);
+    expect(progress).toEqual([
+      [0, 1000],
+      [300, 1000],
+      [600, 1000],
+      [900, 1000],
+      [1000, 1000],
+    ]);
+    expect(chunks).toEqual([300, 300, 300, 100]);
+  });
+
+  it('grows the buffer when the server gives no length, and reports a cut download', async () => {
+    const big = new Uint8Array(200_000).fill(7);
+    const server = fakeFetch({
+      'POST /api/auth/login': () => json(200, signedIn(1)),
+      'GET /api/unsized': () => new Response(streamOf(big)),
+      'GET /api/cut': () => new Response(streamOf(big.subarray(0, 10)), { headers: { 'Content-Length': '50' } }),
+    });
+    const client = await signedInClient(server);
+    expect((await client.bytes('/api/unsized')).byteLength).toBe(200_000);
+    await expect(client.bytes('/api/cut')).rejects.toMatchObject({ code: 'network_error', message: expect.stringMatching(/stopped after 10 of 50 bytes/) as unknown });
+  });
+
+  it('uploads with progress through XMLHttpRequest, refreshing the tokens on 401', async () => {
+    const server = fakeFetch({
+      'POST /api/auth/login': () => json(200, signedIn(1)),
+      'POST /api/auth/refresh': () => json(200, signedIn(2)),
+    });
+    const sent: { url: string; headers: Record<string, string>; body: unknown }[] = [];
+    /** Answers 401 to the first token and 201 to the refreshed one, with two progress events. */
+    class FakeXhr {
+      status = 0;
+      statusText = '';
+      response: unknown = null;
+      responseType = '';
+      upload: { onprogress: ((e: { loaded: number; total: number; lengthComputable: boolean }) => void) | null } = { onprogress: null };
+      onload: (() => void) | null = null;
+      onerror: (() => void) | null = null;
+      onabort: (() => void) | null = null;
+      private url = '';
+      private readonly headers: Record<string, string> = {};
+      open(_method: string, url: string) {
+        this.url = url;
+      }
+      setRequestHeader(name: string, value: string) {
+        this.headers[name] = value;
+      }
+      getAllResponseHeaders() {
+        return 'content-type: application/json\r\n';
+      }
+      abort() {
+        this.onabort?.();
+      }
+      send(body: unknown) {
+        sent.push({ url: this.url, headers: this.headers, body });
+        const fresh = this.headers['Authorization'] === 'Bearer access-2';
+        setTimeout(() => {
+          this.upload.onprogress?.({ loaded: 5, total: 10, lengthComputable: true });
+          this.upload.onprogress?.({ loaded: 10, total: 10, lengthComputable: true });
+          this.status = fresh ? 201 : 401;
+          this.response = JSON.stringify(fresh ? { id: 'd1' } : { code: 'unauthenticated', message: 'expired', details: {} });
+          this.onload?.();
+        }, 0);
+      }
+    }
+    const client = new ApiClient({ baseUrl: BASE, fetch: server.fetch, storage: memoryStorage(), xhr: () => new FakeXhr() as unknown as XMLHttpRequest });
+    await client.signIn('ada', 'pw');
+    const progress: number[] = [];
+    const created = await client.uploadWithProgress<{ id: string }>('/api/cad/drawings', new Blob(['0123456789']), {
+      query: { name: 'plan.dxf' },
+      onProgress: (loaded) => progress.push(loaded),
+    });
+    expect(created).toEqual({ id: 'd1' });
+    expect(sent).toHaveLength(2);
+    expect(sent[1]?.url).toBe(`${BASE}/api/cad/drawings?name=plan.dxf`);
+    expect(sent[1]?.headers['Content-Type']).toBe('application/octet-stream');
+    expect(progress).toEqual([5, 10, 5, 10]);
+  });
+});

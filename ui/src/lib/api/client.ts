@@ -28,6 +28,8 @@ export interface ApiClientOptions {
   /** Origin of the server, e.g. "http://127.0.0.1:54321"; "" for the page's own origin. */
   baseUrl: string;
   fetch?: typeof fetch;
+  /** Makes the XMLHttpRequest of uploads with progress (fetch cannot report upload progress). */
+  xhr?: () => XMLHttpRequest;
   storage?: TokenStorage | null;
   now?: () => number;
 }
@@ -59,6 +61,27 @@ export interface StreamOptions {
   body?: unknown;
 }
 
+/** Bytes received so far and the total from Content-Length (null when the server did not say). */
+export type Progress = (loaded: number, total: number | null) => void;
+
+export interface BytesOptions {
+  query?: Query;
+  signal?: AbortSignal;
+  onProgress?: Progress;
+  /**
+   * Each chunk as it arrives, after it was copied into the result: the callee may keep it (e.g.
+   * transfer it to a worker) without copying it again.
+   */
+  onChunk?: (chunk: Uint8Array) => void;
+}
+
+export interface UploadOptions {
+  query?: Query;
+  contentType?: string;
+  signal?: AbortSignal;
+  onProgress?: Progress;
+}
+
 /** A file the server sent as an attachment. */
 export interface Download {
   blob: Blob;
@@ -84,6 +107,18 @@ export function fileNameOf(disposition: string | null): string | null {
 
 const STORAGE_KEY = 'zk-agent.session.v1';
 
+/** The JSON of a 2xx answer; undefined for an empty body (204). */
+async function readJson<T>(response: Response): Promise<T> {
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  if (!text) return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new ApiError(response.status, CLIENT_CODES.badResponse, 'the server answered with invalid JSON');
+  }
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -99,6 +134,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export class ApiClient {
   readonly baseUrl: string;
   private readonly fetchImpl: typeof fetch;
+  private readonly makeXhr: () => XMLHttpRequest;
   private readonly storage: TokenStorage | null;
   private readonly now: () => number;
   private session: Session | null = null;
@@ -112,6 +148,7 @@ export class ApiClient {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     // fetch must be called unbound-safe: window.fetch throws "Illegal invocation" when detached.
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.makeXhr = options.xhr ?? (() => new XMLHttpRequest());
     this.storage = options.storage ?? null;
     this.now = options.now ?? (() => Date.now());
     this.session = this.load();
@@ -295,12 +332,16 @@ export class ApiClient {
     };
 
     const ok = (response: Response) => response.ok || (options.okStatuses?.includes(response.status) ?? false);
-    if (!auth) {
-      const response = await attempt(null);
-      if (!ok(response)) throw await errorFromResponse(response);
-      return response;
-    }
+    const response = auth ? await this.authorised(attempt) : await attempt(null);
+    if (!ok(response)) throw await errorFromResponse(response);
+    return response;
+  }
 
+  /**
+   * Runs `attempt` with the access token; on 401 `unauthenticated` refreshes the tokens (once for
+   * all concurrent callers) and runs it again. A second 401 ends the session.
+   */
+  private async authorised(attempt: (token: string) => Promise<Response>): Promise<Response> {
     const session = this.session;
     if (!session) throw new ApiError(401, 'unauthenticated', 'not signed in');
     let response = await attempt(session.accessToken);
@@ -317,20 +358,11 @@ export class ApiClient {
         throw again;
       }
     }
-    if (!ok(response)) throw await errorFromResponse(response);
     return response;
   }
 
   async request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
-    const response = await this.send(method, path, options, 'application/json');
-    if (response.status === 204) return undefined as T;
-    const text = await response.text();
-    if (!text) return undefined as T;
-    try {
-      return JSON.parse(text) as T;
-    } catch {
-      throw new ApiError(response.status, CLIENT_CODES.badResponse, 'the server answered with invalid JSON');
-    }
+    return readJson<T>(await this.send(method, path, options, 'application/json'));
   }
 
   get<T>(path: string, options?: Omit<RequestOptions, 'body'>): Promise<T> {
@@ -385,6 +417,90 @@ export class ApiClient {
   upload<T>(path: string, data: Blob | string, options: { query?: Query; contentType?: string; signal?: AbortSignal } = {}): Promise<T> {
     const contentType = options.contentType ?? (typeof data === 'string' ? 'text/plain; charset=utf-8' : data.type || undefined);
     return this.request<T>('POST', path, { query: options.query, signal: options.signal, rawBody: data, contentType });
+  }
+
+  /**
+   * Fetches a binary answer whole, reporting the bytes received against Content-Length as they
+   * arrive (a large CAD scene). With a Content-Length the bytes land in one buffer of that size,
+   * which the result is (no copy at the end).
+   */
+  async bytes(path: string, options: BytesOptions = {}): Promise<ArrayBuffer> {
+    const response = await this.send('GET', path, { query: options.query, signal: options.signal }, '*/*');
+    const header = Number(response.headers.get('content-length'));
+    const total = Number.isFinite(header) && header > 0 ? header : null;
+    if (!response.body) {
+      const whole = await response.arrayBuffer();
+      options.onProgress?.(whole.byteLength, total ?? whole.byteLength);
+      return whole;
+    }
+    const reader = response.body.getReader();
+    let buffer = new Uint8Array(total ?? 1 << 16);
+    let loaded = 0;
+    options.onProgress?.(0, total);
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        if (loaded + value.length > buffer.length) {
+          // No (or a wrong) Content-Length: grow by doubling.
+          const grown = new Uint8Array(Math.max(buffer.length * 2, loaded + value.length));
+          grown.set(buffer.subarray(0, loaded));
+          buffer = grown;
+        }
+        buffer.set(value, loaded);
+        loaded += value.length;
+        options.onChunk?.(value);
+        options.onProgress?.(loaded, total);
+      }
+    } catch (error) {
+      throw errorFromFetchFailure(error, this.baseUrl || 'this page’s origin');
+    } finally {
+      reader.releaseLock();
+    }
+    if (total !== null && loaded < total) {
+      throw new ApiError(0, CLIENT_CODES.network, `the download stopped after ${loaded} of ${total} bytes; try again`);
+    }
+    return loaded === buffer.length ? buffer.buffer : buffer.slice(0, loaded).buffer;
+  }
+
+  /**
+   * Sends `data` as the raw body with upload progress (XMLHttpRequest: fetch cannot report it); the
+   * answer is JSON. Refreshes the tokens once on 401 like every other request.
+   */
+  async uploadWithProgress<T>(path: string, data: Blob, options: UploadOptions = {}): Promise<T> {
+    const url = this.url(path, options.query);
+    const attempt = (token: string) =>
+      new Promise<Response>((resolve, reject) => {
+        const xhr = this.makeXhr();
+        xhr.open('POST', url);
+        xhr.setRequestHeader('Accept', 'application/json');
+        xhr.setRequestHeader('Content-Type', options.contentType ?? (data.type || 'application/octet-stream'));
+        xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+        xhr.responseType = 'text';
+        xhr.upload.onprogress = (event) => options.onProgress?.(event.loaded, event.lengthComputable ? event.total : data.size);
+        xhr.onload = () => {
+          const headers = new Headers();
+          for (const line of xhr.getAllResponseHeaders().trim().split(/[\r\n]+/)) {
+            const at = line.indexOf(':');
+            if (at > 0) headers.append(line.slice(0, at).trim(), line.slice(at + 1).trim());
+          }
+          const body = xhr.status === 204 || xhr.status === 205 ? null : String(xhr.response ?? '');
+          resolve(new Response(body, { status: xhr.status, statusText: xhr.statusText, headers }));
+        };
+        xhr.onerror = () => reject(new ApiError(0, CLIENT_CODES.network, `cannot reach the server at ${this.baseUrl || 'this page’s origin'}`));
+        xhr.onabort = () => reject(new ApiError(0, CLIENT_CODES.aborted, 'the request was cancelled'));
+        if (options.signal) {
+          if (options.signal.aborted) {
+            reject(new ApiError(0, CLIENT_CODES.aborted, 'the request was cancelled'));
+            return;
+          }
+          options.signal.addEventListener('abort', () => xhr.abort(), { once: true });
+        }
+        xhr.send(data);
+      });
+    const response = await this.authorised(attempt);
+    if (!response.ok) throw await errorFromResponse(response);
+    return readJson<T>(response);
   }
 
   /** Fetches a file the server sends as an attachment (an export), with its name. */
