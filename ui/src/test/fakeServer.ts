@@ -6,6 +6,8 @@ export interface Call {
   path: string;
   authorization: string | null;
   body: unknown;
+  /** The request's `cache` mode. */
+  cache: RequestCache | undefined;
 }
 
 export type Handler = (call: Call) => Response | Promise<Response>;
@@ -49,6 +51,7 @@ export function fakeFetch(routes: Record<string, Handler>) {
       path: url.pathname,
       authorization: headers.get('Authorization'),
       body: readBody(init?.body, headers.get('Content-Type')),
+      cache: init?.cache,
     };
     calls.push(call);
     const handler = routes[`${call.method} ${call.path}`];

@@ -370,6 +370,9 @@ describe('binary downloads and uploads with progress', () => {
       [1000, 1000],
     ]);
     expect(chunks).toEqual([300, 300, 300, 100]);
+    const cacheOf = (path: string) => server.calls.find((c) => c.path === path)?.cache;
+    expect(cacheOf('/api/scene'), 'a download is kept by the browser and revalidated by its ETag').toBe('no-cache');
+    expect(cacheOf('/api/auth/login'), 'other API answers are never kept').toBe('no-store');
   });
 
   it('grows the buffer when the server gives no length, and reports a cut download', async () => {

@@ -50,6 +50,8 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** Non-2xx statuses whose body is the answer, not an error (e.g. 503 from /api/health). */
   okStatuses?: readonly number[];
+  /** The browser cache's part (default `no-store`: API answers are not kept). */
+  cache?: RequestCache;
 }
 
 export interface StreamOptions {
@@ -324,7 +326,7 @@ export class ApiClient {
           headers,
           body,
           signal: options.signal,
-          cache: 'no-store',
+          cache: options.cache ?? 'no-store',
         });
       } catch (error) {
         throw errorFromFetchFailure(error, this.baseUrl || 'this page’s origin');
@@ -425,7 +427,9 @@ export class ApiClient {
    * which the result is (no copy at the end).
    */
   async bytes(path: string, options: BytesOptions = {}): Promise<ArrayBuffer> {
-    const response = await this.send('GET', path, { query: options.query, signal: options.signal }, '*/*');
+    // Kept by the browser and revalidated each time (`no-cache`): a scene or thumbnail whose ETag
+    // still matches comes back as 304 and is read from the cache instead of downloaded again.
+    const response = await this.send('GET', path, { query: options.query, signal: options.signal, cache: 'no-cache' }, '*/*');
     const header = Number(response.headers.get('content-length'));
     const total = Number.isFinite(header) && header > 0 ? header : null;
     if (!response.body) {
