@@ -729,7 +729,7 @@ async fn a_fastgpt_apps_history_imports_once_as_a_task() {
 }
 
 #[tokio::test]
-async fn attached_images_and_text_files_go_to_the_model_as_it_accepts_them() {
+async fn attached_images_text_files_and_drawings_go_to_the_model_as_it_accepts_them() {
     each_database(|db| async move {
         let double = ModelDouble::start().await;
         let server = TestServer::start(&db).await;
@@ -745,8 +745,12 @@ async fn attached_images_and_text_files_go_to_the_model_as_it_accepts_them() {
         let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec();
         let image = upload("plan.png", png.clone()).await;
         let notes = upload("notes.txt", "层高 3.2 米".as_bytes().to_vec()).await;
+        let dxf = "0\nSECTION\n2\nHEADER\n9\n$ACADVER\n1\nAC1015\n9\n$INSUNITS\n70\n4\n0\nENDSEC\n\
+0\nSECTION\n2\nENTITIES\n0\nLINE\n8\n墙体\n10\n0\n20\n0\n11\n4200\n21\n0\n\
+0\nTEXT\n8\n标注\n10\n100\n20\n100\n40\n250\n1\n客厅\n0\nENDSEC\n0\nEOF\n";
+        let drawing = upload("plan.dxf", dxf.as_bytes().to_vec()).await;
         let path = format!("/api/conversations/{conversation}/messages");
-        let body = json!({ "text": "看看这张图", "attachments": [image, notes] });
+        let body = json!({ "text": "看看这张图", "attachments": [image, notes, drawing] });
         let events = server.events(Method::POST, &path, &admin.access, Some(body)).await.unwrap();
         let question = &events[0].1["user_message"];
         assert_eq!(question["attachments"][0]["name"], "plan.png");
@@ -759,6 +763,11 @@ async fn attached_images_and_text_files_go_to_the_model_as_it_accepts_them() {
         let data_url = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(&png));
         assert_eq!(parts[1]["image_url"]["url"], data_url, "the image goes inline, as a data URL");
         assert!(parts[2]["text"].as_str().unwrap().contains("层高 3.2 米"), "a small text file goes inline: {parts:?}");
+        assert_eq!(parts[3]["type"], "text", "a drawing (image/vnd.dxf) is not sent as a picture: {:?}", parts[3]);
+        let facts = parts[3]["text"].as_str().unwrap();
+        for expected in ["Attached drawing plan.dxf", "AC1015", "millimeters", "墙体", "客厅"] {
+            assert!(facts.contains(expected), "the drawing goes as its facts ({expected}): {facts}");
+        }
         let path = format!("/api/conversations/{conversation}/messages");
         let refused = server
             .events(Method::POST, &path, &admin.access, Some(json!({ "text": "x", "attachments": ["no-such-file"] })))

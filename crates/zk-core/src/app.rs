@@ -123,7 +123,14 @@ impl Core {
             Arc::new(CadAnalysisService::new(cad.clone(), agents.clone(), tasks.clone(), store.clone(), clock.clone()));
         analysis.attach(cad_analyses.clone());
         let shutdown = tokio_util::sync::CancellationToken::new();
-        let chat = Arc::new(ChatService::new(store.clone(), clock.clone(), agents.clone(), blobs, shutdown.clone()));
+        let chat = Arc::new(ChatService::new(
+            store.clone(),
+            clock.clone(),
+            agents.clone(),
+            blobs,
+            CadOptions::from_config(&config),
+            shutdown.clone(),
+        ));
         import.attach(chat.clone());
         if migrations == Migrations::Apply {
             let interrupted = chat.recover().await.context("cannot recover interrupted answers")?;

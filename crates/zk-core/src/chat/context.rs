@@ -1,6 +1,7 @@
 //! What an answer's request to the model holds: the new question (FastGPT keeps the rest under its
 //! `chatId`) or the history trimmed to the agent's context budget (OpenAI-compatible), with attachments
-//! in the form the provider accepts.
+//! in the form the provider accepts: images as data URLs, small text files inline, CAD drawings as
+//! their extracted facts (read under the CAD guards), anything else mentioned by name.
 
 use base64::Engine as _;
 use serde_json::{Map, Value};
@@ -8,22 +9,36 @@ use zk_model_api::{ChatRequest, Content, ImageUrl, Message, Part, Role};
 
 use super::model::{Attachment, MessageStatus};
 use crate::agents::{AgentSpec, ProviderKind};
+use crate::cad::CadOptions;
 use crate::error::{CoreError, CoreResult};
 use crate::files::FileStore;
-use crate::store::{ConversationRecord, MessageRecord, Store};
+use crate::store::{ConversationRecord, FileRecord, MessageRecord, Store};
 
 /// Images are sent inline (a data URL); larger ones are mentioned instead.
 const MAX_INLINE_IMAGE_BYTES: i64 = 8 * 1024 * 1024;
 /// Text files are sent inline up to this size.
 const MAX_INLINE_TEXT_BYTES: i64 = 64 * 1024;
+/// A drawing's facts in a question are cut to about this many characters (a few thousand tokens;
+/// an analysis task may send more).
+const DRAWING_FACTS_CHARS: usize = 12_000;
+/// The image types every vision model takes; other `image/…` files (DXF is `image/vnd.dxf`) are not
+/// pictures to send.
+const INLINE_IMAGE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/webp", "image/gif"];
+
+/// Where attachments are read from.
+pub(super) struct AttachmentSources<'a> {
+    pub blobs: &'a FileStore,
+    pub store: &'a dyn Store,
+    /// The CAD guards, for drawings.
+    pub cad: &'a CadOptions,
+}
 
 pub(super) async fn build_request(
     spec: &AgentSpec,
     conversation: &ConversationRecord,
     history: &[MessageRecord],
     answer_id: &str,
-    blobs: &FileStore,
-    store: &dyn Store,
+    sources: &AttachmentSources<'_>,
 ) -> CoreResult<ChatRequest> {
     let question = history
         .iter()
@@ -47,14 +62,14 @@ pub(super) async fn build_request(
             }
             request.variables = (!variables.is_empty()).then_some(variables);
             if request.chat_id.is_some() {
-                request.messages = vec![user_message(question, blobs, store, true).await?];
+                request.messages = vec![user_message(question, sources, true).await?];
             } else {
                 // An imported conversation without chatId: FastGPT reads the history from the messages.
-                request.messages = trimmed_history(spec, history, question, blobs, store).await?;
+                request.messages = trimmed_history(spec, history, question, sources).await?;
             }
         }
         ProviderKind::Openai => {
-            request.messages = trimmed_history(spec, history, question, blobs, store).await?;
+            request.messages = trimmed_history(spec, history, question, sources).await?;
         }
     }
     Ok(request)
@@ -65,11 +80,10 @@ async fn trimmed_history(
     spec: &AgentSpec,
     history: &[MessageRecord],
     question: &MessageRecord,
-    blobs: &FileStore,
-    store: &dyn Store,
+    sources: &AttachmentSources<'_>,
 ) -> CoreResult<Vec<Message>> {
     let budget = spec.parameters.context_budget as usize;
-    let last = user_message(question, blobs, store, true).await?;
+    let last = user_message(question, sources, true).await?;
     let mut used = estimate_tokens(&spec.system_prompt) + estimate_tokens(&question.text);
     let mut earlier = Vec::new();
     for message in history.iter().rev().filter(|m| m.id != question.id) {
@@ -84,7 +98,7 @@ async fn trimmed_history(
         }
         used += cost;
         earlier.push(if message.role == "user" {
-            user_message(message, blobs, store, false).await?
+            user_message(message, sources, false).await?
         } else {
             Message { role: Role::Assistant, content: Content::Text(message.text.clone()) }
         });
@@ -102,8 +116,7 @@ async fn trimmed_history(
 /// earlier ones mention them, which keeps the request small.
 async fn user_message(
     message: &MessageRecord,
-    blobs: &FileStore,
-    store: &dyn Store,
+    sources: &AttachmentSources<'_>,
     with_files: bool,
 ) -> CoreResult<Message> {
     let attachments: Vec<Attachment> = serde_json::from_value(message.attachments.0.clone()).unwrap_or_default();
@@ -112,20 +125,23 @@ async fn user_message(
     }
     let mut parts = vec![Part::Text { text: message.text.clone() }];
     for attachment in &attachments {
-        parts.push(if with_files { attachment_part(attachment, blobs, store).await? } else { mention(attachment) });
+        parts.push(if with_files { attachment_part(attachment, sources).await? } else { mention(attachment) });
     }
     Ok(Message { role: Role::User, content: Content::Parts(parts) })
 }
 
-async fn attachment_part(attachment: &Attachment, blobs: &FileStore, store: &dyn Store) -> CoreResult<Part> {
-    let Some(file) = store.file(&attachment.file_id).await? else { return Ok(mention(attachment)) };
-    let is_image = file.media_type.starts_with("image/");
+async fn attachment_part(attachment: &Attachment, sources: &AttachmentSources<'_>) -> CoreResult<Part> {
+    let Some(file) = sources.store.file(&attachment.file_id).await? else { return Ok(mention(attachment)) };
+    if matches!(file.media_type.as_str(), "image/vnd.dxf" | "image/vnd.dwg") {
+        return drawing_part(attachment, &file, sources).await;
+    }
+    let is_image = INLINE_IMAGE_TYPES.contains(&file.media_type.as_str());
     let is_text = file.media_type.starts_with("text/") || matches!(file.media_type.as_str(), "application/json");
     let fits = (is_image && file.size <= MAX_INLINE_IMAGE_BYTES) || (is_text && file.size <= MAX_INLINE_TEXT_BYTES);
     if !fits {
         return Ok(mention(attachment));
     }
-    let path = blobs.blob_path(&file.sha256)?;
+    let path = sources.blobs.blob_path(&file.sha256)?;
     let bytes = tokio::fs::read(&path)
         .await
         .map_err(|e| CoreError::Storage(format!("cannot read the attachment {}: {e}", attachment.name)))?;
@@ -135,6 +151,33 @@ async fn attachment_part(attachment: &Attachment, blobs: &FileStore, store: &dyn
     }
     let text = String::from_utf8_lossy(&bytes);
     Ok(Part::Text { text: format!("Attached file {}:\n```\n{text}\n```", attachment.name) })
+}
+
+/// A CAD drawing as the facts the agent can use (version, units, extents, layers, blocks, entity
+/// counts, texts, dimensions), read under the CAD guards off the async runtime. A drawing that cannot
+/// be read is mentioned with the reason, so the agent can say so instead of guessing.
+async fn drawing_part(attachment: &Attachment, file: &FileRecord, sources: &AttachmentSources<'_>) -> CoreResult<Part> {
+    let path = sources.blobs.blob_path(&file.sha256)?;
+    let options = sources.cad.clone();
+    let info = tokio::task::spawn_blocking(move || {
+        crate::cad::read_file(&path, &options).and_then(|bytes| crate::cad::drawing_info(bytes, &options))
+    })
+    .await
+    .map_err(|e| CoreError::Internal(anyhow::anyhow!("the CAD worker failed: {e}")))?;
+    let text = match info {
+        Ok(info) => {
+            let context = crate::cad::analysis::context(&attachment.name, &info.facts, DRAWING_FACTS_CHARS);
+            let facts = serde_json::to_string_pretty(&context.facts).unwrap_or_default();
+            let mut text =
+                format!("Attached drawing {} (its facts, read by ZK-Agent):\n```json\n{facts}\n```", attachment.name);
+            if let Some(left_out) = context.trimmed {
+                text.push_str(&format!("\nLeft out to keep this short: {left_out}."));
+            }
+            text
+        }
+        Err(error) => format!("[attached drawing {}: it could not be read: {error}]", attachment.name),
+    };
+    Ok(Part::Text { text })
 }
 
 fn mention(attachment: &Attachment) -> Part {

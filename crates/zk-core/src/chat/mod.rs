@@ -25,6 +25,7 @@ use run::{Run, RunRegistry};
 
 use crate::accounts::Principal;
 use crate::agents::{AgentService, ProviderKind, ResolvedAgent};
+use crate::cad::CadOptions;
 use crate::clock::SharedClock;
 use crate::error::{CoreError, CoreResult};
 use crate::files::FileStore;
@@ -48,6 +49,8 @@ pub struct ChatService {
     clock: SharedClock,
     agents: Arc<AgentService>,
     blobs: FileStore,
+    /// The CAD guards, for reading attached drawings.
+    cad: CadOptions,
     runs: Arc<RunRegistry>,
     /// Cancelled when the process shuts down: runs end as `interrupted`, written to the store.
     shutdown: CancellationToken,
@@ -59,9 +62,10 @@ impl ChatService {
         clock: SharedClock,
         agents: Arc<AgentService>,
         blobs: FileStore,
+        cad: CadOptions,
         shutdown: CancellationToken,
     ) -> Self {
-        Self { store, clock, agents, blobs, runs: Arc::new(RunRegistry::default()), shutdown }
+        Self { store, clock, agents, blobs, cad, runs: Arc::new(RunRegistry::default()), shutdown }
     }
 
     fn now(&self) -> Timestamp {
@@ -464,8 +468,14 @@ impl ChatService {
             }
         };
         let history: Vec<MessageRecord> = history.into_iter().filter(|m| m.seq < answer.seq).collect();
-        let request =
-            context::build_request(&agent.spec, &conversation, &history, &answer.id, &self.blobs, &*self.store).await;
+        let request = context::build_request(
+            &agent.spec,
+            &conversation,
+            &history,
+            &answer.id,
+            &context::AttachmentSources { blobs: &self.blobs, store: &*self.store, cad: &self.cad },
+        )
+        .await;
         let answer = MessageView::from(answer);
         run.publish(StreamEvent::Started { user_message: None, message: Box::new(answer.clone()) }, |m| *m = answer);
         let watcher = until_finished(run.watch(question));
