@@ -52,6 +52,9 @@ echo "== build (the tests run the zk-agent binary; the browser tests also the mo
 cargo build "${CARGO_FLAGS[@]}" --all-targets
 
 echo "== tests (with GNOME Keyring unlocked on a private session bus: the key store's real-keychain tests)"
+# zk-cad's mutation fuzzer (crates/zk-cad/tests/corpus.rs) runs for a minute here, over the corpus
+# seeds with overflow checks on: read, facts, every layout's scene, the viewer's encoding, PNG.
+export ZK_CAD_MUTATION_SECS="${ZK_CAD_MUTATION_SECS:-60}"
 set +e
 # dbus-daemon's notices about its own set-up are not test output.
 scripts/keyring-session.sh cargo test "${CARGO_FLAGS[@]}" --no-fail-fast 2>&1 | grep -v "^dbus-daemon\[" \

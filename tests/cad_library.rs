@@ -379,9 +379,14 @@ async fn refused_uploads_store_nothing() {
         assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 
         // A DWG that is garbage after its magic cannot be read, converter or not.
-        let dwg = [b"AC1018".as_slice(), &[0u8; 4096]].concat();
+        let dwg = [b"AC1018".as_slice(), &[0u8; 1024]].concat();
         let (status, body) = upload(&server, &dan.access, "old.dwg", dwg).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "garbage after a DWG magic is unreadable: {body}");
+        // A DWG over an eighth of CAD_MAX_BYTES (2 KiB here) is refused before the DWG reader runs.
+        let dwg = [b"AC1018".as_slice(), &[0u8; 4096]].concat();
+        let (status, body) = upload(&server, &dan.access, "large.dwg", dwg).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")), "{body}");
+        assert!(body["message"].as_str().unwrap().contains("an eighth of CAD_MAX_BYTES"), "{body}");
         let page = list(&server, &dan.access, "").await;
         assert_eq!(page["items"].as_array().unwrap().len(), 0, "nothing refused is listed: {page}");
         let (_, files) = server.call(Method::GET, "/api/files", Some(&dan.access), None).await;

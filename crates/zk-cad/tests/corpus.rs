@@ -511,12 +511,16 @@ fn survives(input: &[u8]) -> Result<(), String> {
                     Err(zk_cad::tessellate::TessellateError::DeadlineExceeded) => {
                         return Err("a hang in tessellation (deadline exceeded)".to_owned());
                     }
-                    // The model layout is also drawn: glyph outlines and hatch patterns included.
-                    Ok((scene, _)) if layout.is_model() => {
-                        let options = zk_cad::raster::RasterOptions { width: 64, ..Default::default() };
-                        let _ = zk_cad::raster::scene_to_png(&scene, &options);
+                    // Every scene is encoded for the viewer; the model layout is also drawn (glyph
+                    // outlines and hatch patterns included).
+                    Ok((scene, _)) => {
+                        let _ = zk_cad::wire::encode_scene(&drawing, layout, &scene, 0);
+                        if layout.is_model() {
+                            let options = zk_cad::raster::RasterOptions { width: 64, ..Default::default() };
+                            let _ = zk_cad::raster::scene_to_png(&scene, &options);
+                        }
                     }
-                    _ => {}
+                    Err(_) => {}
                 }
             }
             Ok(())

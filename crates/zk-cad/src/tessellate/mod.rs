@@ -1254,8 +1254,14 @@ impl Tessellator<'_, '_> {
         });
     }
 
+    /// A text costs what it holds, in vertices' worth of memory (8 bytes each): its record, its
+    /// characters and its styled runs. So an array of a block with a long text ends at the budget
+    /// like one of lines does, instead of allocating a copy of the text per instance at will.
     fn push_text(&mut self, item: TextItem) {
-        if self.spend(4) {
+        const RECORD: usize = std::mem::size_of::<TextItem>().div_ceil(8);
+        const RUN: usize = 8;
+        let cost = RECORD + item.text.len().div_ceil(8) + item.runs.len() * RUN;
+        if self.spend(cost) {
             self.scene_texts.push(item);
         }
     }

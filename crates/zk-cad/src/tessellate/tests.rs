@@ -196,6 +196,23 @@ fn cycles_and_huge_arrays_end() {
 }
 
 #[test]
+fn an_array_of_a_long_text_ends_at_the_budget_by_the_memory_it_holds() {
+    let long = "长".repeat(2_000);
+    let d = dxf(
+        &[(0, "BLOCK"), (2, "Note"), (0, "TEXT"), (40, "1"), (1, long.as_str()), (0, "ENDBLK")],
+        &[(0, "INSERT"), (2, "Note"), (70, "65535"), (71, "65535")],
+    );
+    let budget = 1_000_000;
+    let started = Instant::now();
+    let (scene, _) = scene_of(&d, &TessellateOptions { max_vertices: budget, ..TessellateOptions::default() });
+    assert!(started.elapsed().as_secs() < 10);
+    assert!(scene.truncated, "four billion copies of a 6 kB text exceed the budget");
+    let held: usize = scene.texts.iter().map(|t| t.text.len()).sum();
+    assert!(held <= budget * 8, "the texts hold no more than the budget's worth of memory: {held} bytes");
+    assert!(scene.texts.len() < 2_000, "each copy costs its characters: {} texts", scene.texts.len());
+}
+
+#[test]
 fn solid_hatch_with_an_island_fills_the_ring() {
     let d = dxf(
         &[],
