@@ -166,14 +166,9 @@ struct GlyphShape {
 
 fn glyph_shape(set: &GlyphSet, mesh: usize) -> Option<GlyphShape> {
     let m = set.meshes.get(mesh)?;
-    let start = (m.first as usize).checked_mul(2)?;
-    let corners = set.vertices.get(start..start.checked_add((m.count as usize).checked_mul(2)?)?)?;
-    let mut bounds = [f32::INFINITY, f32::INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY];
-    for xy in corners.chunks_exact(2) {
-        bounds = [bounds[0].min(xy[0]), bounds[1].min(xy[1]), bounds[2].max(xy[0]), bounds[3].max(xy[1])];
-    }
+    let bounds = set.mesh_bounds(m)?;
     let mut outline = Vec::new();
-    (bounds[0] <= bounds[2] && glyph_outline(m.source, &mut outline)).then_some(GlyphShape { outline, bounds })
+    glyph_outline(m.source, &mut outline).then_some(GlyphShape { outline, bounds })
 }
 
 /// The path builder of an ink, in first-use order (scenes have a handful of inks).

@@ -326,7 +326,7 @@ struct GlyphPlan<'s> {
 impl<'s> GlyphPlan<'s> {
     fn new(scene: &'s Scene) -> Self {
         let set = &scene.glyphs;
-        let mesh_bounds: Vec<Option<[f32; 4]>> = set.meshes.iter().map(|m| corners_bounds(set, m)).collect();
+        let mesh_bounds: Vec<Option<[f32; 4]>> = set.meshes.iter().map(|m| set.mesh_bounds(m)).collect();
         let mut order: Vec<&GlyphInstance> = set
             .instances
             .iter()
@@ -351,17 +351,6 @@ impl<'s> GlyphPlan<'s> {
         }
         GlyphPlan { order, runs, text_bounds }
     }
-}
-
-fn corners_bounds(set: &crate::tessellate::GlyphSet, mesh: &crate::tessellate::GlyphMesh) -> Option<[f32; 4]> {
-    let start = (mesh.first as usize).checked_mul(2)?;
-    let end = start.checked_add((mesh.count as usize).checked_mul(2)?)?;
-    let corners = set.vertices.get(start..end)?;
-    let mut b = [f32::INFINITY, f32::INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY];
-    for xy in corners.chunks_exact(2) {
-        b = [b[0].min(xy[0]), b[1].min(xy[1]), b[2].max(xy[0]), b[3].max(xy[1])];
-    }
-    (b[0] <= b[2] && b[1] <= b[3]).then_some(b)
 }
 
 fn transformed_bounds(t: &[f32; 6], b: [f32; 4]) -> [f32; 4] {

@@ -181,6 +181,21 @@ pub struct GlyphSet {
     pub instances: Vec<GlyphInstance>,
 }
 
+impl GlyphSet {
+    /// The box a mesh's triangles cover, em units: min x, min y, max x, max y; `None` when the
+    /// mesh has no corners or lies outside [`GlyphSet::vertices`].
+    pub fn mesh_bounds(&self, mesh: &GlyphMesh) -> Option<[f32; 4]> {
+        let start = (mesh.first as usize).checked_mul(2)?;
+        let end = start.checked_add((mesh.count as usize).checked_mul(2)?)?;
+        let corners = self.vertices.get(start..end)?;
+        let mut b = [f32::INFINITY, f32::INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY];
+        for xy in corners.chunks_exact(2) {
+            b = [b[0].min(xy[0]), b[1].min(xy[1]), b[2].max(xy[0]), b[3].max(xy[1])];
+        }
+        (b[0] <= b[2] && b[1] <= b[3]).then_some(b)
+    }
+}
+
 /// A glyph's triangles: corners `first .. first + count` of [`GlyphSet::vertices`] (pairs).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GlyphMesh {

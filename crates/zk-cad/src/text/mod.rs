@@ -541,11 +541,12 @@ impl<'d, 'o> Layout<'d, 'o> {
         if let Some(name) = &run.font {
             style.font = fonts::code_font(name);
         }
-        match run.height {
-            Some(TextHeight::Relative(f)) if f.is_finite() && f > 0.0 => style.height = base.height * f,
-            // Absolute heights were made relative to the entity's height when the item was made.
-            Some(TextHeight::Absolute(f)) if f.is_finite() && f > 0.0 => style.height = base.height * f,
-            _ => {}
+        // Absolute heights were made relative to the entity's height when the item was made.
+        if let Some(TextHeight::Relative(f) | TextHeight::Absolute(f)) = run.height
+            && f.is_finite()
+            && f > 0.0
+        {
+            style.height = base.height * f;
         }
         if let Some(w) = run.width_factor.filter(|w| w.is_finite() && *w > 0.0) {
             style.width_factor = w;
