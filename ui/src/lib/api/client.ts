@@ -427,8 +427,8 @@ export class ApiClient {
    * which the result is (no copy at the end).
    */
   async bytes(path: string, options: BytesOptions = {}): Promise<ArrayBuffer> {
-    // Kept by the browser and revalidated each time (`no-cache`): a scene or thumbnail whose ETag
-    // still matches comes back as 304 and is read from the cache instead of downloaded again.
+    // Kept by the browser and revalidated each time (`no-cache`): a scene whose ETag still matches
+    // comes back as 304 and is read from the cache instead of downloaded again.
     const response = await this.send('GET', path, { query: options.query, signal: options.signal, cache: 'no-cache' }, '*/*');
     const header = Number(response.headers.get('content-length'));
     const total = Number.isFinite(header) && header > 0 ? header : null;

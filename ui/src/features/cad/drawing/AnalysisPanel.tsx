@@ -8,6 +8,7 @@ import { useApi } from '@/lib/api';
 import { useAsync } from '@/lib/hooks/useAsync';
 import { Link } from '@/lib/router';
 import { listAnalyses, startAnalysis, type CadAnalysisView } from '../api';
+import { RetryNotice } from '../RetryNotice';
 
 /** How often a running analysis is looked at again. */
 export const POLL_MS = 1500;
@@ -65,12 +66,7 @@ export function AnalysisPanel({ drawingId, canAnalyse }: { drawingId: string; ca
       </div>
       {startError ? <Notice tone="error">{t('cad.analysis.startFailed', { reason: describeError(startError, t) })}</Notice> : null}
       {analyses.status === 'error' ? (
-        <Notice tone="error">
-          {describeError(analyses.error, t)}{' '}
-          <button type="button" className="button small" onClick={reload}>
-            {t('error.retry')}
-          </button>
-        </Notice>
+        <RetryNotice onRetry={reload}>{describeError(analyses.error, t)}</RetryNotice>
       ) : null}
       {analyses.status === 'loading' && !analyses.data ? <Loading label={t('app.loading')} /> : null}
       {analyses.data && !latest ? <p className="muted small">{t('cad.analysis.none')}</p> : null}

@@ -11,6 +11,7 @@ import { roleAtLeast, useUser } from '@/lib/session';
 import { useTheme } from '@/lib/theme';
 import { getDrawing, renderDrawing, type RenderFormat } from '../api';
 import { unitSymbol } from '../format';
+import { RetryNotice } from '../RetryNotice';
 import { AnalysisPanel } from './AnalysisPanel';
 import { BlocksPanel } from './BlocksPanel';
 import { LayersPanel } from './LayersPanel';
@@ -119,12 +120,7 @@ export function DrawingView({ id }: { id: string }) {
         </div>
       </header>
       {detail.status === 'error' ? (
-        <Notice tone="error">
-          {t('cad.detailFailed', { reason: describeError(detail.error, t) })}{' '}
-          <button type="button" className="button small" onClick={detail.reload}>
-            {t('error.retry')}
-          </button>
-        </Notice>
+        <RetryNotice onRetry={detail.reload}>{t('cad.detailFailed', { reason: describeError(detail.error, t) })}</RetryNotice>
       ) : null}
       {exportError ? <Notice tone="error">{t('cad.export.failed', { reason: describeError(exportError, t) })}</Notice> : null}
 

@@ -1,10 +1,10 @@
 import { describeError } from '@/components/describeError';
-import { Notice } from '@/components/Notice';
 import { Loading } from '@/components/Spinner';
 import { useI18n } from '@/i18n';
 import { useApi } from '@/lib/api';
 import { useAsync } from '@/lib/hooks/useAsync';
 import { entity } from '../api';
+import { RetryNotice } from '../RetryNotice';
 import type { PickHit } from '../viewer/sceneIndex';
 
 /** The picked entity's properties, as the server reads them from the drawing. */
@@ -15,14 +15,7 @@ export function PropertiesPanel({ drawingId, layout, selected }: { drawingId: st
   const view = useAsync((signal) => (owner === null ? Promise.resolve(null) : entity(api, drawingId, owner, layout, signal)), [api, drawingId, layout, owner]);
   if (owner === null) return <p className="muted small">{t('cad.properties.none')}</p>;
   if (view.status === 'error') {
-    return (
-      <Notice tone="error">
-        {t('cad.properties.failed', { reason: describeError(view.error, t) })}{' '}
-        <button type="button" className="button small" onClick={view.reload}>
-          {t('error.retry')}
-        </button>
-      </Notice>
-    );
+    return <RetryNotice onRetry={view.reload}>{t('cad.properties.failed', { reason: describeError(view.error, t) })}</RetryNotice>;
   }
   if (!view.data || view.status === 'loading') return <Loading label={t('app.loading')} />;
   const e = view.data;

@@ -1,7 +1,7 @@
 import { useEffect, useRef, type KeyboardEvent, type PointerEvent, type RefObject } from 'react';
 import { describeError } from '@/components/describeError';
 import { ProgressBar } from '@/components/ProgressBar';
-import { useI18n } from '@/i18n';
+import { useI18n, type Translate } from '@/i18n';
 import { formatBytes } from '@/lib/format';
 import { SceneFormatError } from '../scene/decode';
 import { wheelFactor } from '../viewer/camera';
@@ -27,7 +27,7 @@ function position(event: { clientX: number; clientY: number }, element: Element)
 }
 
 /** What failed, for the error card. */
-function failure(error: unknown, t: ReturnType<typeof useI18n>['t']): { title: string; body: string; retry: boolean } {
+function failure(error: unknown, t: Translate): { title: string; body: string; retry: boolean } {
   if (error instanceof NoWebGlError) return { title: t('cad.viewer.noWebGl'), body: t('cad.viewer.noWebGlBody'), retry: false };
   if (error instanceof SceneFormatError) return { title: t('cad.viewer.badScene'), body: error.message, retry: true };
   return { title: t('cad.viewer.loadFailed'), body: describeError(error, t), retry: true };

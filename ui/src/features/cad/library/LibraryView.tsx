@@ -1,10 +1,10 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { describeError } from '@/components/describeError';
 import { Notice } from '@/components/Notice';
 import { PageHeader } from '@/components/PageHeader';
 import { ProgressBar } from '@/components/ProgressBar';
 import { Loading } from '@/components/Spinner';
-import { useI18n } from '@/i18n';
+import { useI18n, type Translate } from '@/i18n';
 import { ApiError, useApi } from '@/lib/api';
 import { formatBytes } from '@/lib/format';
 import { useAsync } from '@/lib/hooks/useAsync';
@@ -12,11 +12,12 @@ import { useDebounced } from '@/lib/hooks/useDebounced';
 import { getPlatform } from '@/lib/platform';
 import { roleAtLeast, useUser } from '@/lib/session';
 import { deleteDrawing, folderStatus, listDrawings, type CadDrawingView } from '../api';
+import { RetryNotice } from '../RetryNotice';
 import { DrawingCard } from './DrawingCard';
 import { DRAWING_EXTENSIONS, useUploads, type Upload } from './useUploads';
 
 /** Why the server refused an upload, in the user's words. */
-function uploadProblem(upload: Upload, t: ReturnType<typeof useI18n>['t']): string {
+function uploadProblem(upload: Upload, t: Translate): string {
   if (upload.wrongType) return t('cad.upload.wrongType');
   const error = upload.error;
   if (error instanceof ApiError) {
@@ -119,11 +120,10 @@ export function LibraryView() {
   const admin = roleAtLeast(user.role, 'admin');
   const [query, setQuery] = useState('');
   const q = useDebounced(query.trim(), 250);
-  const [generation, setGeneration] = useState(0);
   const [message, setMessage] = useState<{ tone: 'success' | 'error'; text: string } | null>(null);
   const dropRef = useRef<HTMLDivElement>(null);
-  const reload = useCallback(() => setGeneration((n) => n + 1), []);
-  const first = useAsync((signal) => listDrawings(api, { q }, signal), [api, q, generation]);
+  const first = useAsync((signal) => listDrawings(api, { q }, signal), [api, q]);
+  const reload = first.reload;
   // Pages after the first, for the first page they follow (a new search or reload starts over).
   const [more, setMore] = useState<{ after: object; items: CadDrawingView[]; next: string | null; error: unknown } | null>(null);
   const [loadingMore, setLoadingMore] = useState(false);
@@ -202,12 +202,7 @@ export function LibraryView() {
           </label>
         </div>
         {error ? (
-          <Notice tone="error">
-            {t('cad.library.failed', { reason: describeError(error, t) })}{' '}
-            <button type="button" className="button small" onClick={reload}>
-              {t('error.retry')}
-            </button>
-          </Notice>
+          <RetryNotice onRetry={reload}>{t('cad.library.failed', { reason: describeError(error, t) })}</RetryNotice>
         ) : null}
         {loading && items.length === 0 ? <Loading label={t('app.loading')} /> : null}
         {!loading && !error && items.length === 0 ? (

@@ -70,6 +70,5 @@ export function useUploads(api: ApiClient, onUploaded: (drawing: CadDrawingView)
   );
 
   const dismiss = useCallback((key: number) => setUploads((list) => list.filter((u) => u.key !== key)), []);
-  const busy = uploads.some((u) => u.state === 'reading' || u.state === 'uploading');
-  return useMemo(() => ({ uploads, add, dismiss, busy }), [uploads, add, dismiss, busy]);
+  return useMemo(() => ({ uploads, add, dismiss }), [uploads, add, dismiss]);
 }

@@ -47,6 +47,11 @@ export function meshReach(vertices: Float32Array, first: number, count: number):
   return reach;
 }
 
+/** The em size (scene units) of the glyph instance whose record starts at float `o`: its longer axis. */
+export function instanceEm(floats: Float32Array, o: number): number {
+  return Math.max(Math.hypot(floats[o] ?? 0, floats[o + 1] ?? 0), Math.hypot(floats[o + 2] ?? 0, floats[o + 3] ?? 0));
+}
+
 /**
  * Bounds and the largest em size (scene units) of the glyph instances `first .. first + count`
  * (records of 8 words: a b c d tx ty layer ink), for a mesh reaching `reach` em from its origin.
@@ -59,7 +64,7 @@ export function glyphPiece(floats: Float32Array, first: number, count: number, r
   let em = 0;
   for (let i = first; i < first + count; i++) {
     const o = i * 8;
-    const size = Math.max(Math.hypot(floats[o] ?? 0, floats[o + 1] ?? 0), Math.hypot(floats[o + 2] ?? 0, floats[o + 3] ?? 0));
+    const size = instanceEm(floats, o);
     const r = size * reach * Math.SQRT2;
     const x = floats[o + 4] ?? 0;
     const y = floats[o + 5] ?? 0;

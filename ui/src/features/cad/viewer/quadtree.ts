@@ -1,4 +1,5 @@
 import type { DecodedGlyphs, DecodedScene } from '../scene/decode';
+import { instanceEm } from './chunks';
 
 // A quadtree over an array's primitives, laid out so that every node is one contiguous range: the
 // primitives are sorted by the Morton (Z-order) code of a point of theirs, and a node is a prefix
@@ -241,7 +242,7 @@ export function glyphTrees(glyphs: DecodedGlyphs, reach: readonly number[]): Gly
     const ems = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       const o = (run.first + i) * 8;
-      const size = Math.max(Math.hypot(floats[o] ?? 0, floats[o + 1] ?? 0), Math.hypot(floats[o + 2] ?? 0, floats[o + 3] ?? 0));
+      const size = instanceEm(floats, o);
       const x = floats[o + 4] ?? 0;
       const y = floats[o + 5] ?? 0;
       const radius = size * (reach[run.mesh] ?? 1) * Math.SQRT2;
