@@ -77,6 +77,12 @@ async fn fetch(server: &TestServer, token: &str, path: &str) -> (StatusCode, Hea
     (status, headers, response.bytes().await.unwrap().to_vec())
 }
 
+/// A GET of `path` with `If-None-Match: etag`: the status.
+async fn revalidate(server: &TestServer, token: &str, path: &str, etag: &str) -> StatusCode {
+    let request = server.http.get(server.url(path)).bearer_auth(token).header(reqwest::header::IF_NONE_MATCH, etag);
+    request.send().await.unwrap().status()
+}
+
 fn header(headers: &HeaderMap, name: reqwest::header::HeaderName) -> &str {
     headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
 }
@@ -181,15 +187,8 @@ async fn an_uploaded_drawing_gives_its_thumbnail_facts_scene_entities_exports_an
         assert!(image.pixels().iter().any(|p| p.red() > 200 && p.green() < 80), "the red line is drawn");
         assert!(header(&headers, reqwest::header::CACHE_CONTROL).contains("immutable"));
         let etag = header(&headers, reqwest::header::ETAG).to_owned();
-        let response = server
-            .http
-            .get(server.url(&url))
-            .bearer_auth(&vera.access)
-            .header(reqwest::header::IF_NONE_MATCH, &etag)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::NOT_MODIFIED, "an unchanged thumbnail is not sent again");
+        let status = revalidate(&server, &vera.access, &url, &etag).await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED, "an unchanged thumbnail is not sent again");
 
         // The detail: facts (Chinese text decoded), diagnostics, layouts.
         let (status, detail) =
@@ -227,15 +226,8 @@ async fn an_uploaded_drawing_gives_its_thumbnail_facts_scene_entities_exports_an
         assert_eq!(again, doc, "layout names ignore case; the cached scene is served");
         let etag = header(&headers, reqwest::header::ETAG).to_owned();
         assert_eq!(header(&again_headers, reqwest::header::ETAG), etag);
-        let response = server
-            .http
-            .get(server.url(&format!("/api/cad/drawings/{id}/scene")))
-            .bearer_auth(&vera.access)
-            .header(reqwest::header::IF_NONE_MATCH, &etag)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::NOT_MODIFIED, "a scene the browser has is not sent again");
+        let status = revalidate(&server, &vera.access, &format!("/api/cad/drawings/{id}/scene"), &etag).await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED, "a scene the browser has is not sent again");
         let (status, missing) = server
             .call(Method::GET, &format!("/api/cad/drawings/{id}/scene?layout=Sheet%209"), Some(&vera.access), None)
             .await;

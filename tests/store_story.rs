@@ -1267,6 +1267,19 @@ fn drawing_content(name: &str, sha: &str, thumbnail: Option<&[u8]>, now: Timesta
     }
 }
 
+/// A drawing of the watched folder `root`, at `path` in it (named as the file).
+fn folder_drawing(id: &str, root: &str, path: &str, sha: &str, now: Timestamp) -> zk_core::store::NewCadDrawing {
+    zk_core::store::NewCadDrawing {
+        id: id.to_owned(),
+        source: "folder".into(),
+        file_id: None,
+        folder_root: Some(root.to_owned()),
+        folder_path: Some(path.to_owned()),
+        uploaded_by: None,
+        content: drawing_content(path.rsplit('/').next().unwrap_or(path), sha, None, now),
+    }
+}
+
 #[tokio::test]
 async fn cad_drawings_are_stored_listed_searched_updated_and_deleted() {
     each_backend(|store| async move {
@@ -1299,41 +1312,17 @@ async fn cad_drawings_are_stored_listed_searched_updated_and_deleted() {
         assert_eq!(upload.layouts.0, json!(["Model", "布局1"]));
         assert_eq!(upload.latest_analysis_id, None, "no analysis yet");
         let folder = store
-            .insert_cad_drawing(&zk_core::store::NewCadDrawing {
-                id: "d-0002".into(),
-                source: "folder".into(),
-                file_id: None,
-                folder_root: Some("host-a:/data/drawings".into()),
-                folder_path: Some("A 栋/立面.dxf".into()),
-                uploaded_by: None,
-                content: drawing_content("立面.dxf", "b", None, at(3)),
-            })
+            .insert_cad_drawing(&folder_drawing("d-0002", "host-a:/data/drawings", "A 栋/立面.dxf", "b", at(3)))
             .await
             .unwrap();
         let err = store
-            .insert_cad_drawing(&zk_core::store::NewCadDrawing {
-                id: "d-0003".into(),
-                source: "folder".into(),
-                file_id: None,
-                folder_root: Some("host-a:/data/drawings".into()),
-                folder_path: Some("A 栋/立面.dxf".into()),
-                uploaded_by: None,
-                content: drawing_content("立面.dxf", "b", None, at(3)),
-            })
+            .insert_cad_drawing(&folder_drawing("d-0003", "host-a:/data/drawings", "A 栋/立面.dxf", "b", at(3)))
             .await
             .unwrap_err();
         assert!(matches!(err, CoreError::Conflict(_)), "one drawing per folder file, got {err:?}");
         // Another server's folder may hold a file of the same path.
         store
-            .insert_cad_drawing(&zk_core::store::NewCadDrawing {
-                id: "d-0000".into(),
-                source: "folder".into(),
-                file_id: None,
-                folder_root: Some("host-b:/data/drawings".into()),
-                folder_path: Some("A 栋/立面.dxf".into()),
-                uploaded_by: None,
-                content: drawing_content("立面.dxf", "b", None, at(1)),
-            })
+            .insert_cad_drawing(&folder_drawing("d-0000", "host-b:/data/drawings", "A 栋/立面.dxf", "b", at(1)))
             .await
             .unwrap();
         assert_eq!((folder.source.as_str(), folder.folder_path.as_deref()), ("folder", Some("A 栋/立面.dxf")));
@@ -1398,15 +1387,7 @@ async fn cad_analyses_are_recorded_once_per_task_and_follow_it() {
     each_backend(|store| async move {
         let gina = store.create_user(new_user("gina", Role::Designer, at(0))).await.unwrap();
         store
-            .insert_cad_drawing(&zk_core::store::NewCadDrawing {
-                id: "d-0001".into(),
-                source: "folder".into(),
-                file_id: None,
-                folder_root: Some("host-a:/data/drawings".into()),
-                folder_path: Some("plan.dxf".into()),
-                uploaded_by: None,
-                content: drawing_content("plan.dxf", "a", None, at(1)),
-            })
+            .insert_cad_drawing(&folder_drawing("d-0001", "host-a:/data/drawings", "plan.dxf", "a", at(1)))
             .await
             .unwrap();
         let first = store.enqueue_task(&new_task("cad.analyse", at(2), Some(gina.id), at(2))).await.unwrap();

@@ -111,11 +111,13 @@ impl Core {
         let analysis = AnalysisHandler::new();
         let handlers: Vec<Arc<dyn TaskHandler>> = vec![Arc::new(SelfTest), import.clone(), analysis.clone()];
         let tasks = Arc::new(TaskService::new(store.clone(), clock.clone(), handlers));
+        // Looked up once (dwg2dxf on PATH); the library and chat attachments share it.
+        let cad_options = CadOptions::from_config(&config);
         let cad = Arc::new(CadLibrary::new(
             store.clone(),
             files.clone(),
             clock.clone(),
-            CadOptions::from_config(&config),
+            cad_options.clone(),
             config.cad_dir.clone(),
             config.cad_cache_bytes,
         ));
@@ -128,7 +130,7 @@ impl Core {
             clock.clone(),
             agents.clone(),
             blobs,
-            CadOptions::from_config(&config),
+            cad_options,
             shutdown.clone(),
         ));
         import.attach(chat.clone());

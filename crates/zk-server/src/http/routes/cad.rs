@@ -68,6 +68,11 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The request's `If-None-Match` names `etag` (quoted): the client has these bytes already.
+fn unchanged(headers: &HeaderMap, etag: &str) -> bool {
+    headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v == etag)
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ThumbnailParams {
@@ -84,7 +89,7 @@ pub async fn thumbnail(
     let (png, etag) = state.core.cad.thumbnail(&id).await?;
     let etag = format!("\"{etag}\"");
     let cache = if params.v.is_some() { "private, max-age=31536000, immutable" } else { "private, no-cache" };
-    let fresh = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v == etag);
+    let fresh = unchanged(&headers, &etag);
     let mut response = if fresh { StatusCode::NOT_MODIFIED.into_response() } else { png.into_response() };
     let out = response.headers_mut();
     out.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
@@ -110,7 +115,7 @@ pub async fn scene(
 ) -> ApiResult<Response> {
     let scene = state.core.cad.scene(&id, params.layout.as_deref()).await?;
     let etag = format!("\"{}\"", scene.etag);
-    let fresh = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v == etag);
+    let fresh = unchanged(&headers, &etag);
     let length = scene.bytes.len();
     let mut response =
         if fresh { StatusCode::NOT_MODIFIED.into_response() } else { Body::from(scene.bytes).into_response() };
