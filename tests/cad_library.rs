@@ -226,8 +226,20 @@ async fn an_uploaded_drawing_gives_its_thumbnail_facts_scene_entities_exports_an
         assert_eq!(again, doc, "layout names ignore case; the cached scene is served");
         let etag = header(&headers, reqwest::header::ETAG).to_owned();
         assert_eq!(header(&again_headers, reqwest::header::ETAG), etag);
+        let opened = server.core.cad.cache_stats();
         let status = revalidate(&server, &vera.access, &format!("/api/cad/drawings/{id}/scene"), &etag).await;
         assert_eq!(status, StatusCode::NOT_MODIFIED, "a scene the browser has is not sent again");
+        let status =
+            revalidate(&server, &vera.access, &format!("/api/cad/drawings/{id}/scene?layout=MODEL"), &etag).await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED, "the same scene by another spelling of its layout");
+        let after = server.core.cad.cache_stats();
+        assert_eq!(
+            (after.hits, after.misses),
+            (opened.hits, opened.misses),
+            "confirmed from the row: no drawing opened"
+        );
+        let status = revalidate(&server, &vera.access, &format!("/api/cad/drawings/{id}/scene"), "\"stale\"").await;
+        assert_eq!(status, StatusCode::OK, "a copy of other content gets the scene");
         let (status, missing) = server
             .call(Method::GET, &format!("/api/cad/drawings/{id}/scene?layout=Sheet%209"), Some(&vera.access), None)
             .await;

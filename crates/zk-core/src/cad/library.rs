@@ -401,6 +401,23 @@ impl CadLibrary {
         self.cache.insert(&record.id, Arc::new(OpenDrawing::new(record.sha256.clone(), drawing, estimate)));
     }
 
+    /// The ETag [`CadLibrary::scene`] would give, when the drawing's row alone tells it: the layout
+    /// found by name among the row's layouts (model space: the one named "Model"), one match only.
+    /// A client's copy can then be confirmed without reading the drawing (a cold cache would read and
+    /// tessellate it only to answer "not modified"). `None` when only the drawing can tell.
+    pub async fn known_scene_etag(&self, id: &str, layout: Option<&str>) -> CoreResult<Option<String>> {
+        let record = self.ready(id).await?;
+        // A folder drawing of another server is not this server's to confirm.
+        self.source_path(&record)?;
+        let names: Vec<String> = serde_json::from_value(record.layouts.0.clone()).unwrap_or_default();
+        let wanted = layout.unwrap_or("Model");
+        let mut matches = names.iter().filter(|n| n.eq_ignore_ascii_case(wanted));
+        Ok(match (matches.next(), matches.next()) {
+            (Some(name), None) => Some(scene_etag(&record.sha256, name)),
+            _ => None,
+        })
+    }
+
     /// A layout's scene in the viewer's wire format (model space when `layout` is `None`).
     pub async fn scene(&self, id: &str, layout: Option<&str>) -> CoreResult<SceneDocument> {
         let record = self.ready(id).await?;

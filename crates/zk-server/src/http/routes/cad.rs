@@ -106,25 +106,40 @@ pub struct LayoutParams {
 }
 
 /// The layout's scene in the viewer's binary format (`zk_cad::wire`; its header names the layout).
-/// Its ETag changes with the drawing's content, so a browser revalidates instead of downloading again.
+/// Its ETag changes with the drawing's content, so a browser revalidates instead of downloading again;
+/// a copy the browser has is confirmed from the drawing's row when that names the layout, without
+/// reading the drawing.
 pub async fn scene(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiQuery(params): ApiQuery<LayoutParams>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let scene = state.core.cad.scene(&id, params.layout.as_deref()).await?;
+    let layout = params.layout.as_deref();
+    if headers.contains_key(header::IF_NONE_MATCH)
+        && let Some(etag) = state.core.cad.known_scene_etag(&id, layout).await?
+    {
+        let etag = format!("\"{etag}\"");
+        if unchanged(&headers, &etag) {
+            return scene_response(StatusCode::NOT_MODIFIED.into_response(), &etag);
+        }
+    }
+    let scene = state.core.cad.scene(&id, layout).await?;
     let etag = format!("\"{}\"", scene.etag);
-    let fresh = unchanged(&headers, &etag);
+    if unchanged(&headers, &etag) {
+        return scene_response(StatusCode::NOT_MODIFIED.into_response(), &etag);
+    }
     let length = scene.bytes.len();
-    let mut response =
-        if fresh { StatusCode::NOT_MODIFIED.into_response() } else { Body::from(scene.bytes).into_response() };
+    let mut response = scene_response(Body::from(scene.bytes).into_response(), &etag)?;
+    response.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    Ok(response)
+}
+
+/// A scene response's headers: its type, ETag, and revalidation on every use.
+fn scene_response(mut response: Response, etag: &str) -> ApiResult<Response> {
     let out = response.headers_mut();
     out.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCENE_MEDIA_TYPE));
-    if !fresh {
-        out.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
-    }
-    out.insert(header::ETAG, header_value(&etag)?);
+    out.insert(header::ETAG, header_value(etag)?);
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
     Ok(response)
 }
