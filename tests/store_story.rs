@@ -1336,6 +1336,11 @@ async fn cad_drawings_are_stored_listed_searched_updated_and_deleted() {
         );
         assert_eq!(ids(store.list_cad_drawings(None, Some("d-0002"), 1).await.unwrap()), ["d-0001"], "paged by id");
         assert_eq!(
+            ids(store.list_cad_drawings(None, Some("d-0002"), 10).await.unwrap()),
+            ["d-0001", "d-0000"],
+            "everything after the cursor, in order"
+        );
+        assert_eq!(
             ids(store.list_cad_drawings(Some("平面"), None, 10).await.unwrap()),
             ["d-0001"],
             "Chinese substrings"

@@ -55,6 +55,7 @@ async function coloursNear(page: Page, x: number, y: number, radius: number, shi
 }
 
 const isRed = ([r, g, b]: Rgba) => r > 180 && g < 90 && b < 90;
+const isBlue = ([r, g, b]: Rgba) => b > 180 && r < 90 && g < 90;
 /** The highlight colour of the current search hit and the picked entity (orange on light). */
 const isHighlight = ([r, g, b]: Rgba) => r > 200 && g > 60 && g < 190 && b < 80;
 
@@ -176,7 +177,10 @@ test('viewer: layers, picking, measuring, search, export, background and layouts
   await expect(page).toHaveURL(/layout=Sheet%20A3/);
   await expect(page.getByTestId('cad-status')).toContainText('Layout Sheet A3', { timeout: 30_000 });
   await expect(page.getByTestId('cad-status')).toContainText('model space shown in 1 viewports', { timeout: 30_000 });
-  // The GRID line seen through the viewport: blue pixels on the sheet.
+  // The GRID line seen through the viewport: blue pixels on the sheet. The viewport (centre
+  // (200, 160), 220 high) shows model space around (5000, 3000), 6600 high: 1:30, so the line's
+  // middle (2500, 3000) is at (116.67, 160) on the sheet.
+  await expect.poll(async () => (await coloursNear(page, 116.67, 160, 2)).some(isBlue), { timeout: 15_000 }).toBe(true);
   await page.screenshot({ path: path.join(SCREENSHOTS, 'cad-layout.en.png') });
   await page.getByRole('combobox', { name: /Layout/ }).selectOption('Model');
   await expect(page.getByTestId('cad-status')).toContainText('Model space');
