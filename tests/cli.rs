@@ -159,7 +159,7 @@ async fn migrate_seed_users_and_doctor_on_both_backends() {
         };
 
         // As many as the migrations folder holds (the same number for both backends).
-        let known = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/sqlite"))
+        let known = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/zk-store/migrations/sqlite"))
             .unwrap()
             .filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "sql")))
             .count();

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use sqlx::postgres::PgConnectOptions;
 use tempfile::TempDir;
 use zk_core::config::DatabaseConfig;
-use zk_core::secret::{Secret, redact_url};
+use zk_core::secret::redact_url;
 
 use crate::process::free_port;
 
@@ -96,7 +96,7 @@ impl PrivatePostgres {
         let url = self.url();
         let options = PgConnectOptions::from_str(&url).expect("the private cluster URL parses");
         DatabaseConfig::Postgres {
-            connect: Secret::new(Box::new(options)),
+            connect: Box::new(options),
             display: redact_url(&url),
             pool_max: 5,
             pool_min: 0,

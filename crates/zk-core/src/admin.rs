@@ -122,11 +122,11 @@ impl AdminService {
     }
 
     pub async fn audit_entries(&self, query: LogQuery) -> CoreResult<Vec<AuditRecord>> {
-        self.store.audit_entries(&clamp(query)).await
+        Ok(self.store.audit_entries(&clamp(query)).await?)
     }
 
     pub async fn error_entries(&self, query: LogQuery) -> CoreResult<Vec<ErrorRecord>> {
-        self.store.error_entries(&clamp(query)).await
+        Ok(self.store.error_entries(&clamp(query)).await?)
     }
 }
 

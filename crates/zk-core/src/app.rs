@@ -22,7 +22,7 @@ use crate::chat::ChatService;
 use crate::chat::import::ImportHandler;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
-use crate::files::{FileService, FileStore};
+use crate::files::{BlobStore, FileService};
 use crate::keystore::{KeyStore, KeyStoreOptions};
 use crate::secret::Secret;
 use crate::store::{self, Store};
@@ -83,7 +83,7 @@ impl Core {
             Some(url) => Cache::redis(url, &config.redis_prefix).map_err(anyhow::Error::msg)?,
             None => Cache::in_memory(),
         });
-        let blobs = FileStore::open(&config.upload_dir).context("cannot open the file store (UPLOAD_DIR)")?;
+        let blobs = BlobStore::open(&config.upload_dir).context("cannot open the file store (UPLOAD_DIR)")?;
         let access_secret = match &config.jwt_access_secret {
             Some(secret) => secret.clone(),
             None => generated_secret(&config.data_dir, "jwt-access.key")?,

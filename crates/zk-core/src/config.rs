@@ -15,7 +15,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
-use sqlx::sqlite::SqliteConnectOptions;
+
+pub use zk_store::DatabaseConfig;
 
 use crate::keystore::{self, KeyStoreMode};
 use crate::secret::{Secret, redact_url};
@@ -264,43 +265,6 @@ fn file_error(path: &Path, problem: &str) -> ConfigError {
         source: None,
         problem: format!("cannot be read: {problem}"),
         fix: "correct the file's syntax or remove it".into(),
-    }
-}
-
-/// The database the core opens.
-#[derive(Debug, Clone)]
-pub enum DatabaseConfig {
-    Sqlite {
-        path: PathBuf,
-    },
-    Postgres {
-        /// Connection options, including the password.
-        connect: Secret<Box<PgConnectOptions>>,
-        /// The same target with the password removed, for logs and `config show`.
-        display: String,
-        pool_max: u32,
-        pool_min: u32,
-        acquire_timeout: Duration,
-    },
-}
-
-impl DatabaseConfig {
-    pub fn display(&self) -> String {
-        match self {
-            Self::Sqlite { path } => format!("sqlite://{}", path.display()),
-            Self::Postgres { display, .. } => display.clone(),
-        }
-    }
-
-    pub fn backend(&self) -> &'static str {
-        match self {
-            Self::Sqlite { .. } => "sqlite",
-            Self::Postgres { .. } => "postgres",
-        }
-    }
-
-    pub fn sqlite_options(path: &Path) -> SqliteConnectOptions {
-        SqliteConnectOptions::new().filename(path).create_if_missing(true)
     }
 }
 
@@ -747,13 +711,7 @@ impl Reader<'_> {
             options.get_port(),
             options.get_database().unwrap_or_default()
         );
-        Ok(DatabaseConfig::Postgres {
-            connect: Secret::new(Box::new(options)),
-            display,
-            pool_max,
-            pool_min,
-            acquire_timeout,
-        })
+        Ok(DatabaseConfig::Postgres { connect: Box::new(options), display, pool_max, pool_min, acquire_timeout })
     }
 
     fn keystore(&mut self, data_dir: &Path) -> Result<KeyStoreConfig, ConfigError> {

@@ -77,23 +77,15 @@ impl CoreError {
     }
 }
 
-impl From<sqlx::Error> for CoreError {
-    fn from(error: sqlx::Error) -> Self {
-        match &error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-                Self::DatabaseUnavailable(error.to_string())
-            }
-            sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict("already exists".into()),
-            sqlx::Error::Database(db) if is_connection_loss(db.code().as_deref()) => {
-                Self::DatabaseUnavailable(error.to_string())
-            }
-            sqlx::Error::RowNotFound => Self::NotFound("row".into()),
-            _ => Self::Internal(anyhow::Error::new(error).context("database query failed")),
+impl From<zk_store::StoreError> for CoreError {
+    fn from(error: zk_store::StoreError) -> Self {
+        use zk_store::StoreError;
+        match error {
+            StoreError::Conflict(message) => Self::Conflict(message),
+            StoreError::NotFound(what) => Self::NotFound(what),
+            StoreError::Unavailable(message) => Self::DatabaseUnavailable(message),
+            StoreError::Unusable(message) => Self::Storage(message),
+            StoreError::Internal(error) => Self::Internal(error),
         }
     }
-}
-
-/// PostgreSQL SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown).
-fn is_connection_loss(code: Option<&str>) -> bool {
-    code.is_some_and(|c| c.starts_with("08") || c.starts_with("57P"))
 }

@@ -27,7 +27,7 @@ const MAX_NAME_CHARS: usize = 200;
 
 /// The blobs on disk.
 #[derive(Clone)]
-pub struct FileStore {
+pub struct BlobStore {
     root: PathBuf,
 }
 
@@ -53,7 +53,7 @@ pub struct StagedUpload {
     pub blob: StagedBlob,
 }
 
-impl FileStore {
+impl BlobStore {
     pub fn open(root: &Path) -> CoreResult<Self> {
         for dir in [root.join("sha256"), root.join("tmp")] {
             std::fs::create_dir_all(&dir)
@@ -185,7 +185,7 @@ impl From<FileRecord> for FileView {
 
 pub struct FileService {
     store: Arc<dyn Store>,
-    blobs: FileStore,
+    blobs: BlobStore,
     clock: SharedClock,
     max_bytes: u64,
     /// Hashes whose blob is being committed or removed; a std mutex, held only to insert or remove.
@@ -194,7 +194,7 @@ pub struct FileService {
 }
 
 impl FileService {
-    pub fn new(store: Arc<dyn Store>, blobs: FileStore, clock: SharedClock, max_bytes: u64) -> Self {
+    pub fn new(store: Arc<dyn Store>, blobs: BlobStore, clock: SharedClock, max_bytes: u64) -> Self {
         Self { store, blobs, clock, max_bytes, busy: std::sync::Mutex::new(HashSet::new()) }
     }
 
@@ -202,7 +202,7 @@ impl FileService {
         self.max_bytes
     }
 
-    pub fn blobs(&self) -> &FileStore {
+    pub fn blobs(&self) -> &BlobStore {
         &self.blobs
     }
 
@@ -476,7 +476,7 @@ mod tests {
 
     #[test]
     fn blob_paths_only_take_hex_digests() {
-        let store = FileStore { root: PathBuf::from("/data") };
+        let store = BlobStore { root: PathBuf::from("/data") };
         assert!(store.blob_path("../../etc/passwd").is_err());
         let sha = "a".repeat(64);
         assert_eq!(store.blob_path(&sha).ok(), Some(PathBuf::from(format!("/data/sha256/aa/aa/{sha}"))));
@@ -485,7 +485,7 @@ mod tests {
     #[tokio::test]
     async fn staging_stops_at_the_limit_and_leaves_no_temp_file() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = FileStore::open(dir.path()).expect("open");
+        let store = BlobStore::open(dir.path()).expect("open");
         let chunks = futures_util::stream::iter((0..10).map(|_| Ok::<_, std::io::Error>(vec![7u8; 1000])));
         let result = store.stage(chunks, 4500).await;
         assert!(matches!(result, Err(CoreError::TooLarge { limit: 4500, .. })));

@@ -2,7 +2,7 @@
 //!
 //! Architecture invariants (see ARCHITECTURE.md):
 //! - zk-core knows nothing of HTTP routing or Tauri; front doors call [`Core`]'s services.
-//! - Only [`store`] speaks SQL; every other module goes through the [`store::Store`] trait.
+//! - Only the `zk-store` crate speaks SQL; services go through its traits (re-exported as [`store`]).
 //! - Time comes from a [`clock::Clock`], so expiry, backoff and lock-outs are testable exactly.
 //! - Secrets travel as [`secret::Secret`], whose `Debug` and `Display` never show the value.
 
@@ -21,8 +21,10 @@ pub mod folder_watch;
 pub mod keystore;
 pub mod logging;
 pub mod secret;
-pub mod store;
 pub mod tasks;
+
+/// Everything persisted, from the `zk-store` crate; front doors reach it through the core.
+pub use zk_store as store;
 
 pub use app::Core;
 pub use error::{CoreError, CoreResult};

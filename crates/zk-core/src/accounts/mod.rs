@@ -491,6 +491,7 @@ impl AccountService {
                 now: self.now(),
             })
             .await
+            .map_err(CoreError::from)
     }
 
     /// Signs the desktop's local owner in; the desktop shell calls this, never the network.

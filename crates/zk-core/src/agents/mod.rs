@@ -170,7 +170,7 @@ impl AgentService {
             Ok(record) => record,
             Err(error) => {
                 let _ = self.keys.delete(&keys::entry_for(&uid)).await;
-                return Err(error);
+                return Err(error.into());
             }
         };
         self.audit_change(actor, "agent.create", &record, meta).await;

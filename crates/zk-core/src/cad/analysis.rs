@@ -350,7 +350,7 @@ impl CadAnalysisService {
             .map_err(|e| TaskFailure::Permanent(format!("the analysis payload is invalid: {e}")))?;
         let started = Instant::now();
         let retry = |e: CoreError| TaskFailure::Retryable(e.to_string());
-        let analysis = match self.store.cad_analysis_by_task(ctx.task_id).await.map_err(retry)? {
+        let analysis = match self.store.cad_analysis_by_task(ctx.task_id).await.map_err(|e| retry(e.into()))? {
             Some(analysis) => analysis,
             // The request that queued the task has not written its analysis yet (or failed to).
             None => self
@@ -365,15 +365,15 @@ impl CadAnalysisService {
                     now: self.now(),
                 })
                 .await
-                .map_err(retry)?,
+                .map_err(|e| retry(e.into()))?,
         };
         if TaskState::parse(&analysis.state).is_some_and(TaskState::is_terminal) {
             // A retried task: its outcome is stored already.
             return Ok(json!({ "analysisId": analysis.id, "state": analysis.state }));
         }
-        self.store.start_cad_analysis(&analysis.id, self.now()).await.map_err(retry)?;
+        self.store.start_cad_analysis(&analysis.id, self.now()).await.map_err(|e| retry(e.into()))?;
         ctx.progress(10, Some("reading the drawing")).await;
-        let Some(record) = self.store.cad_drawing(&payload.drawing_id).await.map_err(retry)? else {
+        let Some(record) = self.store.cad_drawing(&payload.drawing_id).await.map_err(|e| retry(e.into()))? else {
             return self
                 .fail(&analysis, "drawing_missing", "the drawing was deleted before its analysis ran", None, started)
                 .await;
@@ -405,7 +405,7 @@ impl CadAnalysisService {
                 timings: json!({ "factsMs": facts_ms, "totalMs": millis(started.elapsed()) }),
                 now: self.now(),
             };
-            self.store.finish_cad_analysis(&analysis.id, &outcome).await.map_err(retry)?;
+            self.store.finish_cad_analysis(&analysis.id, &outcome).await.map_err(|e| retry(e.into()))?;
             return Ok(json!({ "analysisId": analysis.id, "state": "succeeded" }));
         };
         let agent = match self.agents.get(agent_id).await {
@@ -447,7 +447,7 @@ impl CadAnalysisService {
                 let described = json!({ "code": code, "message": message });
                 if error.is_retryable() {
                     // Kept on the analysis: if this was the last attempt, the task fails with it.
-                    self.store.note_cad_analysis_error(&analysis.id, &described).await.map_err(retry)?;
+                    self.store.note_cad_analysis_error(&analysis.id, &described).await.map_err(|e| retry(e.into()))?;
                     return Err(TaskFailure::Retryable(message));
                 }
                 (("failed", None, None, Some(described)), Some(TaskFailure::Permanent(message)))
@@ -465,7 +465,7 @@ impl CadAnalysisService {
             timings,
             now: self.now(),
         };
-        self.store.finish_cad_analysis(&analysis.id, &outcome).await.map_err(retry)?;
+        self.store.finish_cad_analysis(&analysis.id, &outcome).await.map_err(|e| retry(e.into()))?;
         match failure {
             None => Ok(json!({ "analysisId": analysis.id, "state": state })),
             Some(failure) => Err(failure),

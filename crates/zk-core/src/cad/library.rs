@@ -304,7 +304,7 @@ impl CadLibrary {
                 if let Err(cleanup) = self.files.delete(uploader, &file.id).await {
                     tracing::warn!(file = %file.id, %cleanup, "an upload's file stays after its drawing failed to store");
                 }
-                return Err(error);
+                return Err(error.into());
             }
         };
         self.keep_open(&record, imported.drawing);

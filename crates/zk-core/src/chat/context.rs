@@ -11,7 +11,7 @@ use super::model::{Attachment, MessageStatus};
 use crate::agents::{AgentSpec, ProviderKind};
 use crate::cad::CadOptions;
 use crate::error::{CoreError, CoreResult};
-use crate::files::FileStore;
+use crate::files::BlobStore;
 use crate::store::{ConversationRecord, FileRecord, MessageRecord, Store};
 
 /// Images are sent inline (a data URL); larger ones are mentioned instead.
@@ -27,7 +27,7 @@ const INLINE_IMAGE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/webp", 
 
 /// Where attachments are read from.
 pub(super) struct AttachmentSources<'a> {
-    pub blobs: &'a FileStore,
+    pub blobs: &'a BlobStore,
     pub store: &'a dyn Store,
     /// The CAD guards, for drawings.
     pub cad: &'a CadOptions,

@@ -28,7 +28,7 @@ use crate::agents::{AgentService, ProviderKind, ResolvedAgent};
 use crate::cad::CadOptions;
 use crate::clock::SharedClock;
 use crate::error::{CoreError, CoreResult};
-use crate::files::FileStore;
+use crate::files::BlobStore;
 use crate::store::{
     ConversationCursor, ConversationRecord, MessageRecord, MessageUpdate, NewConversation, NewMessage, Store,
     Timestamp, search_key,
@@ -48,7 +48,7 @@ pub struct ChatService {
     store: Arc<dyn Store>,
     clock: SharedClock,
     agents: Arc<AgentService>,
-    blobs: FileStore,
+    blobs: BlobStore,
     /// The CAD guards, for reading attached drawings.
     cad: CadOptions,
     runs: Arc<RunRegistry>,
@@ -61,7 +61,7 @@ impl ChatService {
         store: Arc<dyn Store>,
         clock: SharedClock,
         agents: Arc<AgentService>,
-        blobs: FileStore,
+        blobs: BlobStore,
         cad: CadOptions,
         shutdown: CancellationToken,
     ) -> Self {
@@ -82,7 +82,7 @@ impl ChatService {
             retryable: true,
         })
         .unwrap_or_default();
-        self.store.interrupt_stale_messages(stale_before, &error).await
+        Ok(self.store.interrupt_stale_messages(stale_before, &error).await?)
     }
 
     /// How many answers are streaming in this process now.
@@ -464,7 +464,7 @@ impl ChatService {
             Ok(history) => history,
             Err(error) => {
                 self.runs.finish(&conversation.id, &run.message_id);
-                return Err(error);
+                return Err(error.into());
             }
         };
         let history: Vec<MessageRecord> = history.into_iter().filter(|m| m.seq < answer.seq).collect();

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use zk_core::cache::Cache;
 use zk_core::config::Config;
-use zk_core::files::FileStore;
+use zk_core::files::BlobStore;
 use zk_core::keystore::{KeyStore, KeyStoreBackend, KeyStoreMode, KeyStoreOptions};
 
 #[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
@@ -151,7 +151,7 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
         },
     }
 
-    match FileStore::open(&config.upload_dir) {
+    match BlobStore::open(&config.upload_dir) {
         Ok(store) => match store.check_writable().await {
             Ok(_) => {
                 report.line(Verdict::Ok, "file store", &format!("{} is writable", config.upload_dir.display()), None)

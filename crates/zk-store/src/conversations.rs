@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use super::Timestamp;
-use crate::error::CoreResult;
+use crate::error::StoreResult;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ConversationRecord {
@@ -100,14 +100,14 @@ pub struct MessageHitRecord {
 
 #[async_trait]
 pub trait ConversationStore: Send + Sync {
-    async fn create_conversation(&self, conversation: &NewConversation) -> CoreResult<ConversationRecord>;
-    async fn conversation(&self, id: &str) -> CoreResult<Option<ConversationRecord>>;
+    async fn create_conversation(&self, conversation: &NewConversation) -> StoreResult<ConversationRecord>;
+    async fn conversation(&self, id: &str) -> StoreResult<Option<ConversationRecord>>;
     async fn conversation_by_chat_id(
         &self,
         user_id: i64,
         agent_id: i64,
         chat_id: &str,
-    ) -> CoreResult<Option<ConversationRecord>>;
+    ) -> StoreResult<Option<ConversationRecord>>;
     /// A user's conversations, pinned first, then most recently updated.
     async fn list_conversations(
         &self,
@@ -115,30 +115,30 @@ pub trait ConversationStore: Send + Sync {
         agent_id: Option<i64>,
         after: Option<&ConversationCursor>,
         limit: i64,
-    ) -> CoreResult<Vec<ConversationRecord>>;
-    async fn rename_conversation(&self, id: &str, title: &str, now: Timestamp) -> CoreResult<bool>;
-    async fn pin_conversation(&self, id: &str, pinned: bool, now: Timestamp) -> CoreResult<bool>;
-    async fn set_conversation_variables(&self, id: &str, variables: &Value) -> CoreResult<()>;
-    async fn delete_conversation(&self, id: &str) -> CoreResult<bool>;
+    ) -> StoreResult<Vec<ConversationRecord>>;
+    async fn rename_conversation(&self, id: &str, title: &str, now: Timestamp) -> StoreResult<bool>;
+    async fn pin_conversation(&self, id: &str, pinned: bool, now: Timestamp) -> StoreResult<bool>;
+    async fn set_conversation_variables(&self, id: &str, variables: &Value) -> StoreResult<()>;
+    async fn delete_conversation(&self, id: &str) -> StoreResult<bool>;
 
     /// The conversation's messages in order.
-    async fn messages(&self, conversation_id: &str) -> CoreResult<Vec<MessageRecord>>;
-    async fn message(&self, id: &str) -> CoreResult<Option<MessageRecord>>;
+    async fn messages(&self, conversation_id: &str) -> StoreResult<Vec<MessageRecord>>;
+    async fn message(&self, id: &str) -> StoreResult<Option<MessageRecord>>;
     /// Appends a message at the end of its conversation (the next `seq`).
-    async fn append_message(&self, message: &NewMessage) -> CoreResult<MessageRecord>;
+    async fn append_message(&self, message: &NewMessage) -> StoreResult<MessageRecord>;
     /// Writes a message's current state; false when the message is gone (its conversation was deleted).
-    async fn update_message(&self, update: &MessageUpdate) -> CoreResult<bool>;
+    async fn update_message(&self, update: &MessageUpdate) -> StoreResult<bool>;
     /// Marks the conversation changed, with a preview line for the list.
-    async fn touch_conversation(&self, id: &str, preview: &str, now: Timestamp) -> CoreResult<()>;
+    async fn touch_conversation(&self, id: &str, preview: &str, now: Timestamp) -> StoreResult<()>;
     /// Deletes the messages at `seq` and after (edit-and-resend, regenerate); returns how many.
-    async fn truncate_messages(&self, conversation_id: &str, from_seq: i32) -> CoreResult<u64>;
+    async fn truncate_messages(&self, conversation_id: &str, from_seq: i32) -> StoreResult<u64>;
     /// Messages still `streaming` but not written since `stale_before` lost their run (a crash):
     /// they become `interrupted`, keeping their text. Returns how many.
-    async fn interrupt_stale_messages(&self, stale_before: Timestamp, error: &Value) -> CoreResult<u64>;
+    async fn interrupt_stale_messages(&self, stale_before: Timestamp, error: &Value) -> StoreResult<u64>;
     /// Messages of a user whose folded text contains `needle` (already folded), newest first.
-    async fn search_messages(&self, user_id: i64, needle: &str, limit: i64) -> CoreResult<Vec<MessageHitRecord>>;
+    async fn search_messages(&self, user_id: i64, needle: &str, limit: i64) -> StoreResult<Vec<MessageHitRecord>>;
     /// Conversations of a user whose folded title contains `needle`, most recent first.
-    async fn search_titles(&self, user_id: i64, needle: &str, limit: i64) -> CoreResult<Vec<ConversationRecord>>;
+    async fn search_titles(&self, user_id: i64, needle: &str, limit: i64) -> StoreResult<Vec<ConversationRecord>>;
 }
 
 /// Text folded for search: lower case, Unicode-aware (SQLite's `lower()` folds ASCII only).
@@ -164,8 +164,8 @@ pub(crate) fn contains_pattern(needle: &str) -> String {
 macro_rules! impl_conversation_store {
     ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
-        impl $crate::store::ConversationStore for $store {
-            async fn create_conversation(&self, c: &NewConversation) -> CoreResult<ConversationRecord> {
+        impl $crate::ConversationStore for $store {
+            async fn create_conversation(&self, c: &NewConversation) -> StoreResult<ConversationRecord> {
                 Ok(sqlx::query_as::<$db, ConversationRecord>(
                     "INSERT INTO conversations (id, user_id, agent_id, agent_name, title, pinned, chat_id, variables, source, \
                      message_count, preview, created_at, updated_at) \
@@ -184,14 +184,14 @@ macro_rules! impl_conversation_store {
                 .await?)
             }
 
-            async fn conversation(&self, id: &str) -> CoreResult<Option<ConversationRecord>> {
+            async fn conversation(&self, id: &str) -> StoreResult<Option<ConversationRecord>> {
                 Ok(sqlx::query_as::<$db, ConversationRecord>("SELECT * FROM conversations WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?)
             }
 
-            async fn conversation_by_chat_id(&self, user_id: i64, agent_id: i64, chat_id: &str) -> CoreResult<Option<ConversationRecord>> {
+            async fn conversation_by_chat_id(&self, user_id: i64, agent_id: i64, chat_id: &str) -> StoreResult<Option<ConversationRecord>> {
                 Ok(sqlx::query_as::<$db, ConversationRecord>(
                     "SELECT * FROM conversations WHERE user_id = $1 AND agent_id = $2 AND chat_id = $3",
                 )
@@ -208,7 +208,7 @@ macro_rules! impl_conversation_store {
                 agent_id: Option<i64>,
                 after: Option<&ConversationCursor>,
                 limit: i64,
-            ) -> CoreResult<Vec<ConversationRecord>> {
+            ) -> StoreResult<Vec<ConversationRecord>> {
                 // Row-value comparison continues after the cursor in the same order the index serves.
                 Ok(sqlx::query_as::<$db, ConversationRecord>(
                     "SELECT * FROM conversations WHERE user_id = $1 AND ($2 IS NULL OR agent_id = $2) \
@@ -225,7 +225,7 @@ macro_rules! impl_conversation_store {
                 .await?)
             }
 
-            async fn rename_conversation(&self, id: &str, title: &str, now: Timestamp) -> CoreResult<bool> {
+            async fn rename_conversation(&self, id: &str, title: &str, now: Timestamp) -> StoreResult<bool> {
                 let done = sqlx::query("UPDATE conversations SET title = $2, updated_at = $3 WHERE id = $1")
                     .bind(id)
                     .bind(title)
@@ -235,13 +235,13 @@ macro_rules! impl_conversation_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn pin_conversation(&self, id: &str, pinned: bool, _now: Timestamp) -> CoreResult<bool> {
+            async fn pin_conversation(&self, id: &str, pinned: bool, _now: Timestamp) -> StoreResult<bool> {
                 // Pinning reorders the list by itself; it is not news, so `updated_at` stays.
                 let done = sqlx::query("UPDATE conversations SET pinned = $2 WHERE id = $1").bind(id).bind(pinned).execute(&self.pool).await?;
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn set_conversation_variables(&self, id: &str, variables: &Value) -> CoreResult<()> {
+            async fn set_conversation_variables(&self, id: &str, variables: &Value) -> StoreResult<()> {
                 sqlx::query("UPDATE conversations SET variables = $2 WHERE id = $1")
                     .bind(id)
                     .bind(sqlx::types::Json(variables))
@@ -250,23 +250,23 @@ macro_rules! impl_conversation_store {
                 Ok(())
             }
 
-            async fn delete_conversation(&self, id: &str) -> CoreResult<bool> {
+            async fn delete_conversation(&self, id: &str) -> StoreResult<bool> {
                 let done = sqlx::query("DELETE FROM conversations WHERE id = $1").bind(id).execute(&self.pool).await?;
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn messages(&self, conversation_id: &str) -> CoreResult<Vec<MessageRecord>> {
+            async fn messages(&self, conversation_id: &str) -> StoreResult<Vec<MessageRecord>> {
                 Ok(sqlx::query_as::<$db, MessageRecord>("SELECT * FROM messages WHERE conversation_id = $1 ORDER BY seq")
                     .bind(conversation_id)
                     .fetch_all(&self.pool)
                     .await?)
             }
 
-            async fn message(&self, id: &str) -> CoreResult<Option<MessageRecord>> {
+            async fn message(&self, id: &str) -> StoreResult<Option<MessageRecord>> {
                 Ok(sqlx::query_as::<$db, MessageRecord>("SELECT * FROM messages WHERE id = $1").bind(id).fetch_optional(&self.pool).await?)
             }
 
-            async fn append_message(&self, m: &NewMessage) -> CoreResult<MessageRecord> {
+            async fn append_message(&self, m: &NewMessage) -> StoreResult<MessageRecord> {
                 let mut tx = self.pool.begin().await?;
                 let record = sqlx::query_as::<$db, MessageRecord>(
                     "INSERT INTO messages (id, conversation_id, seq, role, text, search_text, status, error, attachments, detail, \
@@ -278,7 +278,7 @@ macro_rules! impl_conversation_store {
                 .bind(&m.conversation_id)
                 .bind(&m.role)
                 .bind(&m.text)
-                .bind(conversations::search_key(&m.text))
+                .bind($crate::conversations::search_key(&m.text))
                 .bind(&m.status)
                 .bind(sqlx::types::Json(&m.attachments))
                 .bind(sqlx::types::Json(&m.detail))
@@ -295,14 +295,14 @@ macro_rules! impl_conversation_store {
                 Ok(record)
             }
 
-            async fn update_message(&self, u: &MessageUpdate) -> CoreResult<bool> {
+            async fn update_message(&self, u: &MessageUpdate) -> StoreResult<bool> {
                 let done = sqlx::query(
                     "UPDATE messages SET text = $2, search_text = $3, status = $4, error = $5, detail = $6, \
                      first_token_ms = $7, total_ms = $8, updated_at = $9 WHERE id = $1",
                 )
                 .bind(&u.id)
                 .bind(&u.text)
-                .bind(conversations::search_key(&u.text))
+                .bind($crate::conversations::search_key(&u.text))
                 .bind(&u.status)
                 .bind(u.error.as_ref().map(sqlx::types::Json))
                 .bind(sqlx::types::Json(&u.detail))
@@ -314,7 +314,7 @@ macro_rules! impl_conversation_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn touch_conversation(&self, id: &str, preview: &str, now: Timestamp) -> CoreResult<()> {
+            async fn touch_conversation(&self, id: &str, preview: &str, now: Timestamp) -> StoreResult<()> {
                 sqlx::query("UPDATE conversations SET preview = $2, updated_at = $3 WHERE id = $1")
                     .bind(id)
                     .bind(preview)
@@ -324,7 +324,7 @@ macro_rules! impl_conversation_store {
                 Ok(())
             }
 
-            async fn truncate_messages(&self, conversation_id: &str, from_seq: i32) -> CoreResult<u64> {
+            async fn truncate_messages(&self, conversation_id: &str, from_seq: i32) -> StoreResult<u64> {
                 let mut tx = self.pool.begin().await?;
                 let done = sqlx::query("DELETE FROM messages WHERE conversation_id = $1 AND seq >= $2")
                     .bind(conversation_id)
@@ -341,7 +341,7 @@ macro_rules! impl_conversation_store {
                 Ok(done.rows_affected())
             }
 
-            async fn interrupt_stale_messages(&self, stale_before: Timestamp, error: &Value) -> CoreResult<u64> {
+            async fn interrupt_stale_messages(&self, stale_before: Timestamp, error: &Value) -> StoreResult<u64> {
                 let done = sqlx::query(
                     "UPDATE messages SET status = 'interrupted', error = $2 WHERE status = 'streaming' AND updated_at < $1",
                 )
@@ -352,7 +352,7 @@ macro_rules! impl_conversation_store {
                 Ok(done.rows_affected())
             }
 
-            async fn search_messages(&self, user_id: i64, needle: &str, limit: i64) -> CoreResult<Vec<MessageHitRecord>> {
+            async fn search_messages(&self, user_id: i64, needle: &str, limit: i64) -> StoreResult<Vec<MessageHitRecord>> {
                 Ok(sqlx::query_as::<$db, MessageHitRecord>(
                     "SELECT m.conversation_id, c.title, c.agent_name, m.id AS message_id, m.text, m.created_at \
                      FROM messages m JOIN conversations c ON c.id = m.conversation_id \
@@ -360,20 +360,20 @@ macro_rules! impl_conversation_store {
                      ORDER BY m.created_at DESC, m.id LIMIT $3",
                 )
                 .bind(user_id)
-                .bind(conversations::contains_pattern(needle))
+                .bind($crate::conversations::contains_pattern(needle))
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?)
             }
 
-            async fn search_titles(&self, user_id: i64, needle: &str, limit: i64) -> CoreResult<Vec<ConversationRecord>> {
+            async fn search_titles(&self, user_id: i64, needle: &str, limit: i64) -> StoreResult<Vec<ConversationRecord>> {
                 // Titles are short and few per user: folding them in the query is cheap enough.
                 Ok(sqlx::query_as::<$db, ConversationRecord>(
                     "SELECT * FROM conversations WHERE user_id = $1 AND lower(title) LIKE $2 ESCAPE '\\' \
                      ORDER BY updated_at DESC, id LIMIT $3",
                 )
                 .bind(user_id)
-                .bind(conversations::contains_pattern(needle))
+                .bind($crate::conversations::contains_pattern(needle))
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?)

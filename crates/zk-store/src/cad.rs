@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use super::Timestamp;
-use crate::error::CoreResult;
+use crate::error::StoreResult;
 
 /// A drawing of the library as lists show it: everything but its facts and diagnostics, plus its
 /// latest analysis (joined in).
@@ -123,11 +123,11 @@ pub struct CadAnalysisOutcome {
 #[async_trait]
 pub trait CadStore: Send + Sync {
     /// Inserts a drawing with its thumbnail.
-    async fn insert_cad_drawing(&self, drawing: &NewCadDrawing) -> CoreResult<CadDrawingRecord>;
+    async fn insert_cad_drawing(&self, drawing: &NewCadDrawing) -> StoreResult<CadDrawingRecord>;
     /// Replaces what a read produced (a folder file that changed); `None` when the drawing is gone.
-    async fn update_cad_drawing(&self, id: &str, content: &CadDrawingWrite) -> CoreResult<Option<CadDrawingRecord>>;
-    async fn cad_drawing(&self, id: &str) -> CoreResult<Option<CadDrawingRecord>>;
-    async fn cad_drawing_by_folder_path(&self, root: &str, folder_path: &str) -> CoreResult<Option<CadDrawingRecord>>;
+    async fn update_cad_drawing(&self, id: &str, content: &CadDrawingWrite) -> StoreResult<Option<CadDrawingRecord>>;
+    async fn cad_drawing(&self, id: &str) -> StoreResult<Option<CadDrawingRecord>>;
+    async fn cad_drawing_by_folder_path(&self, root: &str, folder_path: &str) -> StoreResult<Option<CadDrawingRecord>>;
     /// Newest first (ids are time-ordered), after `before` when given; `needle` (already folded)
     /// filters by substring of the name.
     async fn list_cad_drawings(
@@ -135,26 +135,26 @@ pub trait CadStore: Send + Sync {
         needle: Option<&str>,
         before: Option<&str>,
         limit: i64,
-    ) -> CoreResult<Vec<CadDrawingRecord>>;
+    ) -> StoreResult<Vec<CadDrawingRecord>>;
     /// Every drawing that comes from the watched folder `root`.
-    async fn folder_cad_drawings(&self, root: &str) -> CoreResult<Vec<CadDrawingRecord>>;
+    async fn folder_cad_drawings(&self, root: &str) -> StoreResult<Vec<CadDrawingRecord>>;
     /// The stored facts and diagnostics of a drawing: `None` when the drawing is gone.
-    async fn cad_drawing_facts(&self, id: &str) -> CoreResult<Option<(Option<Value>, Value)>>;
-    async fn cad_thumbnail(&self, id: &str) -> CoreResult<Option<Vec<u8>>>;
+    async fn cad_drawing_facts(&self, id: &str) -> StoreResult<Option<(Option<Value>, Value)>>;
+    async fn cad_thumbnail(&self, id: &str) -> StoreResult<Option<Vec<u8>>>;
     /// Deletes a drawing with its thumbnail and analyses.
-    async fn delete_cad_drawing(&self, id: &str) -> CoreResult<bool>;
+    async fn delete_cad_drawing(&self, id: &str) -> StoreResult<bool>;
 
     /// Inserts the analysis of a task, or returns the one the task already has.
-    async fn insert_cad_analysis(&self, analysis: &NewCadAnalysis) -> CoreResult<CadAnalysisRecord>;
-    async fn cad_analysis_by_task(&self, task_id: i64) -> CoreResult<Option<CadAnalysisRecord>>;
+    async fn insert_cad_analysis(&self, analysis: &NewCadAnalysis) -> StoreResult<CadAnalysisRecord>;
+    async fn cad_analysis_by_task(&self, task_id: i64) -> StoreResult<Option<CadAnalysisRecord>>;
     /// A drawing's analyses, newest first.
-    async fn cad_analyses(&self, drawing_id: &str) -> CoreResult<Vec<CadAnalysisRecord>>;
+    async fn cad_analyses(&self, drawing_id: &str) -> StoreResult<Vec<CadAnalysisRecord>>;
     /// Marks an analysis running; false when it already has an outcome.
-    async fn start_cad_analysis(&self, id: &str, now: Timestamp) -> CoreResult<bool>;
+    async fn start_cad_analysis(&self, id: &str, now: Timestamp) -> StoreResult<bool>;
     /// Records an attempt's failure that will be retried; the analysis stays running.
-    async fn note_cad_analysis_error(&self, id: &str, error: &Value) -> CoreResult<()>;
+    async fn note_cad_analysis_error(&self, id: &str, error: &Value) -> StoreResult<()>;
     /// Records the outcome, once: false (and nothing changes) when one is already recorded.
-    async fn finish_cad_analysis(&self, id: &str, outcome: &CadAnalysisOutcome) -> CoreResult<bool>;
+    async fn finish_cad_analysis(&self, id: &str, outcome: &CadAnalysisOutcome) -> StoreResult<bool>;
 }
 
 /// The columns lists read, with the latest analysis and its task's state joined in.
@@ -181,8 +181,8 @@ macro_rules! analysis_select {
 macro_rules! impl_cad_store {
     ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
-        impl $crate::store::CadStore for $store {
-            async fn insert_cad_drawing(&self, drawing: &NewCadDrawing) -> CoreResult<CadDrawingRecord> {
+        impl $crate::CadStore for $store {
+            async fn insert_cad_drawing(&self, drawing: &NewCadDrawing) -> StoreResult<CadDrawingRecord> {
                 let c = &drawing.content;
                 let mut tx = self.pool.begin().await?;
                 sqlx::query::<$db>(
@@ -193,7 +193,7 @@ macro_rules! impl_cad_store {
                 )
                 .bind(&drawing.id)
                 .bind(&c.name)
-                .bind($crate::store::search_key(&c.name))
+                .bind($crate::search_key(&c.name))
                 .bind(&c.format)
                 .bind(&c.sha256)
                 .bind(c.size_bytes)
@@ -223,10 +223,10 @@ macro_rules! impl_cad_store {
                         .await?;
                 }
                 tx.commit().await?;
-                self.cad_drawing(&drawing.id).await?.ok_or_else(|| CoreError::NotFound(format!("drawing {}", drawing.id)))
+                self.cad_drawing(&drawing.id).await?.ok_or_else(|| StoreError::NotFound(format!("drawing {}", drawing.id)))
             }
 
-            async fn update_cad_drawing(&self, id: &str, c: &CadDrawingWrite) -> CoreResult<Option<CadDrawingRecord>> {
+            async fn update_cad_drawing(&self, id: &str, c: &CadDrawingWrite) -> StoreResult<Option<CadDrawingRecord>> {
                 let mut tx = self.pool.begin().await?;
                 let done = sqlx::query::<$db>(
                     "UPDATE cad_drawings SET name = $2, name_key = $3, format = $4, sha256 = $5, size_bytes = $6, \
@@ -235,7 +235,7 @@ macro_rules! impl_cad_store {
                 )
                 .bind(id)
                 .bind(&c.name)
-                .bind($crate::store::search_key(&c.name))
+                .bind($crate::search_key(&c.name))
                 .bind(&c.format)
                 .bind(&c.sha256)
                 .bind(c.size_bytes)
@@ -267,16 +267,16 @@ macro_rules! impl_cad_store {
                 self.cad_drawing(id).await
             }
 
-            async fn cad_drawing(&self, id: &str) -> CoreResult<Option<CadDrawingRecord>> {
-                Ok(sqlx::query_as::<$db, CadDrawingRecord>(concat!($crate::store::cad::drawing_select!(), "WHERE d.id = $1"))
+            async fn cad_drawing(&self, id: &str) -> StoreResult<Option<CadDrawingRecord>> {
+                Ok(sqlx::query_as::<$db, CadDrawingRecord>(concat!($crate::cad::drawing_select!(), "WHERE d.id = $1"))
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?)
             }
 
-            async fn cad_drawing_by_folder_path(&self, root: &str, folder_path: &str) -> CoreResult<Option<CadDrawingRecord>> {
+            async fn cad_drawing_by_folder_path(&self, root: &str, folder_path: &str) -> StoreResult<Option<CadDrawingRecord>> {
                 Ok(sqlx::query_as::<$db, CadDrawingRecord>(concat!(
-                    $crate::store::cad::drawing_select!(),
+                    $crate::cad::drawing_select!(),
                     "WHERE d.folder_root = $1 AND d.folder_path = $2"
                 ))
                     .bind(root)
@@ -285,10 +285,10 @@ macro_rules! impl_cad_store {
                     .await?)
             }
 
-            async fn list_cad_drawings(&self, needle: Option<&str>, before: Option<&str>, limit: i64) -> CoreResult<Vec<CadDrawingRecord>> {
-                let pattern = needle.map($crate::store::conversations::contains_pattern);
+            async fn list_cad_drawings(&self, needle: Option<&str>, before: Option<&str>, limit: i64) -> StoreResult<Vec<CadDrawingRecord>> {
+                let pattern = needle.map($crate::conversations::contains_pattern);
                 Ok(sqlx::query_as::<$db, CadDrawingRecord>(concat!(
-                    $crate::store::cad::drawing_select!(),
+                    $crate::cad::drawing_select!(),
                     "WHERE ($1 IS NULL OR d.name_key LIKE $1 ESCAPE '\\') AND ($2 IS NULL OR d.id < $2) ORDER BY d.id DESC LIMIT $3"
                 ))
                 .bind(pattern)
@@ -298,9 +298,9 @@ macro_rules! impl_cad_store {
                 .await?)
             }
 
-            async fn folder_cad_drawings(&self, root: &str) -> CoreResult<Vec<CadDrawingRecord>> {
+            async fn folder_cad_drawings(&self, root: &str) -> StoreResult<Vec<CadDrawingRecord>> {
                 Ok(sqlx::query_as::<$db, CadDrawingRecord>(concat!(
-                    $crate::store::cad::drawing_select!(),
+                    $crate::cad::drawing_select!(),
                     "WHERE d.folder_root = $1 AND d.folder_path IS NOT NULL ORDER BY d.folder_path"
                 ))
                 .bind(root)
@@ -308,7 +308,7 @@ macro_rules! impl_cad_store {
                 .await?)
             }
 
-            async fn cad_drawing_facts(&self, id: &str) -> CoreResult<Option<(Option<serde_json::Value>, serde_json::Value)>> {
+            async fn cad_drawing_facts(&self, id: &str) -> StoreResult<Option<(Option<serde_json::Value>, serde_json::Value)>> {
                 let row = sqlx::query_as::<$db, (Option<sqlx::types::Json<serde_json::Value>>, sqlx::types::Json<serde_json::Value>)>(
                     "SELECT facts, diagnostics FROM cad_drawings WHERE id = $1",
                 )
@@ -318,19 +318,19 @@ macro_rules! impl_cad_store {
                 Ok(row.map(|(facts, diagnostics)| (facts.map(|f| f.0), diagnostics.0)))
             }
 
-            async fn cad_thumbnail(&self, id: &str) -> CoreResult<Option<Vec<u8>>> {
+            async fn cad_thumbnail(&self, id: &str) -> StoreResult<Option<Vec<u8>>> {
                 Ok(sqlx::query_scalar::<$db, Vec<u8>>("SELECT png FROM cad_thumbnails WHERE drawing_id = $1")
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?)
             }
 
-            async fn delete_cad_drawing(&self, id: &str) -> CoreResult<bool> {
+            async fn delete_cad_drawing(&self, id: &str) -> StoreResult<bool> {
                 let done = sqlx::query::<$db>("DELETE FROM cad_drawings WHERE id = $1").bind(id).execute(&self.pool).await?;
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn insert_cad_analysis(&self, a: &NewCadAnalysis) -> CoreResult<CadAnalysisRecord> {
+            async fn insert_cad_analysis(&self, a: &NewCadAnalysis) -> StoreResult<CadAnalysisRecord> {
                 sqlx::query::<$db>(
                     "INSERT INTO cad_analyses (id, drawing_id, task_id, state, agent_id, agent_name, created_by, created_at) \
                      VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7) ON CONFLICT (task_id) DO NOTHING",
@@ -344,19 +344,19 @@ macro_rules! impl_cad_store {
                 .bind(a.now)
                 .execute(&self.pool)
                 .await?;
-                self.cad_analysis_by_task(a.task_id).await?.ok_or_else(|| CoreError::NotFound(format!("analysis of task {}", a.task_id)))
+                self.cad_analysis_by_task(a.task_id).await?.ok_or_else(|| StoreError::NotFound(format!("analysis of task {}", a.task_id)))
             }
 
-            async fn cad_analysis_by_task(&self, task_id: i64) -> CoreResult<Option<CadAnalysisRecord>> {
-                Ok(sqlx::query_as::<$db, CadAnalysisRecord>(concat!($crate::store::cad::analysis_select!(), "WHERE a.task_id = $1"))
+            async fn cad_analysis_by_task(&self, task_id: i64) -> StoreResult<Option<CadAnalysisRecord>> {
+                Ok(sqlx::query_as::<$db, CadAnalysisRecord>(concat!($crate::cad::analysis_select!(), "WHERE a.task_id = $1"))
                     .bind(task_id)
                     .fetch_optional(&self.pool)
                     .await?)
             }
 
-            async fn cad_analyses(&self, drawing_id: &str) -> CoreResult<Vec<CadAnalysisRecord>> {
+            async fn cad_analyses(&self, drawing_id: &str) -> StoreResult<Vec<CadAnalysisRecord>> {
                 Ok(sqlx::query_as::<$db, CadAnalysisRecord>(concat!(
-                    $crate::store::cad::analysis_select!(),
+                    $crate::cad::analysis_select!(),
                     "WHERE a.drawing_id = $1 ORDER BY a.created_at DESC, a.id DESC"
                 ))
                 .bind(drawing_id)
@@ -364,7 +364,7 @@ macro_rules! impl_cad_store {
                 .await?)
             }
 
-            async fn start_cad_analysis(&self, id: &str, now: Timestamp) -> CoreResult<bool> {
+            async fn start_cad_analysis(&self, id: &str, now: Timestamp) -> StoreResult<bool> {
                 let done = sqlx::query::<$db>(
                     "UPDATE cad_analyses SET state = 'running', started_at = COALESCE(started_at, $2) \
                      WHERE id = $1 AND state IN ('queued', 'running')",
@@ -376,7 +376,7 @@ macro_rules! impl_cad_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn note_cad_analysis_error(&self, id: &str, error: &serde_json::Value) -> CoreResult<()> {
+            async fn note_cad_analysis_error(&self, id: &str, error: &serde_json::Value) -> StoreResult<()> {
                 sqlx::query::<$db>("UPDATE cad_analyses SET error = $2 WHERE id = $1 AND state IN ('queued', 'running')")
                     .bind(id)
                     .bind(sqlx::types::Json(error))
@@ -385,7 +385,7 @@ macro_rules! impl_cad_store {
                 Ok(())
             }
 
-            async fn finish_cad_analysis(&self, id: &str, o: &CadAnalysisOutcome) -> CoreResult<bool> {
+            async fn finish_cad_analysis(&self, id: &str, o: &CadAnalysisOutcome) -> StoreResult<bool> {
                 let done = sqlx::query::<$db>(
                     "UPDATE cad_analyses SET state = $2, agent_name = COALESCE($3, agent_name), agent_version = $4, answer = $5, \
                      note = $6, error = $7, facts_sent = $8, timings = $9, finished_at = $10, started_at = COALESCE(started_at, $10) \

@@ -5,12 +5,11 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-use super::agents::impl_agent_store;
-use super::cad::impl_cad_store;
-use super::conversations::impl_conversation_store;
-use super::sql::{impl_store, username_key};
+use serde_json::Value;
+
+use super::sql::impl_store;
 use super::*;
-use crate::error::CoreError;
+use crate::error::StoreError;
 
 pub struct PostgresStore {
     pool: PgPool,
@@ -18,7 +17,7 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     const BACKEND: &'static str = "postgres";
-    const MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+    const MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
     /// Connects lazily: the server starts even while the database is down, and every request during an
     /// outage fails within `acquire_timeout` instead of hanging (sqlx's default is 30 s).
@@ -27,7 +26,7 @@ impl PostgresStore {
         pool_max: u32,
         pool_min: u32,
         acquire_timeout: Duration,
-    ) -> CoreResult<Self> {
+    ) -> StoreResult<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(pool_max)
             .min_connections(pool_min)
@@ -38,8 +37,8 @@ impl PostgresStore {
             .connect_lazy_with(options.application_name("zk-agent"));
         let store = Self { pool };
         store.ping().await.map_err(|e| match e {
-            CoreError::DatabaseUnavailable(m) => CoreError::DatabaseUnavailable(m),
-            other => CoreError::DatabaseUnavailable(other.to_string()),
+            StoreError::Unavailable(m) => StoreError::Unavailable(m),
+            other => StoreError::Unavailable(other.to_string()),
         })?;
         Ok(store)
     }
@@ -60,7 +59,3 @@ impl_store!(
        ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
      RETURNING *"
 );
-
-impl_agent_store!(PostgresStore, sqlx::Postgres);
-impl_conversation_store!(PostgresStore, sqlx::Postgres);
-impl_cad_store!(PostgresStore, sqlx::Postgres);

@@ -6,12 +6,11 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-use super::agents::impl_agent_store;
-use super::cad::impl_cad_store;
-use super::conversations::impl_conversation_store;
-use super::sql::{impl_store, username_key};
+use serde_json::Value;
+
+use super::sql::impl_store;
 use super::*;
-use crate::error::CoreError;
+use crate::error::StoreError;
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -19,13 +18,13 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     const BACKEND: &'static str = "sqlite";
-    const MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+    const MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
     /// Opens (creating if missing) the database file and checks it is not damaged.
-    pub async fn open(path: &Path) -> CoreResult<Self> {
+    pub async fn open(path: &Path) -> StoreResult<Self> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| {
-                CoreError::Storage(format!("cannot create the database directory {}: {e}", parent.display()))
+                StoreError::Unusable(format!("cannot create the database directory {}: {e}", parent.display()))
             })?;
         }
         let options = SqliteConnectOptions::from_str("sqlite://")
@@ -43,22 +42,22 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await
-            .map_err(|e| CoreError::DatabaseUnavailable(format!("cannot open {}: {e}", path.display())))?;
+            .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
         let store = Self { pool };
         store.check_integrity(path).await?;
         Ok(store)
     }
 
     /// `PRAGMA quick_check`: a damaged file is refused, never silently replaced by an empty one.
-    async fn check_integrity(&self, path: &Path) -> CoreResult<()> {
+    async fn check_integrity(&self, path: &Path) -> StoreResult<()> {
         let verdict: Result<String, sqlx::Error> = sqlx::query_scalar("PRAGMA quick_check").fetch_one(&self.pool).await;
         match verdict {
             Ok(ok) if ok == "ok" => Ok(()),
-            Ok(problem) => Err(CoreError::Storage(format!(
+            Ok(problem) => Err(StoreError::Unusable(format!(
                 "the database {} is damaged ({problem}); restore it from a backup or move it aside",
                 path.display()
             ))),
-            Err(e) => Err(CoreError::Storage(format!(
+            Err(e) => Err(StoreError::Unusable(format!(
                 "the database {} cannot be read ({e}); restore it from a backup or move it aside",
                 path.display()
             ))),
@@ -82,7 +81,3 @@ impl_store!(
        ORDER BY run_after, id LIMIT 1) \
      RETURNING *"
 );
-
-impl_agent_store!(SqliteStore, sqlx::Sqlite);
-impl_conversation_store!(SqliteStore, sqlx::Sqlite);
-impl_cad_store!(SqliteStore, sqlx::Sqlite);

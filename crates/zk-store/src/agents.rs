@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use super::Timestamp;
-use crate::error::CoreResult;
+use crate::error::StoreResult;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AgentRecord {
@@ -53,19 +53,23 @@ pub struct AgentWrite {
 #[async_trait]
 pub trait AgentStore: Send + Sync {
     /// Inserts the agent as version 1, with its first history entry.
-    async fn create_agent(&self, uid: &str, agent: &AgentWrite) -> CoreResult<AgentRecord>;
+    async fn create_agent(&self, uid: &str, agent: &AgentWrite) -> StoreResult<AgentRecord>;
     /// Writes the next version if the agent is still at `expected_version`; `None` when it is not
     /// (someone else saved first) or the agent is gone.
-    async fn update_agent(&self, id: i64, expected_version: i32, agent: &AgentWrite)
-    -> CoreResult<Option<AgentRecord>>;
-    async fn agent(&self, id: i64) -> CoreResult<Option<AgentRecord>>;
-    async fn agent_by_name(&self, name: &str) -> CoreResult<Option<AgentRecord>>;
-    async fn list_agents(&self) -> CoreResult<Vec<AgentRecord>>;
+    async fn update_agent(
+        &self,
+        id: i64,
+        expected_version: i32,
+        agent: &AgentWrite,
+    ) -> StoreResult<Option<AgentRecord>>;
+    async fn agent(&self, id: i64) -> StoreResult<Option<AgentRecord>>;
+    async fn agent_by_name(&self, name: &str) -> StoreResult<Option<AgentRecord>>;
+    async fn list_agents(&self) -> StoreResult<Vec<AgentRecord>>;
     /// Deletes the agent and its history; its conversations keep their messages and the agent's name.
-    async fn delete_agent(&self, id: i64) -> CoreResult<bool>;
+    async fn delete_agent(&self, id: i64) -> StoreResult<bool>;
     /// Newest first.
-    async fn agent_versions(&self, id: i64) -> CoreResult<Vec<AgentVersionRecord>>;
-    async fn agent_version(&self, id: i64, version: i32) -> CoreResult<Option<AgentVersionRecord>>;
+    async fn agent_versions(&self, id: i64) -> StoreResult<Vec<AgentVersionRecord>>;
+    async fn agent_version(&self, id: i64, version: i32) -> StoreResult<Option<AgentVersionRecord>>;
 }
 
 pub(crate) fn name_key(name: &str) -> String {
@@ -76,8 +80,8 @@ pub(crate) fn name_key(name: &str) -> String {
 macro_rules! impl_agent_store {
     ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
-        impl $crate::store::AgentStore for $store {
-            async fn create_agent(&self, uid: &str, agent: &AgentWrite) -> CoreResult<AgentRecord> {
+        impl $crate::AgentStore for $store {
+            async fn create_agent(&self, uid: &str, agent: &AgentWrite) -> StoreResult<AgentRecord> {
                 let mut tx = self.pool.begin().await?;
                 let record = sqlx::query_as::<$db, AgentRecord>(
                     "INSERT INTO agents (uid, name, name_key, kind, provider, enabled, version, spec, source_file, \
@@ -85,7 +89,7 @@ macro_rules! impl_agent_store {
                 )
                 .bind(uid)
                 .bind(&agent.name)
-                .bind(agents::name_key(&agent.name))
+                .bind($crate::agents::name_key(&agent.name))
                 .bind(&agent.kind)
                 .bind(&agent.provider)
                 .bind(agent.enabled)
@@ -96,12 +100,12 @@ macro_rules! impl_agent_store {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| duplicate_name(e, &agent.name))?;
-                $crate::store::agents::insert_version!($db, &mut *tx, record.id, 1, agent);
+                $crate::agents::insert_version!($db, &mut *tx, record.id, 1, agent);
                 tx.commit().await?;
                 Ok(record)
             }
 
-            async fn update_agent(&self, id: i64, expected_version: i32, agent: &AgentWrite) -> CoreResult<Option<AgentRecord>> {
+            async fn update_agent(&self, id: i64, expected_version: i32, agent: &AgentWrite) -> StoreResult<Option<AgentRecord>> {
                 let mut tx = self.pool.begin().await?;
                 let record = sqlx::query_as::<$db, AgentRecord>(
                     "UPDATE agents SET name = $3, name_key = $4, kind = $5, provider = $6, enabled = $7, spec = $8, \
@@ -111,7 +115,7 @@ macro_rules! impl_agent_store {
                 .bind(id)
                 .bind(expected_version)
                 .bind(&agent.name)
-                .bind(agents::name_key(&agent.name))
+                .bind($crate::agents::name_key(&agent.name))
                 .bind(&agent.kind)
                 .bind(&agent.provider)
                 .bind(agent.enabled)
@@ -122,32 +126,32 @@ macro_rules! impl_agent_store {
                 .await
                 .map_err(|e| duplicate_name(e, &agent.name))?;
                 let Some(record) = record else { return Ok(None) };
-                $crate::store::agents::insert_version!($db, &mut *tx, record.id, record.version, agent);
+                $crate::agents::insert_version!($db, &mut *tx, record.id, record.version, agent);
                 tx.commit().await?;
                 Ok(Some(record))
             }
 
-            async fn agent(&self, id: i64) -> CoreResult<Option<AgentRecord>> {
+            async fn agent(&self, id: i64) -> StoreResult<Option<AgentRecord>> {
                 Ok(sqlx::query_as::<$db, AgentRecord>("SELECT * FROM agents WHERE id = $1").bind(id).fetch_optional(&self.pool).await?)
             }
 
-            async fn agent_by_name(&self, name: &str) -> CoreResult<Option<AgentRecord>> {
+            async fn agent_by_name(&self, name: &str) -> StoreResult<Option<AgentRecord>> {
                 Ok(sqlx::query_as::<$db, AgentRecord>("SELECT * FROM agents WHERE name_key = $1")
-                    .bind(agents::name_key(name))
+                    .bind($crate::agents::name_key(name))
                     .fetch_optional(&self.pool)
                     .await?)
             }
 
-            async fn list_agents(&self) -> CoreResult<Vec<AgentRecord>> {
+            async fn list_agents(&self) -> StoreResult<Vec<AgentRecord>> {
                 Ok(sqlx::query_as::<$db, AgentRecord>("SELECT * FROM agents ORDER BY name_key").fetch_all(&self.pool).await?)
             }
 
-            async fn delete_agent(&self, id: i64) -> CoreResult<bool> {
+            async fn delete_agent(&self, id: i64) -> StoreResult<bool> {
                 let done = sqlx::query("DELETE FROM agents WHERE id = $1").bind(id).execute(&self.pool).await?;
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn agent_versions(&self, id: i64) -> CoreResult<Vec<AgentVersionRecord>> {
+            async fn agent_versions(&self, id: i64) -> StoreResult<Vec<AgentVersionRecord>> {
                 Ok(sqlx::query_as::<$db, AgentVersionRecord>(
                     "SELECT v.*, u.username AS created_by_name FROM agent_versions v \
                      LEFT JOIN users u ON u.id = v.created_by WHERE v.agent_id = $1 ORDER BY v.version DESC",
@@ -157,7 +161,7 @@ macro_rules! impl_agent_store {
                 .await?)
             }
 
-            async fn agent_version(&self, id: i64, version: i32) -> CoreResult<Option<AgentVersionRecord>> {
+            async fn agent_version(&self, id: i64, version: i32) -> StoreResult<Option<AgentVersionRecord>> {
                 Ok(sqlx::query_as::<$db, AgentVersionRecord>(
                     "SELECT v.*, u.username AS created_by_name FROM agent_versions v \
                      LEFT JOIN users u ON u.id = v.created_by WHERE v.agent_id = $1 AND v.version = $2",
@@ -169,9 +173,9 @@ macro_rules! impl_agent_store {
             }
         }
 
-        fn duplicate_name(error: sqlx::Error, name: &str) -> CoreError {
-            match CoreError::from(error) {
-                CoreError::Conflict(_) => CoreError::Conflict(format!("an agent named {name:?} already exists")),
+        fn duplicate_name(error: sqlx::Error, name: &str) -> StoreError {
+            match StoreError::from(error) {
+                StoreError::Conflict(_) => StoreError::Conflict(format!("an agent named {name:?} already exists")),
                 other => other,
             }
         }

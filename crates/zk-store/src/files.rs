@@ -1,0 +1,100 @@
+//! Stored files' metadata; the bytes live in the file store under their SHA-256.
+
+use async_trait::async_trait;
+
+use crate::Timestamp;
+use crate::error::StoreResult;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FileRecord {
+    pub id: String,
+    pub sha256: String,
+    pub size: i64,
+    pub media_type: String,
+    pub original_name: String,
+    pub uploaded_by: Option<i64>,
+    pub created_at: Timestamp,
+}
+
+/// Files' metadata.
+///
+/// Methods that take a `now` never read the clock themselves: the caller's clock decides.
+#[async_trait]
+pub trait FileStore: Send + Sync {
+    async fn insert_file(&self, file: &FileRecord) -> StoreResult<()>;
+    async fn file(&self, id: &str) -> StoreResult<Option<FileRecord>>;
+    async fn list_files(&self, before: Option<&str>, limit: i64) -> StoreResult<Vec<FileRecord>>;
+    /// Deletes the row; returns how many rows still reference the same content.
+    async fn delete_file(&self, id: &str) -> StoreResult<Option<i64>>;
+}
+
+/// Implements [`FileStore`] for `$store`, whose `pool` field is a `sqlx::Pool<$db>`.
+macro_rules! impl_file_store {
+    ($store:ty, $db:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::FileStore for $store {
+            async fn insert_file(&self, file: &FileRecord) -> StoreResult<()> {
+                $crate::files::insert_file!($db, &self.pool, file)
+            }
+
+            async fn file(&self, id: &str) -> StoreResult<Option<FileRecord>> {
+                Ok(sqlx::query_as::<$db, FileRecord>("SELECT * FROM files WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn list_files(&self, before: Option<&str>, limit: i64) -> StoreResult<Vec<FileRecord>> {
+                Ok(sqlx::query_as::<$db, FileRecord>(
+                    "SELECT * FROM files WHERE ($1 IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
+                )
+                .bind(before)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn delete_file(&self, id: &str) -> StoreResult<Option<i64>> {
+                let mut tx = self.pool.begin().await?;
+                let Some(sha256) =
+                    sqlx::query_scalar::<$db, String>("DELETE FROM files WHERE id = $1 RETURNING sha256")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                else {
+                    return Ok(None);
+                };
+                let remaining = sqlx::query_scalar::<$db, i64>("SELECT COUNT(*) FROM files WHERE sha256 = $1")
+                    .bind(&sha256)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Some(remaining))
+            }
+        }
+    };
+}
+
+/// Inserts a file row on `$executor`: the pool, or a unit of work's transaction.
+macro_rules! insert_file {
+    ($db:ty, $executor:expr, $file:expr) => {{
+        let file: &$crate::FileRecord = $file;
+        sqlx::query::<$db>(
+            "INSERT INTO files (id, sha256, size, media_type, original_name, uploaded_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&file.id)
+        .bind(&file.sha256)
+        .bind(file.size)
+        .bind(&file.media_type)
+        .bind(&file.original_name)
+        .bind(file.uploaded_by)
+        .bind(file.created_at)
+        .execute($executor)
+        .await
+        .map(|_| ())
+        .map_err($crate::StoreError::from)
+    }};
+}
+
+pub(crate) use {impl_file_store, insert_file};

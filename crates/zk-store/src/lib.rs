@@ -1,0 +1,86 @@
+//! Everything ZK-Agent persists: one trait per area, implemented for SQLite and for PostgreSQL.
+//!
+//! Architecture invariant: only this crate speaks SQL. Both backends run the same SQL text (see
+//! [`sql`]); they differ in connection setup, migrations and the task-claim statement. Writes that
+//! must land together go through a [`UnitOfWork`].
+
+mod accounts;
+mod agents;
+mod cad;
+mod config;
+mod conversations;
+mod error;
+mod files;
+mod logs;
+mod postgres;
+mod settings;
+mod sql;
+mod sqlite;
+mod tasks;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod timestamp;
+mod unit;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+pub use accounts::{AccountStore, NewUser, RefreshTokenRecord, Role, SessionRecord, UserRecord};
+pub use agents::{AgentRecord, AgentStore, AgentVersionRecord, AgentWrite};
+pub use cad::{
+    CadAnalysisOutcome, CadAnalysisRecord, CadDrawingRecord, CadDrawingWrite, CadStore, NewCadAnalysis, NewCadDrawing,
+};
+pub use config::DatabaseConfig;
+pub use conversations::{
+    ConversationCursor, ConversationRecord, ConversationStore, MessageHitRecord, MessageRecord, MessageUpdate,
+    NewConversation, NewMessage, search_key,
+};
+pub use error::{StoreError, StoreResult};
+pub use files::{FileRecord, FileStore};
+pub use logs::{AuditRecord, ErrorRecord, LogQuery, LogStore, NewAuditEntry, NewErrorEntry};
+pub use postgres::PostgresStore;
+pub use settings::{ConfigEntry, SettingsStore};
+pub use sqlite::SqliteStore;
+pub use tasks::{NewTask, TaskOutcome, TaskQuery, TaskRecord, TaskState, TaskStore};
+pub use timestamp::Timestamp;
+pub use unit::UnitOfWork;
+
+/// Everything the core persists: every area's trait, plus what concerns the database as a whole.
+/// Implemented by [`SqliteStore`] and [`PostgresStore`].
+#[async_trait]
+pub trait Store:
+    AccountStore
+    + SettingsStore
+    + LogStore
+    + FileStore
+    + TaskStore
+    + AgentStore
+    + ConversationStore
+    + CadStore
+    + Send
+    + Sync
+    + 'static
+{
+    fn backend(&self) -> &'static str;
+    /// Applies pending migrations of this backend.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// Applied and known migration counts: `(applied, known)`.
+    async fn migration_status(&self) -> StoreResult<(usize, usize)>;
+    /// A round trip to the database.
+    async fn ping(&self) -> StoreResult<()>;
+    async fn close(&self);
+    /// Begins a unit of work: writes that commit together or not at all.
+    async fn begin(&self) -> StoreResult<Box<dyn UnitOfWork>>;
+}
+
+/// Opens the configured database; callers apply migrations ([`Store::migrate`]) when they want them.
+pub async fn open(config: &DatabaseConfig) -> StoreResult<Arc<dyn Store>> {
+    let store: Arc<dyn Store> = match config {
+        DatabaseConfig::Sqlite { path } => Arc::new(SqliteStore::open(path).await?),
+        DatabaseConfig::Postgres { connect, pool_max, pool_min, acquire_timeout, .. } => {
+            Arc::new(PostgresStore::connect((**connect).clone(), *pool_max, *pool_min, *acquire_timeout).await?)
+        }
+    };
+    Ok(store)
+}
