@@ -878,7 +878,7 @@ async fn an_unreachable_redis_makes_requests_slower_not_broken() {
 async fn the_desktop_owner_signs_in_without_a_password_and_only_on_an_empty_database() {
     each_database(|db| async move {
         let server = TestServer::start(&db).await;
-        let meta = zk_core::accounts::RequestMeta::default();
+        let meta = zk_core::request::RequestMeta::default();
         let signed_in = server.core.accounts.sign_in_local_owner(&meta).await.unwrap();
         assert_eq!(signed_in.user.role, Role::Admin, "the local owner administers their own desktop");
         assert!(!signed_in.user.has_password);

@@ -441,13 +441,13 @@ async fn viewers_read_designers_upload_and_only_the_uploader_or_an_admin_deletes
 #[tokio::test]
 async fn the_watched_folder_imports_updates_and_removes_its_drawings() {
     each_database(|db| async move {
-        let server = TestServer::start(&db).await;
+        // Present before the server (and its watch) starts: imported by the scan at start.
+        let folder = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(folder.path().join("A 栋")).unwrap();
+        std::fs::write(folder.path().join("A 栋/east.dxf"), plan("")).unwrap();
+        let dir = folder.path().to_path_buf();
+        let server = TestServer::start_with(&db, |config| config.cad_dir = dir.clone()).await;
         let dan = server.user("dan", Role::Designer).await;
-        let dir = server.core.config.cad_dir.clone();
-        std::fs::create_dir_all(dir.join("A 栋")).unwrap();
-        // Present before the watch starts: imported by the scan at start.
-        std::fs::write(dir.join("A 栋/east.dxf"), plan("")).unwrap();
-        server.core.watch_cad_folder().await.unwrap();
         let by_path = |path: &'static str| {
             let (server, token) = (&server, dan.access.clone());
             move || {

@@ -227,6 +227,41 @@ async fn stop_ends_the_answer_at_once_and_keeps_what_arrived() {
 }
 
 #[tokio::test]
+async fn stopping_the_server_mid_answer_leaves_it_interrupted_with_its_partial_text() {
+    each_database(|db| async move {
+        let (_double, server, admin, conversation) = fastgpt_conversation(&db, "slow").await;
+        // The question goes out on its own task: its stream ends when the server stops under it.
+        let asking = tokio::spawn({
+            let request = server
+                .http
+                .post(server.url(&format!("/api/conversations/{conversation}/messages")))
+                .bearer_auth(&admin.access)
+                .json(&json!({ "text": "slow please" }));
+            async move {
+                let mut response = request.send().await.unwrap();
+                while let Ok(Some(_)) = response.chunk().await {}
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        server.stop().await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), asking).await;
+
+        // Read straight from the database: the stop waited for the answer's final write.
+        let store = db.open_store().await;
+        let stored = store.messages(&conversation).await.unwrap();
+        let answer = stored.last().unwrap();
+        assert_eq!(answer.role, "assistant");
+        assert_eq!(answer.status, "interrupted", "{answer:?}");
+        assert!(answer.text.starts_with("字0 "), "the partial text stays: {answer:?}");
+        assert!(answer.text.len() < "字0 ".len() * 60, "cut before the whole answer arrived: {answer:?}");
+        let error = answer.error.as_ref().unwrap();
+        assert_eq!(error.0["code"], "interrupted", "{answer:?}");
+        store.close().await;
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_second_message_waits_for_the_running_answer_and_a_watcher_can_attach() {
     each_database(|db| async move {
         let (_double, server, admin, conversation) = fastgpt_conversation(&db, "slow").await;
@@ -588,7 +623,6 @@ async fn an_invalid_agent_file_is_refused_with_file_line_and_reason_and_changes_
 async fn the_watched_folder_applies_agent_files_within_a_second() {
     each_database(|db| async move {
         let server = TestServer::start(&db).await;
-        server.core.watch_agents_folder().await.unwrap();
         let admin = server.user("ada", Role::Admin).await;
         let dir = server.core.config.agents_dir.clone();
         let wait_for = |check: Box<dyn Fn(&Value) -> bool>| {

@@ -159,10 +159,12 @@ async fn migrate_seed_users_and_doctor_on_both_backends() {
         };
 
         // As many as the migrations folder holds (the same number for both backends).
-        let known = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/zk-store/migrations/sqlite"))
-            .unwrap()
-            .filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "sql")))
-            .count();
+        let known = std::fs::read_dir(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/zk-store/migrations/sqlite"),
+        )
+        .unwrap()
+        .filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "sql")))
+        .count();
         let output = run(zk().args(["migrate", "--status"]));
         assert!(text(&output.stdout).contains(&format!("0 of {known} migrations applied")), "{}", text(&output.stdout));
         let output = run(zk().arg("doctor"));

@@ -15,16 +15,16 @@ use tauri::{AppHandle, Manager, Runtime};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-use zk_core::Core;
 use zk_core::config::{Config, ConfigError};
 use zk_core::secret::Secret;
+use zk_core::{Core, Running};
 
 use crate::StartFailureReporter;
 
 /// How long the app waits on exit for open requests, running tasks and the database to finish.
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
-/// Part of [`STOP_TIMEOUT`] the task workers get to hand running tasks back to the queue.
-const WORKERS_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+/// Part of [`STOP_TIMEOUT`] the core gets once the server has stopped (the rest is for the server).
+const CORE_STOP_TIMEOUT: Duration = Duration::from_secs(12);
 
 /// Set when the core could not start, so `run` exits with a failure status.
 static START_FAILED: AtomicBool = AtomicBool::new(false);
@@ -144,8 +144,7 @@ fn config_problem(error: &ConfigError) -> anyhow::Error {
 
 /// The running core, its workers and its server.
 struct Backend {
-    core: std::sync::Arc<Core>,
-    workers: zk_core::tasks::WorkerPool,
+    running: Running,
     /// Ends the server (and its SSE streams) gracefully.
     server_shutdown: CancellationToken,
     server: JoinHandle<std::io::Result<()>>,
@@ -155,8 +154,8 @@ struct Backend {
 impl Backend {
     async fn start(config: Config, desktop_origins: Vec<String>) -> anyhow::Result<Self> {
         let database = config.database.display();
-        let core = Core::open(config).await?;
-        core.attach_error_log();
+        let running = Core::start(config).await?;
+        let core = running.core().clone();
 
         let launch_secret = launch_secret();
         core.accounts.allow_desktop_launch(Secret::new(launch_secret.clone()));
@@ -169,21 +168,13 @@ impl Backend {
         let address = listener.local_addr().context("cannot read the address of the window's API")?;
         let api_base = format!("http://{address}");
 
-        // A folder that cannot be watched is not fatal: its files still apply at the next start.
-        if let Err(error) = core.watch_agents_folder().await {
-            tracing::warn!(error = format!("{error:#}"), "agents folder not watched");
-        }
-        if let Err(error) = core.watch_cad_folder().await {
-            tracing::warn!(error = format!("{error:#}"), "drawings folder not watched");
-        }
-        let workers = core.start_workers();
         let server_shutdown = CancellationToken::new();
         let options = zk_server::ServeOptions { ui_dir: None, desktop_origins };
         // Owned by `Backend::server`: awaited in `stop` after the shutdown token is cancelled.
         let server =
             tauri::async_runtime::spawn(zk_server::serve(core.clone(), listener, options, server_shutdown.clone()));
         tracing::info!(%api_base, %database, "desktop: core started, API serving for the window");
-        Ok(Self { core, workers, server_shutdown, server, launch: DesktopLaunch { api_base, launch_secret } })
+        Ok(Self { running, server_shutdown, server, launch: DesktopLaunch { api_base, launch_secret } })
     }
 
     async fn stop(self) {
@@ -194,8 +185,7 @@ impl Backend {
             Ok(Err(error)) => tracing::error!(error = %error, "the window's API server stopped with an error"),
             Err(error) => tracing::error!(error = %error, "the window's API server task failed"),
         }
-        self.workers.shutdown(WORKERS_STOP_TIMEOUT).await;
-        self.core.close().await;
+        self.running.stop(CORE_STOP_TIMEOUT).await;
         tracing::info!("desktop: stopped");
     }
 }

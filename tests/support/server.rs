@@ -8,13 +8,12 @@ use futures_util::StreamExt;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
-use zk_core::Core;
-use zk_core::accounts::{NewAccount, RequestMeta};
-use zk_core::app::Migrations;
+use zk_core::accounts::NewAccount;
 use zk_core::clock::Clock;
 use zk_core::config::Config;
+use zk_core::request::RequestMeta;
 use zk_core::store::Role;
-use zk_core::tasks::WorkerPool;
+use zk_core::{Core, Running};
 
 use crate::db::TestDatabase;
 
@@ -67,7 +66,7 @@ pub struct TestServer {
     pub http: reqwest::Client,
     pub dir: tempfile::TempDir,
     shutdown: CancellationToken,
-    workers: Option<WorkerPool>,
+    running: Option<Running>,
     served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
@@ -107,13 +106,14 @@ impl TestServer {
         config.keystore.passphrase = Some(zk_core::secret::Secret::new("test passphrase".to_owned()));
         adjust(&mut config);
         let clock = ShiftedClock::default();
-        let core = Core::open_with(config, Arc::new(clock.clone()), Migrations::Apply).await.expect("core opens");
+        // Started as `zk-agent serve` and the desktop app start it.
+        let running = Core::start_with(config, Arc::new(clock.clone())).await.expect("core starts");
+        let core = running.core().clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("address").port();
         let shutdown = CancellationToken::new();
         options.ui_dir = options.ui_dir.or_else(|| core.config.ui_dir.clone());
         let served = tokio::spawn(zk_server::serve(core.clone(), listener, options, shutdown.clone()));
-        let workers = Some(core.start_workers());
         Self {
             base: format!("http://127.0.0.1:{port}"),
             port,
@@ -122,7 +122,7 @@ impl TestServer {
             http: reqwest::Client::new(),
             dir,
             shutdown,
-            workers,
+            running: Some(running),
             served: Some(served),
         }
     }
@@ -209,10 +209,9 @@ impl TestServer {
         if let Some(served) = self.served.take() {
             let _ = tokio::time::timeout(Duration::from_secs(10), served).await;
         }
-        if let Some(workers) = self.workers.take() {
-            workers.shutdown(Duration::from_secs(10)).await;
+        if let Some(running) = self.running.take() {
+            running.stop(Duration::from_secs(15)).await;
         }
-        self.core.close().await;
     }
 }
 

@@ -6,39 +6,15 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::accounts::{Principal, RequestMeta};
+use crate::audit::{self, AuditLog};
 use crate::cache::Cache;
 use crate::clock::SharedClock;
 use crate::error::{CoreError, CoreResult};
+use crate::request::{Principal, RequestMeta};
 use crate::store::{AuditRecord, ConfigEntry, ErrorRecord, LogQuery, NewAuditEntry, Store, Timestamp};
 
 const CONFIG_CACHE_TTL: Duration = Duration::from_secs(60);
 const MAX_CONFIG_VALUE_BYTES: usize = 64 * 1024;
-
-/// Appends audit entries. A failed append is logged as an error but does not undo the action it
-/// describes: by then the action has happened.
-#[derive(Clone)]
-pub struct AuditLog {
-    store: Arc<dyn Store>,
-    clock: SharedClock,
-}
-
-impl AuditLog {
-    pub fn new(store: Arc<dyn Store>, clock: SharedClock) -> Self {
-        Self { store, clock }
-    }
-
-    pub async fn record(&self, mut entry: NewAuditEntry, meta: &RequestMeta) {
-        entry.ip = entry.ip.or_else(|| meta.ip.clone());
-        entry.request_id = entry.request_id.or_else(|| meta.request_id.clone());
-        if entry.details.is_null() {
-            entry.details = json!({});
-        }
-        if let Err(error) = self.store.append_audit(&entry, Timestamp::from(self.clock.now())).await {
-            tracing::error!(action = %entry.action, %error, "cannot write the audit log");
-        }
-    }
-}
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ConfigView {
@@ -102,23 +78,54 @@ impl AdminService {
             });
         }
         let previous = self.store.config_entry(key).await?.map(|e| e.value.0);
-        self.store.set_config_entry(key, &value, actor.map(|a| a.user_id), Timestamp::from(self.clock.now())).await?;
+        let entry = audit::prepare(
+            NewAuditEntry {
+                actor_id: actor.map(|a| a.user_id),
+                actor_name: Some(actor.map_or_else(|| "cli".to_owned(), |a| a.username.clone())),
+                action: "config.change".into(),
+                target: Some(format!("config:{key}")),
+                outcome: "ok".into(),
+                details: json!({ "from": previous, "to": value }),
+                ..NewAuditEntry::default()
+            },
+            meta,
+        );
+        // The change and its audit entry land together: no unaudited change, no entry for a change
+        // that did not happen.
+        let now = Timestamp::from(self.clock.now());
+        let mut unit = self.store.begin().await?;
+        unit.set_config_entry(key, &value, actor.map(|a| a.user_id), now).await?;
+        unit.append_audit(&entry, now).await?;
+        unit.commit().await?;
         self.cache.delete(&format!("config:{key}")).await;
-        self.audit
-            .record(
-                NewAuditEntry {
-                    actor_id: actor.map(|a| a.user_id),
-                    actor_name: Some(actor.map_or_else(|| "cli".to_owned(), |a| a.username.clone())),
+        Ok(())
+    }
+
+    /// Adds the default settings that are missing (`zk-agent seed`, and every start); an existing
+    /// value, an admin's, is never overwritten. Returns the keys it added.
+    pub async fn seed_defaults(&self, meta: &RequestMeta) -> CoreResult<Vec<&'static str>> {
+        let now = Timestamp::from(self.clock.now());
+        let mut unit = self.store.begin().await?;
+        let mut added = Vec::new();
+        for (key, value) in default_settings() {
+            if unit.add_config_entry(key, &value, now).await? {
+                let entry = NewAuditEntry {
+                    actor_name: Some("defaults".into()),
                     action: "config.change".into(),
                     target: Some(format!("config:{key}")),
                     outcome: "ok".into(),
-                    details: json!({ "from": previous, "to": value }),
+                    details: json!({ "from": null, "to": value }),
                     ..NewAuditEntry::default()
-                },
-                meta,
-            )
-            .await;
-        Ok(())
+                };
+                unit.append_audit(&audit::prepare(entry, meta), now).await?;
+                added.push(key);
+            }
+        }
+        unit.commit().await?;
+        for key in &added {
+            self.cache.delete(&format!("config:{key}")).await;
+        }
+        Ok(added)
     }
 
     pub async fn audit_entries(&self, query: LogQuery) -> CoreResult<Vec<AuditRecord>> {
@@ -128,6 +135,19 @@ impl AdminService {
     pub async fn error_entries(&self, query: LogQuery) -> CoreResult<Vec<ErrorRecord>> {
         Ok(self.store.error_entries(&clamp(query)).await?)
     }
+}
+
+/// Settings every installation starts with: feature flags and the UI's defaults.
+pub fn default_settings() -> Vec<(&'static str, Value)> {
+    vec![
+        ("features.chat", json!(true)),
+        ("features.cad", json!(true)),
+        ("features.posters", json!(true)),
+        ("features.sync", json!(false)),
+        ("ui.default_language", json!("auto")),
+        ("ui.default_theme", json!("system")),
+        ("tasks.default_timeout_secs", json!(600)),
+    ]
 }
 
 fn clamp(mut query: LogQuery) -> LogQuery {

@@ -2,18 +2,17 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use rand::RngCore;
-use serde::Serialize;
 
 use crate::accounts::AccountService;
 use crate::accounts::tokens::TokenKeys;
-use crate::admin::{AdminService, AuditLog};
+use crate::admin::AdminService;
 use crate::agents::watch::AgentFolder;
 use crate::agents::{AgentKeys, AgentService};
-use crate::cache::{Cache, CacheStats};
+use crate::audit::AuditLog;
+use crate::cache::Cache;
 use crate::cad::CadOptions;
 use crate::cad::analysis::{AnalysisHandler, CadAnalysisService};
 use crate::cad::library::CadLibrary;
@@ -23,12 +22,11 @@ use crate::chat::import::ImportHandler;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
 use crate::files::{BlobStore, FileService};
+use crate::health::{self, FastgptHealth, Health};
 use crate::keystore::{KeyStore, KeyStoreOptions};
 use crate::secret::Secret;
 use crate::store::{self, Store};
 use crate::tasks::{SelfTest, TaskHandler, TaskService, WorkerPool, WorkerSettings};
-
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub struct Core {
     pub config: Config,
@@ -161,7 +159,7 @@ impl Core {
     }
 
     /// Applies the agent files of `AGENTS_DIR` and follows their changes until [`Core::close`].
-    pub async fn watch_agents_folder(&self) -> anyhow::Result<()> {
+    pub(crate) async fn watch_agents_folder(&self) -> anyhow::Result<()> {
         if self.agent_folder.get().is_some() {
             return Ok(());
         }
@@ -176,7 +174,7 @@ impl Core {
 
     /// Imports the drawings of `CAD_DIR` (in the background) and follows their changes until
     /// [`Core::close`].
-    pub async fn watch_cad_folder(&self) -> anyhow::Result<()> {
+    pub(crate) async fn watch_cad_folder(&self) -> anyhow::Result<()> {
         if self.cad_folder.get().is_some() {
             return Ok(());
         }
@@ -201,7 +199,7 @@ impl Core {
     }
 
     /// Starts this process's task workers (`TASK_WORKERS` of them).
-    pub fn start_workers(&self) -> WorkerPool {
+    pub(crate) fn start_workers(&self) -> WorkerPool {
         let settings = WorkerSettings {
             workers: self.config.task_workers,
             lease: self.config.task_lease,
@@ -211,147 +209,25 @@ impl Core {
     }
 
     /// Sends ERROR log events of this process to the `error_log` table.
-    pub fn attach_error_log(&self) {
+    pub(crate) fn attach_error_log(&self) {
         crate::logging::attach_error_log(self.store.clone(), self.clock.clone(), &self.config.error_monitor);
     }
 
     /// Checks the database, the cache and the file store, timing each.
     pub async fn health(&self) -> Health {
-        let started = Instant::now();
-        let database = match tokio::time::timeout(Duration::from_secs(3), self.store.ping()).await {
-            Ok(Ok(())) => Check::up(started.elapsed()),
-            Ok(Err(error)) => Check::down(started.elapsed(), error.to_string()),
-            Err(_) => Check::down(started.elapsed(), "no answer within 3 s".into()),
-        }
-        .with_detail(self.store.backend());
-
-        let started = Instant::now();
-        let cache = match self.cache.ping().await {
-            Ok(()) => Check::up(started.elapsed()),
-            // The cache is an accelerator: without it requests go to the database.
-            Err(error) => Check { status: Status::Degraded, ..Check::down(started.elapsed(), error) },
-        }
-        .with_detail(self.cache.backend_name());
-
-        let storage = match self.files.blobs().check_writable().await {
-            Ok(elapsed) => Check::up(elapsed),
-            Err(error) => Check::down(Duration::ZERO, error.to_string()),
-        }
-        .with_detail("local");
-
-        let status = [database.status, cache.status, storage.status].into_iter().max().unwrap_or(Status::Ok);
-        Health { status, version: VERSION, database, cache, cache_stats: self.cache.stats(), storage }
+        health::report(&*self.store, &self.cache, self.files.blobs()).await
     }
 
-    /// Whether the configured FastGPT deployment answers (see [`probe_fastgpt`]), and each enabled
-    /// FastGPT agent's probe. Public: agents' base URLs are left out.
+    /// Whether the configured FastGPT deployment answers, and each enabled FastGPT agent's probe.
     pub async fn fastgpt_health(&self) -> FastgptHealth {
-        let (deployment, agents) = tokio::join!(probe_fastgpt(&self.config), self.agents.fastgpt_health());
-        let agents = match agents {
-            Ok(agents) => agents,
-            Err(error) => {
-                tracing::warn!(%error, "cannot list the agents to probe");
-                Vec::new()
-            }
-        };
-        let agents = agents
-            .into_iter()
-            .map(|mut agent| {
-                agent.health.base_url = None;
-                agent
-            })
-            .collect();
-        FastgptHealth { deployment, agents }
+        health::fastgpt(&self.config, &self.agents).await
     }
 
+    /// Closes a core that started nothing in the background (a one-shot command); a started one
+    /// stops with [`crate::Running::stop`].
     pub async fn close(&self) {
         self.shutdown.cancel();
         self.store.close().await;
-    }
-}
-
-/// The configured FastGPT deployment: with a key, FastGPT's cheap `getHistories` probe (reachable and
-/// the key valid, no model call); without one, whether the host answers HTTP at all. Per-agent probes
-/// belong to the agents service.
-pub async fn probe_fastgpt(config: &Config) -> UpstreamHealth {
-    let Some(fastgpt) = &config.fastgpt else {
-        return UpstreamHealth {
-            status: "not_configured",
-            base_url: None,
-            latency_ms: None,
-            key_valid: None,
-            error: None,
-        };
-    };
-    let base_url = Some(crate::secret::redact_url(&fastgpt.base_url));
-    let started = Instant::now();
-    let Some(key) = &fastgpt.api_key else {
-        let answered = match reqwest::Client::builder().timeout(Duration::from_secs(3)).build() {
-            Ok(client) => client.get(&fastgpt.base_url).send().await.map(|_| ()).map_err(|e| e.to_string()),
-            Err(error) => Err(error.to_string()),
-        };
-        let latency_ms = Some(millis(started.elapsed()));
-        return match answered {
-            Ok(()) => UpstreamHealth { status: "reachable", base_url, latency_ms, key_valid: None, error: None },
-            Err(error) => UpstreamHealth {
-                status: "unreachable",
-                base_url,
-                latency_ms,
-                key_valid: None,
-                error: Some(crate::secret::redact_url(&error)),
-            },
-        };
-    };
-    let client = match zk_model_api::ModelClient::new(
-        zk_model_api::Provider::Fastgpt,
-        &fastgpt.base_url,
-        Some(zk_model_api::ApiKey::new(key.expose().clone())),
-    ) {
-        Ok(client) => client.with_request_timeout(Duration::from_secs(3)),
-        Err(error) => {
-            return UpstreamHealth {
-                status: "unreachable",
-                base_url,
-                latency_ms: None,
-                key_valid: None,
-                error: Some(error.to_string()),
-            };
-        }
-    };
-    let probed = client.probe().await;
-    upstream_health(probed.map(|_| ()), base_url, started.elapsed(), true)
-}
-
-/// What a probe of an upstream says: reachable, the key refused, or not reachable at all.
-pub(crate) fn upstream_health(
-    probed: Result<(), zk_model_api::ModelApiError>,
-    base_url: Option<String>,
-    elapsed: Duration,
-    had_key: bool,
-) -> UpstreamHealth {
-    let latency_ms = Some(millis(elapsed));
-    match probed {
-        Ok(()) => UpstreamHealth {
-            status: "reachable",
-            base_url,
-            latency_ms,
-            key_valid: had_key.then_some(true),
-            error: None,
-        },
-        Err(error @ zk_model_api::ModelApiError::Auth { .. }) => UpstreamHealth {
-            status: "unauthorized",
-            base_url,
-            latency_ms,
-            key_valid: Some(false),
-            error: Some(error.to_string()),
-        },
-        Err(error) => UpstreamHealth {
-            status: "unreachable",
-            base_url,
-            latency_ms,
-            key_valid: None,
-            error: Some(crate::secret::redact_url(&error.to_string())),
-        },
     }
 }
 
@@ -383,78 +259,4 @@ fn generated_secret(data_dir: &Path, name: &str) -> anyhow::Result<Secret> {
         Ok(_) => Ok(Secret::new(secret)),
         Err(_) => Ok(Secret::new(std::fs::read_to_string(&path)?.trim().to_owned())),
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ts_rs::TS)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Ok,
-    Degraded,
-    Down,
-}
-
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-pub struct Check {
-    pub status: Status,
-    pub latency_ms: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[ts(optional)]
-    pub backend: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[ts(optional)]
-    pub error: Option<String>,
-}
-
-impl Check {
-    fn up(elapsed: Duration) -> Self {
-        Self { status: Status::Ok, latency_ms: millis(elapsed), backend: None, error: None }
-    }
-
-    fn down(elapsed: Duration, error: String) -> Self {
-        Self {
-            status: Status::Down,
-            latency_ms: millis(elapsed),
-            backend: None,
-            error: Some(crate::secret::redact_url(&error)),
-        }
-    }
-
-    fn with_detail(mut self, backend: &'static str) -> Self {
-        self.backend = Some(backend);
-        self
-    }
-}
-
-fn millis(elapsed: Duration) -> f64 {
-    (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0
-}
-
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-pub struct Health {
-    pub status: Status,
-    pub version: &'static str,
-    pub database: Check,
-    pub cache: Check,
-    pub cache_stats: CacheStats,
-    pub storage: Check,
-}
-
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-pub struct FastgptHealth {
-    /// The deployment configured by FASTGPT_API_URL / FASTGPT_API_KEY.
-    #[serde(flatten)]
-    pub deployment: UpstreamHealth,
-    pub agents: Vec<crate::agents::AgentHealth>,
-}
-
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-pub struct UpstreamHealth {
-    /// `not_configured`, `reachable`, `unauthorized` (it answers, the key is refused), `unreachable`,
-    /// or, for an agent, `no_key` (its key cannot be found).
-    pub status: &'static str,
-    pub base_url: Option<String>,
-    pub latency_ms: Option<f64>,
-    /// Whether the configured key was accepted (`None` when no key is configured or it could not be told).
-    pub key_valid: Option<bool>,
-    pub error: Option<String>,
 }

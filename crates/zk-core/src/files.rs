@@ -16,9 +16,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use crate::accounts::Principal;
 use crate::clock::SharedClock;
 use crate::error::{CoreError, CoreResult};
+use crate::request::Principal;
 use crate::store::{FileRecord, Role, Store, Timestamp};
 
 /// Bytes kept from the start of an upload for type sniffing.

@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod admin;
 pub mod agents;
 pub mod app;
+pub mod audit;
 pub mod cache;
 pub mod cad;
 pub mod chat;
@@ -18,13 +19,18 @@ pub mod config;
 pub mod error;
 pub mod files;
 pub mod folder_watch;
+pub mod health;
 pub mod keystore;
 pub mod logging;
+pub mod request;
+pub mod running;
 pub mod secret;
 pub mod tasks;
+pub mod upstream;
 
 /// Everything persisted, from the `zk-store` crate; front doors reach it through the core.
 pub use zk_store as store;
 
 pub use app::Core;
 pub use error::{CoreError, CoreResult};
+pub use running::Running;

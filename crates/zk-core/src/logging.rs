@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -29,6 +30,8 @@ const WEBHOOK_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Where ERROR events go once the database is open. Set once per process.
 static ERROR_SINK: OnceLock<mpsc::Sender<NewErrorEntry>> = OnceLock::new();
+/// Entries queued or being written: a shutdown waits for it to reach zero before closing the database.
+static PENDING_ERRORS: AtomicUsize = AtomicUsize::new(0);
 
 /// Installs the global subscriber. Safe to call more than once (later calls do nothing).
 pub fn init(format: LogFormat, filter: &str) {
@@ -74,7 +77,9 @@ pub fn attach_error_log(store: Arc<dyn Store>, clock: SharedClock, monitor: &Err
         let mut folded: u64 = 0;
         while let Some(mut entry) = receiver.recv().await {
             entry.at = Timestamp::from(clock.now());
-            if let Err(error) = store.append_error(&entry).await {
+            let written = store.append_error(&entry).await;
+            PENDING_ERRORS.fetch_sub(1, Ordering::SeqCst);
+            if let Err(error) = written {
                 // Not through tracing::error!, which would loop back here.
                 eprintln!("zk-agent: cannot write the error log: {error}");
             }
@@ -95,6 +100,19 @@ pub fn attach_error_log(store: Arc<dyn Store>, clock: SharedClock, monitor: &Err
             }
         }
     });
+    true
+}
+
+/// Waits (up to `limit`) until every ERROR event logged so far is written, so a shutdown does not
+/// close the database under the last ones. True when the queue emptied in time.
+pub async fn flush_error_log(limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while PENDING_ERRORS.load(Ordering::SeqCst) > 0 {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     true
 }
 
@@ -162,7 +180,10 @@ where
             context: Value::Object(context.into_iter().collect()),
         };
         // A full queue drops the entry rather than blocking the code that logged it.
-        let _ = sink.try_send(entry);
+        PENDING_ERRORS.fetch_add(1, Ordering::SeqCst);
+        if sink.try_send(entry).is_err() {
+            PENDING_ERRORS.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 

@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use zk_core::Core;
-use zk_core::accounts::{NewAccount, RequestMeta};
+use zk_core::accounts::NewAccount;
 use zk_core::config::Config;
+use zk_core::request::RequestMeta;
 use zk_core::store::Role;
 
 const PASSWORD: &str = "correct horse battery staple";

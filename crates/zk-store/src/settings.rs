@@ -74,4 +74,23 @@ macro_rules! set_config_entry {
     }};
 }
 
-pub(crate) use {impl_settings_store, set_config_entry};
+/// Adds a setting unless it exists, on `$executor`; whether it was added. An existing value (an
+/// admin's) is never overwritten, also when two instances seed at once.
+macro_rules! add_config_entry {
+    ($db:ty, $executor:expr, $key:expr, $value:expr, $now:expr) => {{
+        let value: &serde_json::Value = $value;
+        sqlx::query::<$db>(
+            "INSERT INTO system_config (key, value, updated_at, updated_by) VALUES ($1, $2, $3, NULL) \
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .bind($key)
+        .bind(sqlx::types::Json(value))
+        .bind($now)
+        .execute($executor)
+        .await
+        .map(|done| done.rows_affected() == 1)
+        .map_err($crate::StoreError::from)
+    }};
+}
+
+pub(crate) use {add_config_entry, impl_settings_store, set_config_entry};

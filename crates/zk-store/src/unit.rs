@@ -16,6 +16,8 @@ use crate::{FileRecord, NewAuditEntry, Role, Timestamp};
 pub trait UnitOfWork: Send {
     async fn insert_file(&mut self, file: &FileRecord) -> StoreResult<()>;
     async fn set_config_entry(&mut self, key: &str, value: &Value, by: Option<i64>, now: Timestamp) -> StoreResult<()>;
+    /// Adds a setting unless the key exists (an admin's value is never overwritten); whether it did.
+    async fn add_config_entry(&mut self, key: &str, value: &Value, now: Timestamp) -> StoreResult<bool>;
     async fn append_audit(&mut self, entry: &NewAuditEntry, now: Timestamp) -> StoreResult<i64>;
     async fn set_user_role(&mut self, id: i64, role: Role, now: Timestamp) -> StoreResult<bool>;
     /// Makes every write of the unit visible at once.
@@ -44,6 +46,15 @@ macro_rules! impl_unit_of_work {
                 now: Timestamp,
             ) -> StoreResult<()> {
                 $crate::settings::set_config_entry!($db, &mut *self.tx, key, value, by, now)
+            }
+
+            async fn add_config_entry(
+                &mut self,
+                key: &str,
+                value: &serde_json::Value,
+                now: Timestamp,
+            ) -> StoreResult<bool> {
+                $crate::settings::add_config_entry!($db, &mut *self.tx, key, value, now)
             }
 
             async fn append_audit(&mut self, entry: &NewAuditEntry, now: Timestamp) -> StoreResult<i64> {

@@ -9,10 +9,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::admin::AuditLog;
+use crate::audit::AuditLog;
 use crate::cache::Cache;
 use crate::clock::SharedClock;
 use crate::error::{CoreError, CoreResult};
+use crate::request::{Principal, RequestMeta};
 use crate::secret::Secret;
 use crate::store::{NewAuditEntry, NewUser, Role, SessionRecord, Store, Timestamp, UserRecord};
 use tokens::{TokenError, TokenKeys};
@@ -25,33 +26,6 @@ const FREE_FAILURES: i32 = 4;
 /// The longest wait between attempts: at most about 60 failures an hour, and never a permanent lock.
 const MAX_LOGIN_DELAY_SECS: i64 = 60;
 const LOCAL_OWNER: &str = "owner";
-
-/// Who made a request, for audit entries.
-#[derive(Debug, Clone, Default)]
-pub struct RequestMeta {
-    pub ip: Option<String>,
-    pub request_id: Option<String>,
-    pub client: Option<String>,
-}
-
-/// An authenticated caller, with the role as stored now (not as it was when the token was issued).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    pub user_id: i64,
-    pub username: String,
-    pub role: Role,
-    pub session_id: String,
-}
-
-impl Principal {
-    pub fn require(&self, role: Role) -> CoreResult<()> {
-        if self.role >= role {
-            Ok(())
-        } else {
-            Err(CoreError::Forbidden(format!("this needs the {} role; you are {}", role.as_str(), self.role.as_str())))
-        }
-    }
-}
 
 /// The result of a sign-in or a refresh.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]

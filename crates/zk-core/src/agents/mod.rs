@@ -6,6 +6,7 @@
 pub mod diff;
 pub mod file;
 pub mod keys;
+pub mod request;
 pub mod spec;
 pub mod watch;
 
@@ -18,15 +19,16 @@ use serde_json::json;
 pub use diff::FieldChange;
 pub use file::{FileFormat, FileProblem};
 pub use keys::{AgentKeys, MemoryKeys};
+pub use request::{AnswerStream, Exchange};
 pub use spec::{AgentKind, AgentParameters, AgentSpec, ProviderKind, SpecProblem};
 
-use crate::accounts::{Principal, RequestMeta};
-use crate::admin::AuditLog;
-use crate::app::UpstreamHealth;
+use crate::audit::AuditLog;
 use crate::clock::SharedClock;
 use crate::error::{CoreError, CoreResult};
+use crate::request::{Principal, RequestMeta};
 use crate::secret::Secret;
 use crate::store::{AgentRecord, AgentVersionRecord, AgentWrite, NewAuditEntry, Store, Timestamp};
+use crate::upstream::UpstreamHealth;
 
 /// Where an agent's key comes from right now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -380,13 +382,8 @@ impl AgentService {
             )));
         }
         let key = self.key_for(&record, &spec).await?;
-        let client = zk_model_api::ModelClient::new(
-            spec.provider.client_provider(),
-            &spec.base_url,
-            key.map(|k| zk_model_api::ApiKey::new(k.expose().clone())),
-        )
-        .map_err(|e| CoreError::Internal(anyhow::anyhow!("cannot build the HTTP client: {e}")))?
-        .with_read_idle(Duration::from_secs(u64::from(spec.parameters.read_idle_secs)));
+        let client = request::client_for(&spec, key)
+            .map_err(|e| CoreError::Internal(anyhow::anyhow!("cannot build the HTTP client: {e}")))?;
         Ok(ResolvedAgent { id: record.id, spec, client })
     }
 
@@ -418,7 +415,7 @@ impl AgentService {
         .with_request_timeout(Duration::from_secs(5));
         let started = std::time::Instant::now();
         let probed = client.probe().await;
-        let health = crate::app::upstream_health(probed.map(|_| ()), base_url, started.elapsed(), had_key);
+        let health = crate::upstream::upstream_health(probed.map(|_| ()), base_url, started.elapsed(), had_key);
         Ok(AgentHealth { id, name: spec.name, provider: spec.provider, health })
     }
 

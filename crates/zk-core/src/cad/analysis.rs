@@ -17,10 +17,10 @@ use serde_json::{Value, json};
 
 use super::Facts;
 use super::library::{CadLibrary, analysis_state};
-use crate::accounts::Principal;
-use crate::agents::{AgentKind, AgentService, ProviderKind};
+use crate::agents::{AgentKind, AgentService, Exchange};
 use crate::clock::SharedClock;
 use crate::error::{CoreError, CoreResult};
+use crate::request::Principal;
 use crate::store::{CadAnalysisOutcome, CadAnalysisRecord, NewCadAnalysis, Role, Store, TaskState, Timestamp};
 use crate::tasks::{EnqueueRequest, TaskContext, TaskFailure, TaskHandler, TaskService};
 
@@ -500,24 +500,10 @@ impl CadAnalysisService {
     }
 }
 
-/// One non-streamed request: the agent's system prompt (OpenAI-compatible) and the question with
-/// the facts; FastGPT gets its workflow variables and no chatId (each analysis stands alone).
+/// One non-streamed request: the question with the facts, plain (no FastGPT detail events) and
+/// without a chatId (each analysis stands alone).
 fn request_for(spec: &crate::agents::AgentSpec, name: &str, context: &AnalysisContext) -> zk_model_api::ChatRequest {
-    use zk_model_api::{ChatRequest, Content, Message, Role as ModelRole};
-    let mut messages = Vec::new();
-    if spec.provider == ProviderKind::Openai && !spec.system_prompt.trim().is_empty() {
-        messages.push(Message { role: ModelRole::System, content: Content::Text(spec.system_prompt.clone()) });
-    }
-    messages.push(Message::user(prompt(name, context)));
-    ChatRequest {
-        messages,
-        model: spec.model.clone(),
-        temperature: spec.parameters.temperature,
-        max_tokens: spec.parameters.max_tokens,
-        variables: (spec.provider == ProviderKind::Fastgpt && !spec.variables.is_empty())
-            .then(|| spec.variables.clone()),
-        ..ChatRequest::default()
-    }
+    spec.model_request(Exchange { detail: Some(false), ..Exchange::question(prompt(name, context)) })
 }
 
 /// Runs analyses as durable tasks: progress in the Tasks view, survives a restart.

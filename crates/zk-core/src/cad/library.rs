@@ -17,10 +17,10 @@ use sha2::{Digest, Sha256};
 use super::cache::{DrawingCache, DrawingCacheStats, OpenDrawing, model_bytes};
 use super::properties::{self, CadEntityView};
 use super::{CadError, CadOptions, Diagnostic, Drawing, Facts, ImageFormat, RenderRequest, Rendered};
-use crate::accounts::Principal;
 use crate::clock::SharedClock;
 use crate::error::{CoreError, CoreResult};
 use crate::files::FileService;
+use crate::request::Principal;
 use crate::store::{CadDrawingRecord, CadDrawingWrite, NewCadDrawing, Role, Store, TaskState, Timestamp};
 
 /// Diagnostics kept with a drawing (the detail view shows these).

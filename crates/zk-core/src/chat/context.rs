@@ -4,11 +4,10 @@
 //! their extracted facts (read under the CAD guards), anything else mentioned by name.
 
 use base64::Engine as _;
-use serde_json::{Map, Value};
 use zk_model_api::{ChatRequest, Content, ImageUrl, Message, Part, Role};
 
 use super::model::{Attachment, MessageStatus};
-use crate::agents::{AgentSpec, ProviderKind};
+use crate::agents::{AgentSpec, Exchange, ProviderKind};
 use crate::cad::CadOptions;
 use crate::error::{CoreError, CoreResult};
 use crate::files::BlobStore;
@@ -45,37 +44,25 @@ pub(super) async fn build_request(
         .rev()
         .find(|m| m.role == "user")
         .ok_or_else(|| CoreError::invalid("message", "there is no question to answer"))?;
-    let mut request = ChatRequest {
-        model: spec.model.clone(),
-        temperature: spec.parameters.temperature,
-        max_tokens: spec.parameters.max_tokens,
-        ..ChatRequest::default()
+    let messages = if spec.provider == ProviderKind::Fastgpt && conversation.chat_id.is_some() {
+        // FastGPT keeps the history under the chatId and reads only the new question.
+        vec![user_message(question, sources, true).await?]
+    } else {
+        // OpenAI-compatible, or an imported FastGPT conversation without a chatId: the history.
+        trimmed_history(spec, history, question, sources).await?
     };
-    match spec.provider {
-        ProviderKind::Fastgpt => {
-            request.chat_id = conversation.chat_id.clone();
-            request.detail = spec.parameters.detail;
-            request.response_chat_item_id = Some(answer_id.to_owned());
-            let mut variables: Map<String, Value> = spec.variables.clone();
-            if let Some(own) = conversation.variables.0.as_object() {
-                variables.extend(own.clone());
-            }
-            request.variables = (!variables.is_empty()).then_some(variables);
-            if request.chat_id.is_some() {
-                request.messages = vec![user_message(question, sources, true).await?];
-            } else {
-                // An imported conversation without chatId: FastGPT reads the history from the messages.
-                request.messages = trimmed_history(spec, history, question, sources).await?;
-            }
-        }
-        ProviderKind::Openai => {
-            request.messages = trimmed_history(spec, history, question, sources).await?;
-        }
-    }
-    Ok(request)
+    let exchange = Exchange {
+        messages,
+        chat_id: conversation.chat_id.clone(),
+        answer_id: Some(answer_id.to_owned()),
+        variables: conversation.variables.0.as_object().cloned().unwrap_or_default(),
+        detail: None,
+    };
+    Ok(spec.model_request(exchange))
 }
 
-/// The system prompt, then as much recent history as fits the budget, always ending with the question.
+/// As much recent history as fits the budget (the system prompt counted in), always ending with the
+/// question.
 async fn trimmed_history(
     spec: &AgentSpec,
     history: &[MessageRecord],
@@ -103,10 +90,7 @@ async fn trimmed_history(
             Message { role: Role::Assistant, content: Content::Text(message.text.clone()) }
         });
     }
-    let mut messages = Vec::with_capacity(earlier.len() + 2);
-    if !spec.system_prompt.trim().is_empty() {
-        messages.push(Message { role: Role::System, content: Content::Text(spec.system_prompt.clone()) });
-    }
+    let mut messages = Vec::with_capacity(earlier.len() + 1);
     messages.extend(earlier.into_iter().rev());
     messages.push(last);
     Ok(messages)

@@ -18,17 +18,18 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use serde_json::{Map, Value, json};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use zk_model_api::{ChatEvent, ModelApiError};
 
 pub use model::*;
 use run::{Run, RunRegistry};
 
-use crate::accounts::Principal;
 use crate::agents::{AgentService, ProviderKind, ResolvedAgent};
 use crate::cad::CadOptions;
 use crate::clock::SharedClock;
 use crate::error::{CoreError, CoreResult};
 use crate::files::BlobStore;
+use crate::request::Principal;
 use crate::store::{
     ConversationCursor, ConversationRecord, MessageRecord, MessageUpdate, NewConversation, NewMessage, Store,
     Timestamp, search_key,
@@ -54,6 +55,8 @@ pub struct ChatService {
     runs: Arc<RunRegistry>,
     /// Cancelled when the process shuts down: runs end as `interrupted`, written to the store.
     shutdown: CancellationToken,
+    /// Every run's driver, so a shutdown can wait until each has written its final state.
+    drivers: TaskTracker,
 }
 
 impl ChatService {
@@ -65,7 +68,15 @@ impl ChatService {
         cad: CadOptions,
         shutdown: CancellationToken,
     ) -> Self {
-        Self { store, clock, agents, blobs, cad, runs: Arc::new(RunRegistry::default()), shutdown }
+        let runs = Arc::new(RunRegistry::default());
+        Self { store, clock, agents, blobs, cad, runs, shutdown, drivers: TaskTracker::new() }
+    }
+
+    /// Waits until every run has ended and written its final state (after the shutdown token is
+    /// cancelled, each ends as `interrupted` with what arrived).
+    pub async fn wait_for_runs(&self) {
+        self.drivers.close();
+        self.drivers.wait().await;
     }
 
     fn now(&self) -> Timestamp {
@@ -488,7 +499,8 @@ impl ChatService {
             conversation,
             first_exchange: history.len() <= 1,
         };
-        tokio::spawn(driver.drive(agent, request));
+        // Tracked, not detached: a shutdown waits for the driver to write the answer's final state.
+        self.drivers.spawn(driver.drive(agent, request));
         Ok(watcher)
     }
 }

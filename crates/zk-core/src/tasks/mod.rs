@@ -21,9 +21,9 @@ use tokio_util::sync::CancellationToken;
 pub use selftest::SelfTest;
 pub use worker::{WorkerPool, WorkerSettings};
 
-use crate::accounts::Principal;
 use crate::clock::SharedClock;
 use crate::error::{CoreError, CoreResult};
+use crate::request::Principal;
 use crate::store::{NewTask, Role, Store, TaskQuery, TaskRecord, TaskState, Timestamp};
 
 /// Why a handler did not succeed.

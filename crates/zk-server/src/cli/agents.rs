@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use zk_core::Core;
-use zk_core::accounts::RequestMeta;
 use zk_core::agents::{AgentView, FileFormat, KeyState, file};
 use zk_core::config::Config;
+use zk_core::request::RequestMeta;
 
 #[derive(Subcommand)]
 pub enum AgentsCommand {

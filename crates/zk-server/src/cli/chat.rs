@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use futures_util::StreamExt;
+use zk_core::agents::request::{ChatEvent, Interactive, ModelApiError};
+use zk_core::agents::{AnswerStream, Exchange, ProviderKind, ResolvedAgent};
 use zk_core::config::Config;
-use zk_model_api::{ApiKey, ChatEvent, ChatRequest, Interactive, Message, ModelApiError, ModelClient, Provider};
+use zk_core::secret::Secret;
 
 #[derive(Args)]
 pub struct ChatArgs {
@@ -49,24 +51,34 @@ enum ProviderArg {
 }
 
 pub async fn run(config: Config, args: ChatArgs) -> ExitCode {
-    let (client, request) = match &args.agent {
-        Some(name) => match agent_request(config, name, &args).await {
-            Ok(pair) => pair,
+    let agent = match &args.agent {
+        Some(name) => match stored_agent(config, name).await {
+            Ok(agent) => agent,
             Err(error) => {
                 eprintln!("error: {error:#}");
                 return ExitCode::from(2);
             }
         },
-        None => match direct_request(&config, &args) {
-            Ok(pair) => pair,
+        None => match unstored_agent(&config, &args) {
+            Ok(agent) => agent,
             Err(code) => return code,
         },
     };
-    stream_answer(&client, &request, args.json).await
+    // What the agent is sent of this exchange is the core's rule (`Exchange`, `AgentSpec::model_request`).
+    let exchange = Exchange {
+        chat_id: args.chat_id.clone(),
+        detail: args.detail.then_some(true),
+        ..Exchange::question(args.message.clone())
+    };
+    let read_idle = Duration::from_secs(args.idle_timeout.max(1));
+    match agent.ask(exchange, Some(read_idle)).await {
+        Ok(stream) => stream_answer(stream, args.json).await,
+        Err(error) => fail(&error, args.json),
+    }
 }
 
-/// The stored agent's client and a request shaped by its configuration.
-async fn agent_request(config: Config, name: &str, args: &ChatArgs) -> anyhow::Result<(ModelClient, ChatRequest)> {
+/// The stored agent with its key resolved.
+async fn stored_agent(config: Config, name: &str) -> anyhow::Result<ResolvedAgent> {
     let core = zk_core::Core::open(config).await?;
     let found = core.agents.get_by_name(name).await;
     let resolved = match found {
@@ -74,68 +86,33 @@ async fn agent_request(config: Config, name: &str, args: &ChatArgs) -> anyhow::R
         Err(error) => Err(error),
     };
     core.close().await;
-    let agent = resolved?;
-    let spec = &agent.spec;
-    let mut messages = Vec::new();
-    if spec.provider == zk_core::agents::ProviderKind::Openai && !spec.system_prompt.trim().is_empty() {
-        messages.push(Message {
-            role: zk_model_api::Role::System,
-            content: zk_model_api::Content::Text(spec.system_prompt.clone()),
-        });
-    }
-    messages.push(Message::user(args.message.clone()));
-    let request = ChatRequest {
-        messages,
-        model: spec.model.clone(),
-        chat_id: args.chat_id.clone(),
-        detail: args.detail || spec.parameters.detail,
-        variables: (!spec.variables.is_empty()).then(|| spec.variables.clone()),
-        temperature: spec.parameters.temperature,
-        max_tokens: spec.parameters.max_tokens,
-        ..ChatRequest::default()
-    };
-    Ok((agent.client.with_read_idle(Duration::from_secs(args.idle_timeout.max(1))), request))
+    Ok(resolved?)
 }
 
-fn direct_request(config: &Config, args: &ChatArgs) -> Result<(ModelClient, ChatRequest), ExitCode> {
+/// The model API given on the command line; the key from the configuration or the environment.
+fn unstored_agent(config: &Config, args: &ChatArgs) -> Result<ResolvedAgent, ExitCode> {
     let (provider, key_variable) = match args.provider {
-        ProviderArg::Fastgpt => (Provider::Fastgpt, "FASTGPT_API_KEY"),
-        ProviderArg::Openai => (Provider::Openai, "OPENAI_API_KEY"),
+        ProviderArg::Fastgpt => (ProviderKind::Fastgpt, "FASTGPT_API_KEY"),
+        ProviderArg::Openai => (ProviderKind::Openai, "OPENAI_API_KEY"),
     };
     let base_url = match (&args.base_url, provider, &config.fastgpt) {
         (Some(url), _, _) => url.clone(),
-        (None, Provider::Fastgpt, Some(fastgpt)) => fastgpt.base_url.clone(),
+        (None, ProviderKind::Fastgpt, Some(fastgpt)) => fastgpt.base_url.clone(),
         _ => {
             eprintln!("error: no base URL; give --agent NAME, or --base-url (or set FASTGPT_API_URL for FastGPT)");
             return Err(ExitCode::from(2));
         }
     };
     let key = match provider {
-        Provider::Fastgpt => config.fastgpt.as_ref().and_then(|f| f.api_key.as_ref()).map(|k| k.expose().clone()),
-        Provider::Openai => None,
+        ProviderKind::Fastgpt => config.fastgpt.as_ref().and_then(|f| f.api_key.clone()),
+        ProviderKind::Openai => None,
     }
-    .or_else(|| std::env::var(key_variable).ok().filter(|k| !k.is_empty()));
-    let client = match ModelClient::new(provider, &base_url, key.map(ApiKey::new)) {
-        Ok(client) => client.with_read_idle(Duration::from_secs(args.idle_timeout.max(1))),
-        Err(error) => return Err(fail(&error, args.json)),
-    };
-    let request = ChatRequest {
-        messages: vec![Message::user(args.message.clone())],
-        model: args.model.clone(),
-        chat_id: args.chat_id.clone(),
-        detail: args.detail,
-        ..ChatRequest::default()
-    };
-    Ok((client, request))
+    .or_else(|| std::env::var(key_variable).ok().filter(|k| !k.is_empty()).map(Secret::new));
+    ResolvedAgent::unstored(provider, &base_url, args.model.clone(), key).map_err(|error| fail(&error, args.json))
 }
 
 /// Prints the answer as it arrives (or one JSON event per line).
-async fn stream_answer(client: &ModelClient, request: &ChatRequest, json: bool) -> ExitCode {
-    let stream = match client.chat_stream(request).await {
-        Ok(stream) => stream,
-        Err(error) => return fail(&error, json),
-    };
-    let mut stream = std::pin::pin!(stream);
+async fn stream_answer(mut stream: AnswerStream, json: bool) -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     let mut printed_text = false;
     while let Some(item) = stream.next().await {

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::time::Instant;
 
 use zk_core::cache::Cache;
 use zk_core::config::Config;
 use zk_core::files::BlobStore;
+use zk_core::health;
 use zk_core::keystore::{KeyStore, KeyStoreBackend, KeyStoreMode, KeyStoreOptions};
 
 #[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
@@ -72,7 +72,6 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
         }
     }
 
-    let started = Instant::now();
     let missing_file = match &config.database {
         zk_core::config::DatabaseConfig::Sqlite { path } => (!path.exists()).then(|| path.clone()),
         zk_core::config::DatabaseConfig::Postgres { .. } => None,
@@ -93,53 +92,54 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
     match opened {
         None => {}
         Some(Ok(store)) => {
-            let latency = started.elapsed().as_secs_f64() * 1000.0;
-            match store.migration_status().await {
-                Ok((applied, known)) if applied >= known => report.line(
+            let check = health::database(&*store).await;
+            match (&check.error, store.migration_status().await) {
+                (Some(error), _) => report.line(
+                    Verdict::Fail,
+                    "database",
+                    &format!("{}: {error}", config.database.display()),
+                    Some(database_fix(&config)),
+                ),
+                (None, Ok((applied, known))) if applied >= known => report.line(
                     Verdict::Ok,
                     "database",
                     &format!(
-                        "{} reachable ({latency:.1} ms), {applied}/{known} migrations applied",
-                        config.database.display()
+                        "{} reachable ({:.1} ms), {applied}/{known} migrations applied",
+                        config.database.display(),
+                        check.latency_ms
                     ),
                     None,
                 ),
-                Ok((applied, known)) => report.line(
+                (None, Ok((applied, known))) => report.line(
                     Verdict::Fail,
                     "database",
                     &format!("{} reachable, but only {applied}/{known} migrations applied", config.database.display()),
                     Some("run `zk-agent migrate` (serve also migrates at start)"),
                 ),
-                Err(error) => {
+                (None, Err(error)) => {
                     report.line(Verdict::Fail, "database", &error.to_string(), Some("check the database user's rights"))
                 }
             }
             store.close().await;
         }
-        Some(Err(error)) => {
-            let fix = match config.database.backend() {
-                "postgres" => {
-                    "start PostgreSQL or correct DATABASE_URL / DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD"
-                }
-                _ => "check that the database file's directory is writable, or restore the file from a backup",
-            };
-            report.line(Verdict::Fail, "database", &format!("{}: {error}", config.database.display()), Some(fix));
-        }
+        Some(Err(error)) => report.line(
+            Verdict::Fail,
+            "database",
+            &format!("{}: {error}", config.database.display()),
+            Some(database_fix(&config)),
+        ),
     }
 
     match &config.redis_url {
         None => report.line(Verdict::Ok, "cache", "in-process (REDIS_URL not set)", None),
         Some(url) => match Cache::redis(url, &config.redis_prefix) {
             Ok(cache) => {
-                let started = Instant::now();
-                match cache.ping().await {
-                    Ok(()) => report.line(
-                        Verdict::Ok,
-                        "cache",
-                        &format!("redis answers ({:.1} ms)", started.elapsed().as_secs_f64() * 1000.0),
-                        None,
-                    ),
-                    Err(error) => report.line(
+                let check = health::cache(&cache).await;
+                match check.error {
+                    None => {
+                        report.line(Verdict::Ok, "cache", &format!("redis answers ({:.1} ms)", check.latency_ms), None)
+                    }
+                    Some(error) => report.line(
                         Verdict::Warn,
                         "cache",
                         &format!("{error}; requests will go to the database (slower, still correct)"),
@@ -152,16 +152,13 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
     }
 
     match BlobStore::open(&config.upload_dir) {
-        Ok(store) => match store.check_writable().await {
-            Ok(_) => {
+        Ok(blobs) => match health::storage(&blobs).await.error {
+            None => {
                 report.line(Verdict::Ok, "file store", &format!("{} is writable", config.upload_dir.display()), None)
             }
-            Err(error) => report.line(
-                Verdict::Fail,
-                "file store",
-                &error.to_string(),
-                Some("make UPLOAD_DIR writable for this user"),
-            ),
+            Some(error) => {
+                report.line(Verdict::Fail, "file store", &error, Some("make UPLOAD_DIR writable for this user"))
+            }
         },
         Err(error) => {
             report.line(Verdict::Fail, "file store", &error.to_string(), Some("set UPLOAD_DIR to a writable directory"))
@@ -257,7 +254,7 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
             None,
         ),
         Some(_) => {
-            let health = zk_core::app::probe_fastgpt(&config).await;
+            let health = zk_core::upstream::probe_fastgpt(&config).await;
             let base = health.base_url.clone().unwrap_or_default();
             let latency = health.latency_ms.unwrap_or_default();
             match health.status {
@@ -293,5 +290,12 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
             out!("\nall checks passed");
             ExitCode::SUCCESS
         }
+    }
+}
+
+fn database_fix(config: &Config) -> &'static str {
+    match config.database.backend() {
+        "postgres" => "start PostgreSQL or correct DATABASE_URL / DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD",
+        _ => "check that the database file's directory is writable, or restore the file from a backup",
     }
 }

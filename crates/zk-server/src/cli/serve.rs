@@ -39,10 +39,13 @@ impl ServeArgs {
     }
 }
 
+/// How long a stop may take: open requests, then the core's background work and the database.
+const STOP_DEADLINE: Duration = Duration::from_secs(15);
+
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let database = config.database.display();
-    let core = Core::open(config).await?;
-    core.attach_error_log();
+    let running = Core::start(config).await?;
+    let core = running.core().clone();
     let config = &core.config;
     let address = SocketAddr::new(config.host, config.port);
     let listener = TcpListener::bind(address).await.with_context(|| {
@@ -79,14 +82,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     tracing::info!(%url, database = %database, "serving");
 
-    // A folder that cannot be watched is not fatal: its files still apply at the next start.
-    if let Err(error) = core.watch_agents_folder().await {
-        tracing::warn!(error = format!("{error:#}"), "agents folder not watched");
-    }
-    if let Err(error) = core.watch_cad_folder().await {
-        tracing::warn!(error = format!("{error:#}"), "drawings folder not watched");
-    }
-    let workers = core.start_workers();
     let shutdown = CancellationToken::new();
     // Owned by this function: turns SIGINT/SIGTERM into the shutdown token.
     tokio::spawn({
@@ -101,8 +96,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let options = zk_server::ServeOptions { ui_dir, desktop_origins: Vec::new() };
     let served = zk_server::serve(core.clone(), listener, options, shutdown.clone()).await;
     shutdown.cancel();
-    workers.shutdown(Duration::from_secs(10)).await;
-    core.close().await;
+    running.stop(STOP_DEADLINE).await;
     served.context("the server stopped with an error")?;
     out!("ZK-Agent stopped");
     Ok(())

@@ -6,8 +6,9 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 use rand::Rng;
 use zk_core::Core;
-use zk_core::accounts::{NewAccount, RequestMeta, UserPatch};
+use zk_core::accounts::{NewAccount, UserPatch};
 use zk_core::config::Config;
+use zk_core::request::RequestMeta;
 
 use super::RoleArg;
 

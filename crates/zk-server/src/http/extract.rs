@@ -6,7 +6,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Req
 use axum::http::request::Parts;
 use axum::{Json, http::header};
 use serde::de::DeserializeOwned;
-use zk_core::accounts::{Principal, RequestMeta};
+use zk_core::request::{Principal, RequestMeta};
 
 use super::error::ApiError;
 

@@ -87,3 +87,20 @@ async fn a_failed_write_inside_a_unit_commits_none_of_it() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn adding_a_setting_never_overwrites_one_that_exists() {
+    each_backend(|store| async move {
+        let admin = store.create_user(new_user("cy", Role::Admin, at(0))).await.unwrap();
+        store.set_config_entry("ui.default_theme", &json!("dark"), Some(admin.id), at(0)).await.unwrap();
+        let mut unit = store.begin().await.unwrap();
+        assert!(!unit.add_config_entry("ui.default_theme", &json!("system"), at(1)).await.unwrap());
+        assert!(unit.add_config_entry("features.chat", &json!(true), at(1)).await.unwrap());
+        unit.commit().await.unwrap();
+        let theme = store.config_entry("ui.default_theme").await.unwrap().unwrap();
+        assert_eq!((theme.value.0, theme.updated_at, theme.updated_by), (json!("dark"), at(0), Some(admin.id)));
+        let chat = store.config_entry("features.chat").await.unwrap().unwrap();
+        assert_eq!((chat.value.0, chat.updated_at, chat.updated_by), (json!(true), at(1), None));
+    })
+    .await;
+}

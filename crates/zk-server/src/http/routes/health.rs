@@ -2,7 +2,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use zk_core::app::Status;
+use zk_core::health::Status;
 
 use crate::http::AppState;
 
@@ -14,6 +14,6 @@ pub async fn health(State(state): State<AppState>) -> Response {
 }
 
 /// The FastGPT deployment: "not_configured" until FASTGPT_API_URL is set, else whether it answers.
-pub async fn fastgpt(State(state): State<AppState>) -> Json<zk_core::app::FastgptHealth> {
+pub async fn fastgpt(State(state): State<AppState>) -> Json<zk_core::health::FastgptHealth> {
     Json(state.core.fastgpt_health().await)
 }

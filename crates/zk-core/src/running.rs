@@ -1,0 +1,113 @@
+//! The core at work: what runs in the background while a front door serves, started and stopped in
+//! one place for `zk-agent serve`, the desktop app and the black-box tests.
+//!
+//! Start, in order: open the core (data directory, database and its migrations, cache, file store,
+//! services; answers a crash left `streaming` become `interrupted`), add the default settings that
+//! are missing, start the error-log writer, watch the agents and drawings folders, start the task
+//! workers. Later loops (object-storage sync, backups, metrics) are registered with
+//! [`Running::spawn_loop`].
+//!
+//! Stop, in order, within one deadline: the task workers hand running tasks back to the queue; the
+//! shutdown token is cancelled, so every chat run ends as `interrupted` with what arrived and the
+//! folder watches and loops return; stop waits for each run to have written its final state and for
+//! each loop to return; the error-log writer drains; the database closes last.
+//! The front door stops its own server (no new requests) before it calls [`Running::stop`].
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::app::{Core, Migrations};
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::Config;
+use crate::request::RequestMeta;
+use crate::tasks::WorkerPool;
+
+/// What is left of the deadline for the runs, the loops and the error log once the workers had
+/// their turn.
+const AFTER_WORKERS: Duration = Duration::from_secs(3);
+
+/// The core with its background work running. Dropping it without [`Running::stop`] leaves the
+/// background work to the runtime's shutdown; stop it to end it cleanly.
+pub struct Running {
+    core: Arc<Core>,
+    workers: WorkerPool,
+    /// Loops registered by [`Running::spawn_loop`]; each returns once the core's shutdown token is
+    /// cancelled.
+    loops: TaskTracker,
+}
+
+impl Core {
+    /// Opens the core and starts everything that runs in the background, with the wall clock.
+    pub async fn start(config: Config) -> anyhow::Result<Running> {
+        Self::start_with(config, Arc::new(SystemClock)).await
+    }
+
+    /// [`Core::start`] with a given clock (tests shift time).
+    pub async fn start_with(config: Config, clock: SharedClock) -> anyhow::Result<Running> {
+        let core = Self::open_with(config, clock, Migrations::Apply).await?;
+        let meta = RequestMeta { client: Some("start".into()), ..RequestMeta::default() };
+        let added = core.admin.seed_defaults(&meta).await?;
+        if !added.is_empty() {
+            tracing::info!(settings = ?added, "default settings added");
+        }
+        core.attach_error_log();
+        // A folder that cannot be watched is not fatal: its files still apply at the next start.
+        if let Err(error) = core.watch_agents_folder().await {
+            tracing::warn!(error = format!("{error:#}"), "agents folder not watched");
+        }
+        if let Err(error) = core.watch_cad_folder().await {
+            tracing::warn!(error = format!("{error:#}"), "drawings folder not watched");
+        }
+        let workers = core.start_workers();
+        Ok(Running { core, workers, loops: TaskTracker::new() })
+    }
+}
+
+impl Running {
+    pub fn core(&self) -> &Arc<Core> {
+        &self.core
+    }
+
+    /// Runs a background loop until the core stops. `make` gets the shutdown token; the loop must
+    /// return soon after it is cancelled, and [`Running::stop`] waits for it (within its deadline).
+    pub fn spawn_loop<F, Fut>(&self, name: &'static str, make: F)
+    where
+        F: FnOnce(CancellationToken) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let running = make(self.core.shutdown.clone());
+        self.loops.spawn(async move {
+            running.await;
+            tracing::debug!(name, "background loop stopped");
+        });
+    }
+
+    /// Stops the background work and closes the database, within `deadline` (the database closes
+    /// even when something did not finish in time; what did not is logged).
+    pub async fn stop(self, deadline: Duration) {
+        let until = Instant::now() + deadline;
+        let left = || until.saturating_duration_since(Instant::now());
+        self.workers.shutdown(left().saturating_sub(AFTER_WORKERS.min(deadline / 2))).await;
+
+        self.core.shutdown.cancel();
+        self.loops.close();
+        let finished = async {
+            tokio::join!(self.core.chat.wait_for_runs(), self.loops.wait());
+        };
+        if tokio::time::timeout(left(), finished).await.is_err() {
+            tracing::warn!(
+                runs = self.core.chat.running(),
+                loops = self.loops.len(),
+                "answers or background loops did not stop in time; their state is recovered at the next start"
+            );
+        }
+        if !crate::logging::flush_error_log(left()).await {
+            eprintln!("zk-agent: the last error-log entries were not written before the database closed");
+        }
+        self.core.store.close().await;
+    }
+}
