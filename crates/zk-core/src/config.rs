@@ -339,6 +339,15 @@ pub struct ShownSetting {
     pub source: Source,
 }
 
+/// One row of `zk-agent config show`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownRow {
+    pub name: &'static str,
+    /// Redacted where the setting is a secret or a URL; `(unset)` when nothing set it.
+    pub value: String,
+    pub source: String,
+}
+
 /// The effective configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -521,6 +530,21 @@ impl Config {
             // Only ZK_DATA_DIR is set, and every default is valid.
             Err(error) => unreachable!("offline defaults are valid: {error}"),
         }
+    }
+
+    /// The rows of `zk-agent config show`: every setting, its value as it may be printed, its source.
+    pub fn shown_rows(&self) -> Vec<ShownRow> {
+        SETTINGS
+            .iter()
+            .map(|(name, _)| {
+                let shown = self.shown.iter().find(|s| s.name == *name);
+                ShownRow {
+                    name,
+                    value: shown.and_then(|s| s.value.clone()).unwrap_or_else(|| "(unset)".into()),
+                    source: shown.map_or_else(|| "default".to_owned(), |s| s.source.to_string()),
+                }
+            })
+            .collect()
     }
 }
 
@@ -1028,5 +1052,102 @@ mod tests {
         std::fs::write(&path, "port = 3100\nlog_format = \"json\"\n").expect("write");
         let values = read_config_file(&path).expect("valid file");
         assert_eq!(values.get("PORT").map(String::as_str), Some("3100"));
+    }
+
+    /// Every source at once: what `zk-agent config show` prints for it, row by row.
+    #[test]
+    fn config_show_rows_keep_their_order_values_redaction_and_sources() {
+        let flags = [("ZK_DATA_DIR", "/srv/zk/data"), ("LOG_LEVEL", "debug"), ("PORT", "4200")];
+        let env = [
+            ("PORT", "4000"),
+            ("DB_HOST", "db.internal"),
+            ("DB_USER", "zk"),
+            ("DB_PASSWORD", "pg-pass-Zq81"),
+            ("DB_POOL_MAX", "20"),
+            ("JWT_ACCESS_SECRET", "jwt-access-secret-0123456789abcdefghij"),
+            ("FASTGPT_API_URL", "https://fastgpt.example.com/"),
+            ("FASTGPT_API_KEY", "fastgpt-key-77x"),
+            ("REDIS_URL", "redis://:redis-pw-4k@cache.internal:6379/0"),
+            ("ERROR_MONITOR_ENABLED", "true"),
+            ("ERROR_MONITOR_WEBHOOK_URL", "https://hooks.example.com/t/hook-token-9"),
+            ("ZK_KEYSTORE_PASSPHRASE", "four random words here"),
+            ("NODE_ENV", "production"),
+        ];
+        let dotenv =
+            [("UPLOAD_DIR", "/srv/zk-files"), ("TASK_WORKERS", "5"), ("PORT", "4100"), ("CAD_MAX_BYTES", "64MiB")];
+        let production = [("TASK_LEASE_SECS", "45"), ("UPLOAD_DIR", "/srv/zk-uploads")];
+        let file = [
+            ("TASK_WORKERS", "7"),
+            ("LOG_FORMAT", "json"),
+            ("ALLOWED_HOSTS", "zk.example.com"),
+            ("UI_DIR", "/opt/zk/ui"),
+            ("ZK_KEYSTORE_FILE", "/srv/zk/keys.enc"),
+        ];
+        let map = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        };
+        let sources = ConfigSources {
+            flags: flags.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            env: map(&env),
+            dotenv: vec![
+                (PathBuf::from("/srv/zk/.env"), map(&dotenv)),
+                (PathBuf::from("/srv/zk/.env.production"), map(&production)),
+            ],
+            file: Some((PathBuf::from("/etc/zk-agent/config.toml"), map(&file))),
+        };
+        let config = Config::from_sources(&sources).expect("valid");
+        let shown = config.shown_rows();
+        let rows: Vec<(&str, &str, &str)> =
+            shown.iter().map(|r| (r.name, r.value.as_str(), r.source.as_str())).collect();
+        let expected = [
+            ("HOST", "(unset)", "default"),
+            ("PORT", "4200", "command-line flag"),
+            ("DATABASE_URL", "(unset)", "default"),
+            ("DB_HOST", "db.internal", "environment"),
+            ("DB_PORT", "(unset)", "default"),
+            ("DB_NAME", "(unset)", "default"),
+            ("DB_USER", "zk", "environment"),
+            ("DB_PASSWORD", "<redacted>", "environment"),
+            ("DB_POOL_MAX", "20", "environment"),
+            ("DB_POOL_MIN", "(unset)", "default"),
+            ("DB_SSL", "(unset)", "default"),
+            ("DB_SSL_REJECT_UNAUTHORIZED", "(unset)", "default"),
+            ("DB_SSL_CA", "(unset)", "default"),
+            ("DB_SSL_CERT", "(unset)", "default"),
+            ("DB_SSL_KEY", "(unset)", "default"),
+            ("DB_ACQUIRE_TIMEOUT_MS", "(unset)", "default"),
+            ("JWT_ACCESS_SECRET", "<redacted>", "environment"),
+            ("JWT_REFRESH_SECRET", "(unset)", "default"),
+            ("ACCESS_TOKEN_TTL_SECS", "(unset)", "default"),
+            ("REFRESH_TOKEN_TTL_SECS", "(unset)", "default"),
+            ("FASTGPT_API_URL", "https://fastgpt.example.com/", "environment"),
+            ("FASTGPT_API_KEY", "<redacted>", "environment"),
+            ("UPLOAD_DIR", "/srv/zk-uploads", "/srv/zk/.env.production"),
+            ("AGENTS_DIR", "(unset)", "default"),
+            ("UPLOAD_MAX_BYTES", "(unset)", "default"),
+            ("CAD_MAX_BYTES", "64MiB", "/srv/zk/.env"),
+            ("CAD_TIME_BUDGET_SECS", "(unset)", "default"),
+            ("CAD_DIR", "(unset)", "default"),
+            ("CAD_CACHE_BYTES", "(unset)", "default"),
+            ("REDIS_URL", "redis://:<redacted>@cache.internal:6379/0", "environment"),
+            ("REDIS_HOST", "(unset)", "default"),
+            ("REDIS_PORT", "(unset)", "default"),
+            ("REDIS_PASSWORD", "(unset)", "default"),
+            ("REDIS_PREFIX", "(unset)", "default"),
+            ("ERROR_MONITOR_ENABLED", "true", "environment"),
+            ("ERROR_MONITOR_WEBHOOK_URL", "<redacted>", "environment"),
+            ("ALLOWED_HOSTS", "zk.example.com", "/etc/zk-agent/config.toml"),
+            ("TASK_WORKERS", "5", "/srv/zk/.env"),
+            ("TASK_LEASE_SECS", "45", "/srv/zk/.env.production"),
+            ("LOG_FORMAT", "json", "/etc/zk-agent/config.toml"),
+            ("LOG_LEVEL", "debug", "command-line flag"),
+            ("UI_DIR", "/opt/zk/ui", "/etc/zk-agent/config.toml"),
+            ("ZK_DATA_DIR", "/srv/zk/data", "command-line flag"),
+            ("ZK_KEYSTORE", "(unset)", "default"),
+            ("ZK_KEYSTORE_PASSPHRASE", "<redacted>", "environment"),
+            ("ZK_KEYSTORE_FILE", "/srv/zk/keys.enc", "/etc/zk-agent/config.toml"),
+            ("NODE_ENV", "production", "environment"),
+        ];
+        assert_eq!(rows, expected, "`config show` lists every setting in this order, secrets redacted");
     }
 }
