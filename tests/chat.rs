@@ -590,7 +590,7 @@ async fn the_watched_folder_applies_agent_files_within_a_second() {
         let server = TestServer::start(&db).await;
         server.core.watch_agents_folder().await.unwrap();
         let admin = server.user("ada", Role::Admin).await;
-        let dir = server.core.config.agents_dir.clone();
+        let dir = server.core.config.agents.dir.clone();
         let wait_for = |check: Box<dyn Fn(&Value) -> bool>| {
             let (server, token) = (&server, admin.access.clone());
             async move {

@@ -74,7 +74,7 @@ impl Default for CadOptions {
 impl CadOptions {
     /// The limits from the configuration; `dwg2dxf` is looked up on `PATH`.
     pub fn from_config(config: &Config) -> Self {
-        CadOptions::with_limits(config.cad_max_bytes, config.cad_time_budget)
+        CadOptions::with_limits(config.cad.max_bytes, config.cad.time_budget)
     }
 
     fn with_limits(max_bytes: u64, time_budget: Duration) -> Self {

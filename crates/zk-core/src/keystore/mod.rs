@@ -523,7 +523,7 @@ fn validate_env_var(var: &str) -> Result<(), KeyStoreError> {
         return invalid("is not a variable name; use letters, digits and _, e.g. OPENAI_API_KEY".into());
     }
     let upper = var.to_ascii_uppercase();
-    let own_setting = crate::config::SETTINGS.iter().any(|(name, _)| *name == upper && *name != "FASTGPT_API_KEY");
+    let own_setting = crate::config::settings().any(|s| s.name == upper && s.name != "FASTGPT_API_KEY");
     if own_setting || RESERVED_ENV_PREFIXES.iter().any(|prefix| upper.starts_with(prefix)) {
         return invalid(format!(
             "holds one of zk-agent's own settings and cannot be an agent's key; name a variable of its own, e.g. {}",

@@ -102,7 +102,7 @@ fn direct_request(config: &Config, args: &ChatArgs) -> Result<(ModelClient, Chat
         ProviderArg::Fastgpt => (Provider::Fastgpt, "FASTGPT_API_KEY"),
         ProviderArg::Openai => (Provider::Openai, "OPENAI_API_KEY"),
     };
-    let base_url = match (&args.base_url, provider, &config.fastgpt) {
+    let base_url = match (&args.base_url, provider, &config.agents.fastgpt) {
         (Some(url), _, _) => url.clone(),
         (None, Provider::Fastgpt, Some(fastgpt)) => fastgpt.base_url.clone(),
         _ => {
@@ -111,7 +111,9 @@ fn direct_request(config: &Config, args: &ChatArgs) -> Result<(ModelClient, Chat
         }
     };
     let key = match provider {
-        Provider::Fastgpt => config.fastgpt.as_ref().and_then(|f| f.api_key.as_ref()).map(|k| k.expose().clone()),
+        Provider::Fastgpt => {
+            config.agents.fastgpt.as_ref().and_then(|f| f.api_key.as_ref()).map(|k| k.expose().clone())
+        }
         Provider::Openai => None,
     }
     .or_else(|| std::env::var(key_variable).ok().filter(|k| !k.is_empty()));

@@ -11,10 +11,10 @@ pub fn run(config: &Config, as_json: bool) -> anyhow::Result<()> {
         let effective = json!({
             "database": config.database.display(),
             "data_dir": config.data_dir,
-            "upload_dir": config.upload_dir,
-            "cad_dir": config.cad_dir,
-            "listen": format!("{}:{}", config.host, config.port),
-            "cache": if config.redis_url.is_some() { "redis" } else { "memory" },
+            "upload_dir": config.files.upload_dir,
+            "cad_dir": config.cad.dir,
+            "listen": format!("{}:{}", config.server.host, config.server.port),
+            "cache": if config.cache.redis_url.is_some() { "redis" } else { "memory" },
         });
         out!("{}", serde_json::to_string_pretty(&json!({ "effective": effective, "settings": settings }))?);
         return Ok(());
@@ -22,10 +22,10 @@ pub fn run(config: &Config, as_json: bool) -> anyhow::Result<()> {
     out!("effective:");
     out!("  database   {}", config.database.display());
     out!("  data dir   {}", config.data_dir.display());
-    out!("  files      {}", config.upload_dir.display());
-    out!("  drawings   {}", config.cad_dir.display());
-    out!("  listen     {}:{}", config.host, config.port);
-    out!("  cache      {}", if config.redis_url.is_some() { "redis" } else { "in-process" });
+    out!("  files      {}", config.files.upload_dir.display());
+    out!("  drawings   {}", config.cad.dir.display());
+    out!("  listen     {}:{}", config.server.host, config.server.port);
+    out!("  cache      {}", if config.cache.redis_url.is_some() { "redis" } else { "in-process" });
     out!("");
     out!("{:<28} {:<40} source", "setting", "value");
     for row in rows {
