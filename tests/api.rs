@@ -512,7 +512,7 @@ async fn malformed_requests_get_clear_errors_and_change_nothing() {
 #[tokio::test]
 async fn uploads_are_capped_while_streaming_sniffed_and_served_with_safe_names() {
     each_database(|db| async move {
-        let server = TestServer::start_with(&db, |config| config.upload_max_bytes = 64 * 1024).await;
+        let server = TestServer::start_with(&db, |config| config.files.upload_max_bytes = 64 * 1024).await;
         let dan = server.user("dan", Role::Designer).await;
         let eve = server.user("eve", Role::Designer).await;
         let vera = server.user("vera", Role::Viewer).await;
@@ -530,7 +530,7 @@ async fn uploads_are_capped_while_streaming_sniffed_and_served_with_safe_names()
         let chunks = futures_util::stream::iter((0..40).map(|_| Ok::<_, std::io::Error>(vec![b'a'; 4096])));
         let (status, body) = upload("big.txt", reqwest::Body::wrap_stream(chunks), dan.access.clone()).await;
         assert_eq!((status, body["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")));
-        let temp_left = std::fs::read_dir(server.core.config.upload_dir.join("tmp")).unwrap().count();
+        let temp_left = std::fs::read_dir(server.core.config.files.upload_dir.join("tmp")).unwrap().count();
         assert_eq!(temp_left, 0, "no temporary file is left behind");
         let (status, _) = upload("big.txt", reqwest::Body::from(vec![b'a'; 65 * 1024]), dan.access.clone()).await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "a declared length over the limit");
@@ -553,7 +553,7 @@ async fn uploads_are_capped_while_streaming_sniffed_and_served_with_safe_names()
         assert_eq!(stored["media_type"], "image/png");
         let id = stored["id"].as_str().unwrap();
         let blob = server.core.files.blobs().blob_path(stored["sha256"].as_str().unwrap()).unwrap();
-        assert!(blob.starts_with(&server.core.config.upload_dir), "stored under its hash inside the file store");
+        assert!(blob.starts_with(&server.core.config.files.upload_dir), "stored under its hash inside the file store");
         assert_eq!(std::fs::read(&blob).unwrap(), png);
 
         let response = server
@@ -800,12 +800,12 @@ async fn two_instances_share_sign_ins_and_revocations_through_redis() {
         async move {
             let prefix = format!("zk-test-{}:", uuid::Uuid::new_v4().simple());
             let shared = |config: &mut zk_core::config::Config| {
-                config.jwt_access_secret =
+                config.auth.jwt_access_secret =
                     Some(zk_core::secret::Secret::new("shared-access-secret-0123456789abcdef".into()));
-                config.jwt_refresh_secret =
+                config.auth.jwt_refresh_secret =
                     Some(zk_core::secret::Secret::new("shared-refresh-secret-0123456789abcdef".into()));
-                config.redis_url = Some(zk_core::secret::Secret::new(redis.clone()));
-                config.redis_prefix = prefix.clone();
+                config.cache.redis_url = Some(zk_core::secret::Secret::new(redis.clone()));
+                config.cache.prefix = prefix.clone();
             };
             let a = TestServer::start_with(&db, shared).await;
             let b = TestServer::start_with(&db, shared).await;
@@ -854,7 +854,7 @@ async fn an_unreachable_redis_makes_requests_slower_not_broken() {
     each_database(|db| async move {
         let server = TestServer::start_with(&db, |config| {
             // Port 1 on loopback: nothing listens, connections are refused at once.
-            config.redis_url = Some(zk_core::secret::Secret::new("redis://127.0.0.1:1/".into()));
+            config.cache.redis_url = Some(zk_core::secret::Secret::new("redis://127.0.0.1:1/".into()));
         })
         .await;
         let ada = server.user("ada", Role::Admin).await;
@@ -916,7 +916,7 @@ async fn the_built_ui_is_served_and_its_routes_load_index_html() {
     std::fs::create_dir(ui.path().join("assets")).unwrap();
     std::fs::write(ui.path().join("assets/app.js"), "console.log('zk')").unwrap();
     let dir = ui.path().to_owned();
-    let server = TestServer::start_with(&db, move |config| config.ui_dir = Some(dir)).await;
+    let server = TestServer::start_with(&db, move |config| config.server.ui_dir = Some(dir)).await;
     for path in ["/", "/tasks", "/admin/users/7"] {
         let response = server.http.get(server.url(path)).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{path} loads the app");
@@ -1010,15 +1010,15 @@ async fn the_desktop_window_signs_in_with_its_launch_secret_and_only_its_origin_
 async fn a_watcher_on_one_instance_sees_progress_of_a_task_another_instance_runs() {
     each_database(|db| async move {
         let shared = |config: &mut zk_core::config::Config| {
-            config.jwt_access_secret =
+            config.auth.jwt_access_secret =
                 Some(zk_core::secret::Secret::new("shared-access-secret-0123456789abcdef".into()));
-            config.jwt_refresh_secret =
+            config.auth.jwt_refresh_secret =
                 Some(zk_core::secret::Secret::new("shared-refresh-secret-0123456789abcdef".into()));
         };
         let runner = TestServer::start_with(&db, shared).await;
         let watcher = TestServer::start_with(&db, |config| {
             shared(config);
-            config.task_workers = 0;
+            config.tasks.workers = 0;
         })
         .await;
         let dan = runner.user("dan", Role::Designer).await;

@@ -335,8 +335,8 @@ async fn refused_uploads_store_nothing() {
     each_database(|db| async move {
         // The general upload limit is small; drawings have their own, CAD_MAX_BYTES.
         let server = TestServer::start_with(&db, |config| {
-            config.upload_max_bytes = 500;
-            config.cad_max_bytes = 16 * 1024;
+            config.files.upload_max_bytes = 500;
+            config.cad.max_bytes = 16 * 1024;
         })
         .await;
         let dan = server.user("dan", Role::Designer).await;
@@ -395,7 +395,7 @@ async fn refused_uploads_store_nothing() {
         assert_eq!(page["items"].as_array().unwrap().len(), 0, "nothing refused is listed: {page}");
         let (_, files) = server.call(Method::GET, "/api/files", Some(&dan.access), None).await;
         assert_eq!(files.as_array().unwrap().len(), 0, "and nothing is stored: {files}");
-        let tmp = server.core.config.upload_dir.join("tmp");
+        let tmp = server.core.config.files.upload_dir.join("tmp");
         assert_eq!(std::fs::read_dir(tmp).unwrap().count(), 0, "no temporary file is left");
         server.stop().await;
     })
@@ -446,7 +446,7 @@ async fn the_watched_folder_imports_updates_and_removes_its_drawings() {
         std::fs::create_dir_all(folder.path().join("A 栋")).unwrap();
         std::fs::write(folder.path().join("A 栋/east.dxf"), plan("")).unwrap();
         let dir = folder.path().to_path_buf();
-        let server = TestServer::start_with(&db, |config| config.cad_dir = dir.clone()).await;
+        let server = TestServer::start_with(&db, |config| config.cad.dir = dir.clone()).await;
         let dan = server.user("dan", Role::Designer).await;
         let by_path = |path: &'static str| {
             let (server, token) = (&server, dan.access.clone());
@@ -673,7 +673,7 @@ async fn without_a_cad_agent_the_facts_are_stored_with_a_note_and_upstream_failu
     each_database(|db| async move {
         let double = ModelDouble::start().await;
         // Leases outlast the clock moves below, which skip the retries' backoff.
-        let server = TestServer::start_with(&db, |config| config.task_lease = Duration::from_secs(600)).await;
+        let server = TestServer::start_with(&db, |config| config.tasks.lease = Duration::from_secs(600)).await;
         let ada = server.user("ada", Role::Admin).await;
         let (_, drawing) = upload(&server, &ada.access, "plan.dxf", plan("")).await;
         let id = drawing["id"].as_str().unwrap();

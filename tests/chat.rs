@@ -624,7 +624,7 @@ async fn the_watched_folder_applies_agent_files_within_a_second() {
     each_database(|db| async move {
         let server = TestServer::start(&db).await;
         let admin = server.user("ada", Role::Admin).await;
-        let dir = server.core.config.agents_dir.clone();
+        let dir = server.core.config.agents.dir.clone();
         let wait_for = |check: Box<dyn Fn(&Value) -> bool>| {
             let (server, token) = (&server, admin.access.clone());
             async move {

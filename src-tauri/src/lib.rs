@@ -32,7 +32,7 @@ pub type StartFailureReporter<R> = fn(&AppHandle<R>, String);
 pub fn run() -> ExitCode {
     let config = Config::load(BTreeMap::new());
     match &config {
-        Ok(config) => zk_core::logging::init(config.log_format, &config.log_level),
+        Ok(config) => zk_core::logging::init(config.logging.format, &config.logging.level),
         Err(_) => zk_core::logging::init(LogFormat::Text, "info"),
     }
     let compositing = rendering::Compositing::from_env();

@@ -33,7 +33,9 @@ pub(crate) struct Limits {
 
 impl Limits {
     pub(crate) fn from_config(config: Option<&Config>) -> Self {
-        Self { max_read_bytes: config.map_or(DEFAULT_MAX_READ_BYTES, |c| c.upload_max_bytes.max(c.cad_max_bytes)) }
+        Self {
+            max_read_bytes: config.map_or(DEFAULT_MAX_READ_BYTES, |c| c.files.upload_max_bytes.max(c.cad.max_bytes)),
+        }
     }
 }
 
@@ -141,10 +143,10 @@ mod tests {
             "without a configuration: CAD_MAX_BYTES' default"
         );
         let mut config = Config::offline(std::path::Path::new("/tmp/zk-agent-limits"));
-        config.upload_max_bytes = 10;
-        config.cad_max_bytes = 20;
+        config.files.upload_max_bytes = 10;
+        config.cad.max_bytes = 20;
         assert_eq!(Limits::from_config(Some(&config)).max_read_bytes, 20, "a drawing may be larger than an attachment");
-        config.upload_max_bytes = 30;
+        config.files.upload_max_bytes = 30;
         assert_eq!(Limits::from_config(Some(&config)).max_read_bytes, 30);
     }
 

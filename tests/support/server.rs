@@ -99,7 +99,7 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::offline(dir.path());
         config.database = db.config();
-        config.task_lease = Duration::from_secs(3);
+        config.tasks.lease = Duration::from_secs(3);
         // Agents' keys in an encrypted file of this test: stories do not depend on a session keychain
         // (tests/keystore.rs covers the real one).
         config.keystore.mode = zk_core::keystore::KeyStoreMode::File;
@@ -112,7 +112,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("address").port();
         let shutdown = CancellationToken::new();
-        options.ui_dir = options.ui_dir.or_else(|| core.config.ui_dir.clone());
+        options.ui_dir = options.ui_dir.or_else(|| core.config.server.ui_dir.clone());
         let served = tokio::spawn(zk_server::serve(core.clone(), listener, options, shutdown.clone()));
         Self {
             base: format!("http://127.0.0.1:{port}"),

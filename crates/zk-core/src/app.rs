@@ -77,16 +77,16 @@ impl Core {
         if migrations == Migrations::Apply {
             store.migrate().await.context("cannot migrate the database")?;
         }
-        let cache = Arc::new(match &config.redis_url {
-            Some(url) => Cache::redis(url, &config.redis_prefix).map_err(anyhow::Error::msg)?,
+        let cache = Arc::new(match &config.cache.redis_url {
+            Some(url) => Cache::redis(url, &config.cache.prefix).map_err(anyhow::Error::msg)?,
             None => Cache::in_memory(),
         });
-        let blobs = BlobStore::open(&config.upload_dir).context("cannot open the file store (UPLOAD_DIR)")?;
-        let access_secret = match &config.jwt_access_secret {
+        let blobs = BlobStore::open(&config.files.upload_dir).context("cannot open the file store (UPLOAD_DIR)")?;
+        let access_secret = match &config.auth.jwt_access_secret {
             Some(secret) => secret.clone(),
             None => generated_secret(&config.data_dir, "jwt-access.key")?,
         };
-        let refresh_secret = match &config.jwt_refresh_secret {
+        let refresh_secret = match &config.auth.jwt_refresh_secret {
             Some(secret) => secret.clone(),
             None => generated_secret(&config.data_dir, "jwt-refresh.key")?,
         };
@@ -97,11 +97,12 @@ impl Core {
             clock.clone(),
             audit.clone(),
             TokenKeys::new(&access_secret, &refresh_secret),
-            config.access_token_ttl,
-            config.refresh_token_ttl,
+            config.auth.access_token_ttl,
+            config.auth.refresh_token_ttl,
         );
         let admin = AdminService::new(store.clone(), cache.clone(), clock.clone(), audit.clone());
-        let files = Arc::new(FileService::new(store.clone(), blobs.clone(), clock.clone(), config.upload_max_bytes));
+        let files =
+            Arc::new(FileService::new(store.clone(), blobs.clone(), clock.clone(), config.files.upload_max_bytes));
         let keystore = KeyStore::open(KeyStoreOptions::from_config(&config.keystore)).await;
         let keys: Arc<dyn AgentKeys> = Arc::new(keystore.clone());
         let agents = Arc::new(AgentService::new(store.clone(), clock.clone(), audit, keys));
@@ -116,8 +117,8 @@ impl Core {
             files.clone(),
             clock.clone(),
             cad_options.clone(),
-            config.cad_dir.clone(),
-            config.cad_cache_bytes,
+            config.cad.dir.clone(),
+            config.cad.cache_bytes,
         ));
         let cad_analyses =
             Arc::new(CadAnalysisService::new(cad.clone(), agents.clone(), tasks.clone(), store.clone(), clock.clone()));
@@ -163,10 +164,10 @@ impl Core {
         if self.agent_folder.get().is_some() {
             return Ok(());
         }
-        let folder = AgentFolder::start(self.agents.clone(), self.config.agents_dir.clone(), self.shutdown.clone())
+        let folder = AgentFolder::start(self.agents.clone(), self.config.agents.dir.clone(), self.shutdown.clone())
             .await
             .with_context(|| {
-                format!("cannot watch the agents folder {} (AGENTS_DIR)", self.config.agents_dir.display())
+                format!("cannot watch the agents folder {} (AGENTS_DIR)", self.config.agents.dir.display())
             })?;
         let _ = self.agent_folder.set(folder);
         Ok(())
@@ -178,9 +179,9 @@ impl Core {
         if self.cad_folder.get().is_some() {
             return Ok(());
         }
-        let folder = CadFolder::start(self.cad.clone(), self.config.cad_dir.clone(), self.shutdown.clone())
+        let folder = CadFolder::start(self.cad.clone(), self.config.cad.dir.clone(), self.shutdown.clone())
             .await
-            .with_context(|| format!("cannot watch the drawings folder {} (CAD_DIR)", self.config.cad_dir.display()))?;
+            .with_context(|| format!("cannot watch the drawings folder {} (CAD_DIR)", self.config.cad.dir.display()))?;
         let _ = self.cad_folder.set(folder);
         Ok(())
     }
@@ -190,7 +191,7 @@ impl Core {
         match self.cad_folder.get() {
             Some(folder) => folder.status(),
             None => crate::cad::watch::CadFolderStatus {
-                path: self.config.cad_dir.display().to_string(),
+                path: self.config.cad.dir.display().to_string(),
                 enabled: false,
                 drawings: 0,
                 problems: Vec::new(),
@@ -201,8 +202,8 @@ impl Core {
     /// Starts this process's task workers (`TASK_WORKERS` of them).
     pub(crate) fn start_workers(&self) -> WorkerPool {
         let settings = WorkerSettings {
-            workers: self.config.task_workers,
-            lease: self.config.task_lease,
+            workers: self.config.tasks.workers,
+            lease: self.config.tasks.lease,
             ..WorkerSettings::default()
         };
         WorkerPool::start(self.tasks.clone(), settings)
@@ -210,7 +211,7 @@ impl Core {
 
     /// Sends ERROR log events of this process to the `error_log` table.
     pub(crate) fn attach_error_log(&self) {
-        crate::logging::attach_error_log(self.store.clone(), self.clock.clone(), &self.config.error_monitor);
+        crate::logging::attach_error_log(self.store.clone(), self.clock.clone(), &self.config.logging.error_monitor);
     }
 
     /// Checks the database, the cache and the file store, timing each.

@@ -35,10 +35,8 @@ pub use zk_cad::{Diagnostic, DiagnosticCode, Drawing, Facts, ReadError, Severity
 
 use crate::config::Config;
 
-/// Default of `CAD_MAX_BYTES`.
-pub const DEFAULT_MAX_BYTES: u64 = 256 * 1024 * 1024;
-/// Default of `CAD_TIME_BUDGET_SECS`.
-pub const DEFAULT_TIME_BUDGET: Duration = Duration::from_secs(60);
+pub use crate::config::{DEFAULT_MAX_BYTES, DEFAULT_TIME_BUDGET};
+
 /// How long past the budget the caller still waits for the worker before giving up on it.
 const GRACE: Duration = Duration::from_secs(2);
 /// Deepest block nesting followed for facts and drawing.
@@ -74,7 +72,7 @@ impl Default for CadOptions {
 impl CadOptions {
     /// The limits from the configuration; `dwg2dxf` is looked up on `PATH`.
     pub fn from_config(config: &Config) -> Self {
-        CadOptions::with_limits(config.cad_max_bytes, config.cad_time_budget)
+        CadOptions::with_limits(config.cad.max_bytes, config.cad.time_budget)
     }
 
     fn with_limits(max_bytes: u64, time_budget: Duration) -> Self {

@@ -11,7 +11,7 @@ use crate::config::Config;
 /// the key valid, no model call); without one, whether the host answers HTTP at all. Per-agent probes
 /// belong to the agents service.
 pub async fn probe_fastgpt(config: &Config) -> UpstreamHealth {
-    let Some(fastgpt) = &config.fastgpt else {
+    let Some(fastgpt) = &config.agents.fastgpt else {
         return UpstreamHealth {
             status: "not_configured",
             base_url: None,

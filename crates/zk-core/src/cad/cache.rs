@@ -17,8 +17,7 @@ use serde::Serialize;
 use super::Drawing;
 use crate::error::CoreResult;
 
-/// Default of `CAD_CACHE_BYTES`.
-pub const DEFAULT_CACHE_BYTES: u64 = 512 * 1024 * 1024;
+pub use crate::config::DEFAULT_CACHE_BYTES;
 
 /// The estimated memory of a parsed drawing read from `source_bytes` of DXF (or DWG).
 pub fn model_bytes(source_bytes: u64, dwg: bool) -> u64 {

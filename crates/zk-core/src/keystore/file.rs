@@ -23,7 +23,7 @@ use chacha20poly1305::aead::{Aead, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use tokio::sync::Mutex;
 
-use super::KeyStoreError;
+use super::{KeyStoreError, MIN_PASSPHRASE_CHARS};
 use crate::secret::Secret;
 
 const MAGIC: &[u8; 8] = b"ZKAGKEYS";
@@ -43,9 +43,6 @@ const NEW_PARAMS: KdfParams = KdfParams { m_cost: 19 * 1024, t_cost: 2, p_cost: 
 const MAX_M_COST: u32 = 256 * 1024;
 const MAX_T_COST: u32 = 16;
 const MAX_P_COST: u32 = 16;
-
-/// The shortest passphrase a new key file accepts.
-pub const MIN_PASSPHRASE_CHARS: usize = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct KdfParams {

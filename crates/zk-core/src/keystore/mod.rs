@@ -17,8 +17,7 @@ mod file;
 mod keychain;
 
 use std::fmt;
-use std::path::{Path, PathBuf};
-use std::str::FromStr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -30,58 +29,12 @@ use crate::secret::Secret;
 use file::{EncryptedFile, LockState};
 use keychain::{CALL_TIMEOUT, Keychain, PROBE_ENTRY, PROBE_TIMEOUT};
 
-pub use file::MIN_PASSPHRASE_CHARS;
+pub use crate::config::{KeyStoreMode, MIN_PASSPHRASE_CHARS, default_key_file};
 
 /// The longest API key accepted; real keys are well under 1 KiB.
 const MAX_KEY_BYTES: usize = 16 * 1024;
 /// The longest entry name; keychains limit attribute lengths, and ours are `agent:<uuid>`.
 const MAX_ENTRY_BYTES: usize = 255;
-
-/// Where keys are kept: `ZK_KEYSTORE`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
-#[serde(rename_all = "snake_case")]
-pub enum KeyStoreMode {
-    /// The OS keychain when it answers, else the encrypted file, else environment variables only.
-    #[default]
-    Auto,
-    /// The OS keychain only; when it is unavailable nothing is stored (no silent fallback).
-    Keychain,
-    /// The encrypted file only, even where a keychain exists.
-    File,
-    /// Environment variables only; nothing is stored.
-    Env,
-}
-
-impl KeyStoreMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Auto => "auto",
-            Self::Keychain => "keychain",
-            Self::File => "file",
-            Self::Env => "env",
-        }
-    }
-}
-
-impl fmt::Display for KeyStoreMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for KeyStoreMode {
-    type Err = ();
-
-    fn from_str(value: &str) -> Result<Self, ()> {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "auto" => Ok(Self::Auto),
-            "keychain" => Ok(Self::Keychain),
-            "file" => Ok(Self::File),
-            "env" => Ok(Self::Env),
-            _ => Err(()),
-        }
-    }
-}
 
 /// How to open a [`KeyStore`].
 #[derive(Debug, Clone)]
@@ -523,7 +476,7 @@ fn validate_env_var(var: &str) -> Result<(), KeyStoreError> {
         return invalid("is not a variable name; use letters, digits and _, e.g. OPENAI_API_KEY".into());
     }
     let upper = var.to_ascii_uppercase();
-    let own_setting = crate::config::SETTINGS.iter().any(|(name, _)| *name == upper && *name != "FASTGPT_API_KEY");
+    let own_setting = crate::config::settings().any(|s| s.name == upper && s.name != "FASTGPT_API_KEY");
     if own_setting || RESERVED_ENV_PREFIXES.iter().any(|prefix| upper.starts_with(prefix)) {
         return invalid(format!(
             "holds one of zk-agent's own settings and cannot be an agent's key; name a variable of its own, e.g. {}",
@@ -531,11 +484,6 @@ fn validate_env_var(var: &str) -> Result<(), KeyStoreError> {
         ));
     }
     Ok(())
-}
-
-/// The default path of the encrypted file inside a data directory.
-pub fn default_file_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("agent-keys.enc")
 }
 
 #[cfg(test)]

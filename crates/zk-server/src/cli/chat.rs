@@ -95,7 +95,7 @@ fn unstored_agent(config: &Config, args: &ChatArgs) -> Result<ResolvedAgent, Exi
         ProviderArg::Fastgpt => (ProviderKind::Fastgpt, "FASTGPT_API_KEY"),
         ProviderArg::Openai => (ProviderKind::Openai, "OPENAI_API_KEY"),
     };
-    let base_url = match (&args.base_url, provider, &config.fastgpt) {
+    let base_url = match (&args.base_url, provider, &config.agents.fastgpt) {
         (Some(url), _, _) => url.clone(),
         (None, ProviderKind::Fastgpt, Some(fastgpt)) => fastgpt.base_url.clone(),
         _ => {
@@ -104,7 +104,7 @@ fn unstored_agent(config: &Config, args: &ChatArgs) -> Result<ResolvedAgent, Exi
         }
     };
     let key = match provider {
-        ProviderKind::Fastgpt => config.fastgpt.as_ref().and_then(|f| f.api_key.clone()),
+        ProviderKind::Fastgpt => config.agents.fastgpt.as_ref().and_then(|f| f.api_key.clone()),
         ProviderKind::Openai => None,
     }
     .or_else(|| std::env::var(key_variable).ok().filter(|k| !k.is_empty()).map(Secret::new));

@@ -1,30 +1,20 @@
 //! `zk-agent config show`: every setting, its effective value (secrets redacted) and its source.
 
 use serde_json::json;
-use zk_core::config::{Config, SETTINGS};
+use zk_core::config::Config;
 
 pub fn run(config: &Config, as_json: bool) -> anyhow::Result<()> {
-    let rows: Vec<(&str, String, String, &str)> = SETTINGS
-        .iter()
-        .map(|(name, meaning)| {
-            let shown = config.shown.iter().find(|s| s.name == *name);
-            let value = shown.and_then(|s| s.value.clone()).unwrap_or_else(|| "(unset)".into());
-            let source = shown.map_or_else(|| "default".to_owned(), |s| s.source.to_string());
-            (*name, value, source, *meaning)
-        })
-        .collect();
+    let rows = config.shown_rows();
     if as_json {
-        let settings: Vec<_> = rows
-            .iter()
-            .map(|(name, value, source, _)| json!({ "name": name, "value": value, "source": source }))
-            .collect();
+        let settings: Vec<_> =
+            rows.iter().map(|row| json!({ "name": row.name, "value": row.value, "source": row.source })).collect();
         let effective = json!({
             "database": config.database.display(),
             "data_dir": config.data_dir,
-            "upload_dir": config.upload_dir,
-            "cad_dir": config.cad_dir,
-            "listen": format!("{}:{}", config.host, config.port),
-            "cache": if config.redis_url.is_some() { "redis" } else { "memory" },
+            "upload_dir": config.files.upload_dir,
+            "cad_dir": config.cad.dir,
+            "listen": format!("{}:{}", config.server.host, config.server.port),
+            "cache": if config.cache.redis_url.is_some() { "redis" } else { "memory" },
         });
         out!("{}", serde_json::to_string_pretty(&json!({ "effective": effective, "settings": settings }))?);
         return Ok(());
@@ -32,14 +22,14 @@ pub fn run(config: &Config, as_json: bool) -> anyhow::Result<()> {
     out!("effective:");
     out!("  database   {}", config.database.display());
     out!("  data dir   {}", config.data_dir.display());
-    out!("  files      {}", config.upload_dir.display());
-    out!("  drawings   {}", config.cad_dir.display());
-    out!("  listen     {}:{}", config.host, config.port);
-    out!("  cache      {}", if config.redis_url.is_some() { "redis" } else { "in-process" });
+    out!("  files      {}", config.files.upload_dir.display());
+    out!("  drawings   {}", config.cad.dir.display());
+    out!("  listen     {}:{}", config.server.host, config.server.port);
+    out!("  cache      {}", if config.cache.redis_url.is_some() { "redis" } else { "in-process" });
     out!("");
     out!("{:<28} {:<40} source", "setting", "value");
-    for (name, value, source, _) in rows {
-        out!("{name:<28} {value:<40} {source}");
+    for row in rows {
+        out!("{:<28} {:<40} {}", row.name, row.value, row.source);
     }
     Ok(())
 }

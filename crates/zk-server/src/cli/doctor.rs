@@ -60,13 +60,13 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
         ),
     }
 
-    let address = SocketAddr::new(config.host, config.port);
+    let address = SocketAddr::new(config.server.host, config.server.port);
     match std::net::TcpListener::bind(address) {
         Ok(_) => report.line(Verdict::Ok, "port", &format!("{address} is free"), None),
         Err(error) => {
             let fix = format!(
                 "stop the program using port {} (perhaps a running zk-agent), or set PORT to a free port",
-                config.port
+                config.server.port
             );
             report.line(Verdict::Fail, "port", &format!("cannot listen on {address}: {error}"), Some(&fix));
         }
@@ -130,9 +130,9 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
         ),
     }
 
-    match &config.redis_url {
+    match &config.cache.redis_url {
         None => report.line(Verdict::Ok, "cache", "in-process (REDIS_URL not set)", None),
-        Some(url) => match Cache::redis(url, &config.redis_prefix) {
+        Some(url) => match Cache::redis(url, &config.cache.prefix) {
             Ok(cache) => {
                 let check = health::cache(&cache).await;
                 match check.error {
@@ -151,11 +151,14 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
         },
     }
 
-    match BlobStore::open(&config.upload_dir) {
+    match BlobStore::open(&config.files.upload_dir) {
         Ok(blobs) => match health::storage(&blobs).await.error {
-            None => {
-                report.line(Verdict::Ok, "file store", &format!("{} is writable", config.upload_dir.display()), None)
-            }
+            None => report.line(
+                Verdict::Ok,
+                "file store",
+                &format!("{} is writable", config.files.upload_dir.display()),
+                None,
+            ),
             Some(error) => {
                 report.line(Verdict::Fail, "file store", &error, Some("make UPLOAD_DIR writable for this user"))
             }
@@ -166,8 +169,8 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
     }
 
     // The drawings folder: read only; serve creates it when it is missing.
-    let cad_dir = config.cad_dir.display();
-    match std::fs::read_dir(&config.cad_dir) {
+    let cad_dir = config.cad.dir.display();
+    match std::fs::read_dir(&config.cad.dir) {
         Ok(entries) => {
             let drawings = entries
                 .flatten()
@@ -246,7 +249,7 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
         ),
     }
 
-    match &config.fastgpt {
+    match &config.agents.fastgpt {
         None => report.line(
             Verdict::Ok,
             "fastgpt",

@@ -172,7 +172,7 @@ pub fn run() -> ExitCode {
         return runtime().block_on(chat::run(config, args));
     }
     if matches!(cli.command, Command::Serve(_)) {
-        zk_core::logging::init(config.log_format, &config.log_level);
+        zk_core::logging::init(config.logging.format, &config.logging.level);
     } else {
         zk_core::logging::init_command("warn");
     }

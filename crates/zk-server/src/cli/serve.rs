@@ -47,11 +47,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let running = Core::start(config).await?;
     let core = running.core().clone();
     let config = &core.config;
-    let address = SocketAddr::new(config.host, config.port);
+    let address = SocketAddr::new(config.server.host, config.server.port);
     let listener = TcpListener::bind(address).await.with_context(|| {
         format!(
             "cannot listen on {address}; another program may use port {}: stop it or set PORT to a free port",
-            config.port
+            config.server.port
         )
     })?;
     let bound = listener.local_addr()?;
@@ -65,9 +65,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     out!("ZK-Agent is serving {url}");
     out!("  API:      {url}api  (health: {url}api/health)");
     out!("  database: {database}");
-    out!("  files:    {}", config.upload_dir.display());
-    out!("  drawings: {} (watched folder, CAD_DIR)", config.cad_dir.display());
-    match &config.ui_dir {
+    out!("  files:    {}", config.files.upload_dir.display());
+    out!("  drawings: {} (watched folder, CAD_DIR)", config.cad.dir.display());
+    match &config.server.ui_dir {
         Some(dir) => out!("  UI:       {}", dir.display()),
         None => out!("  UI:       not built (run `npm run build` in ui/, or set UI_DIR)"),
     }
@@ -92,7 +92,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             shutdown.cancel();
         }
     });
-    let ui_dir = config.ui_dir.clone();
+    let ui_dir = config.server.ui_dir.clone();
     let options = zk_server::ServeOptions { ui_dir, desktop_origins: Vec::new() };
     let served = zk_server::serve(core.clone(), listener, options, shutdown.clone()).await;
     shutdown.cancel();

@@ -24,13 +24,13 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data: 
 pub fn allowed_hosts(config: &Config, port: u16) -> HashSet<String> {
     let mut hosts: HashSet<String> =
         ["127.0.0.1", "localhost", "[::1]"].iter().map(|h| format!("{h}:{port}")).collect();
-    if !config.host.is_loopback() && !config.host.is_unspecified() {
-        hosts.insert(match config.host {
+    if !config.server.host.is_loopback() && !config.server.host.is_unspecified() {
+        hosts.insert(match config.server.host {
             std::net::IpAddr::V6(ip) => format!("[{ip}]:{port}"),
             ip => format!("{ip}:{port}"),
         });
     }
-    for extra in &config.allowed_hosts {
+    for extra in &config.server.allowed_hosts {
         let has_port = extra.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) && !extra.ends_with(']');
         hosts.insert(if has_port { extra.clone() } else { format!("{extra}:{port}") });
     }

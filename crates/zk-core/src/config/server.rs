@@ -1,0 +1,38 @@
+//! Where the local server listens and what it serves.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use super::{ConfigError, Reader, Setting};
+
+pub(super) const SETTINGS: &[Setting] = &[
+    Setting::plain("HOST", "address the local server binds (default 127.0.0.1)"),
+    Setting::plain("PORT", "TCP port of the local server (default 3000)"),
+    Setting::plain("ALLOWED_HOSTS", "extra Host names the server answers to, comma separated"),
+    Setting::plain("UI_DIR", "built UI to serve (default ui/dist when present)"),
+];
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub host: IpAddr,
+    pub port: u16,
+    /// Host names answered besides the listening address, lower case.
+    pub allowed_hosts: Vec<String>,
+    pub ui_dir: Option<PathBuf>,
+}
+
+pub(super) fn read(reader: &mut Reader) -> Result<ServerConfig, ConfigError> {
+    let host = reader
+        .parse("HOST", "an IP address such as 127.0.0.1", "set HOST=127.0.0.1 (or 0.0.0.0 to serve the network)")?
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let port = reader.port("PORT")?.unwrap_or(3000);
+    let allowed_hosts = reader
+        .string("ALLOWED_HOSTS")
+        .map(|v| v.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect())
+        .unwrap_or_default();
+    let ui_dir = reader
+        .string("UI_DIR")
+        .map(PathBuf::from)
+        .or_else(|| Some(PathBuf::from("ui/dist")).filter(|p| p.join("index.html").is_file()));
+    Ok(ServerConfig { host, port, allowed_hosts, ui_dir })
+}
