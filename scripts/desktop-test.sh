@@ -56,7 +56,7 @@ set +e
 # A private session bus for the run (single-instance, notifications, WebKit's accessibility bus);
 # it ends with the tests, taking any daemon it started with it.
 dbus-run-session -- cargo test "${CARGO_FLAGS[@]}" \
-    --test desktop_config --test desktop_wiring --test desktop_window \
+    --test desktop --test desktop_wiring \
     -- --include-ignored --show-output 2>&1 | grep -v "^dbus-daemon\[" | tee "$output"
 status=${PIPESTATUS[0]}
 set -e

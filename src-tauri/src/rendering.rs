@@ -10,7 +10,7 @@
 //!
 //! WebGL (WebGL2 for the CAD view) is unaffected in what it can do: WebKit renders a WebGL canvas
 //! off screen through ANGLE either way, and without the GPU compositor copies each new frame into the
-//! page's painting. `tests/desktop_window.rs` checks that a WebGL2 triangle reaches the window's
+//! page's painting. `tests/desktop/window.rs` checks that a WebGL2 triangle reaches the window's
 //! pixels. Whoever wants WebKit's default back sets `ZK_DESKTOP_COMPOSITING=gpu`.
 //!
 //! When it applies: WebKit reads the policy when the web process creates the page (and again on a

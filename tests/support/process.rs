@@ -13,7 +13,7 @@ pub fn free_port() -> u16 {
 }
 
 /// The binary under test: `ZK_AGENT_BIN`, else `zk-agent` next to the test executable's directory
-/// (`target/debug/deps/faults-…` → `target/debug/zk-agent`).
+/// (`target/debug/deps/integration-…` → `target/debug/zk-agent`).
 pub fn zk_agent_binary() -> PathBuf {
     let path = match std::env::var("ZK_AGENT_BIN") {
         Ok(path) if !path.is_empty() => PathBuf::from(path),

@@ -101,7 +101,7 @@ impl TestServer {
         config.database = db.config();
         config.tasks.lease = Duration::from_secs(3);
         // Agents' keys in an encrypted file of this test: stories do not depend on a session keychain
-        // (tests/keystore.rs covers the real one).
+        // (tests/integration/keystore.rs covers the real one).
         config.keystore.mode = zk_core::keystore::KeyStoreMode::File;
         config.keystore.passphrase = Some(zk_core::secret::Secret::new("test passphrase".to_owned()));
         adjust(&mut config);

@@ -1,5 +1,5 @@
 //! The key store's rules, with keyring's mock keychain and temporary directories. The real OS
-//! keychain is exercised by `tests/keystore.rs`.
+//! keychain is exercised by `tests/integration/keystore.rs`.
 
 #![allow(clippy::unwrap_used)]
 

@@ -10,7 +10,7 @@
 //! pinned. A render matches when it has the same size and at most 1 % of its pixels differ by more
 //! than a quarter of the colour range in some channel (anti-aliasing may move between versions of
 //! tiny-skia). To re-pin after a deliberate change, look at the new images and run
-//! `ZK_UPDATE_SNAPSHOTS=1 cargo test -p zk-tests --test cad`.
+//! `ZK_UPDATE_SNAPSHOTS=1 cargo test -p zk-tests --test integration cad::`.
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};

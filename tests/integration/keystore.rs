@@ -162,13 +162,16 @@ async fn doctor_reports_the_real_keychain() {
     assert!(stdout.contains("[ok  ] keychain       the OS keychain answers"), "{stdout}");
 }
 
-/// Runs this test binary again, only `test`, with `DBUS_SESSION_BUS_ADDRESS` pointing nowhere (a
-/// test cannot change its own environment: set_var is unsafe, and the crate forbids unsafe code).
+/// Runs this test binary again, only `test` of this module, with `DBUS_SESSION_BUS_ADDRESS` pointing
+/// nowhere (a test cannot change its own environment: set_var is unsafe, the crate forbids unsafe
+/// code, and the binary's other tests run on threads beside it).
 #[cfg(target_os = "linux")]
 fn run_without_keychain(test: &str) -> std::process::Output {
+    // The harness names a test by its path below the crate: `keystore::no_keychain_child`.
+    let module = module_path!().split_once("::").map_or("", |(_crate, module)| module);
     let exe = std::env::current_exe().unwrap();
     Command::new(exe)
-        .args(["--exact", test, "--ignored", "--nocapture", "--test-threads=1"])
+        .args(["--exact", &format!("{module}::{test}"), "--ignored", "--nocapture", "--test-threads=1"])
         .env("DBUS_SESSION_BUS_ADDRESS", NO_BUS)
         .env(CHILD_MARKER, "1")
         .output()

@@ -98,7 +98,7 @@ fn find_program(name: &str, extra: Option<&Path>) -> Option<PathBuf> {
 }
 
 /// `ZK_DESKTOP_BIN`, else `zk-agent-desktop` in the test executable's profile directory
-/// (`target/debug/deps/desktop_window-…` → `target/debug/zk-agent-desktop`).
+/// (`target/debug/deps/desktop-…` → `target/debug/zk-agent-desktop`).
 fn app_binary() -> PathBuf {
     match std::env::var("ZK_DESKTOP_BIN") {
         Ok(path) if !path.is_empty() => PathBuf::from(path),

@@ -3,7 +3,7 @@
 //! the workspace `Cargo.toml`. Each test lists every violation it finds, with what to change.
 //!
 //! The same rules hold at run time: `src-tauri/tests/wiring.rs` checks that what the capability does
-//! not grant is refused, and `tests/desktop_window.rs` that the CSP blocks `eval` in the real window.
+//! not grant is refused, and `tests/desktop/window.rs` that the CSP blocks `eval` in the real window.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 use std::collections::BTreeMap;
@@ -215,7 +215,7 @@ fn capability_violations(file: &str, capability: &Value) -> Vec<String> {
         } else if !REVIEWED_PERMISSIONS.contains(&identifier) {
             violations.push(format!(
                 "{file} ({id}): grants {identifier}, which is not in REVIEWED_PERMISSIONS of \
-                 tests/desktop_config.rs; review what a script in the window could do with it, then add it there"
+                 tests/desktop/config.rs; review what a script in the window could do with it, then add it there"
             ));
         }
         if scoped {
