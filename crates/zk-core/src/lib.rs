@@ -21,6 +21,8 @@ pub mod files;
 pub mod folder_watch;
 pub mod health;
 pub mod keystore;
+#[cfg(test)]
+mod layout;
 pub mod logging;
 pub mod request;
 pub mod running;

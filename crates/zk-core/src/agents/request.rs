@@ -16,7 +16,7 @@ use zk_model_api::{ApiKey, ChatRequest, Content, Message, ModelClient, Role};
 pub use zk_model_api::{ChatEvent, ChatResponse, Interactive, ModelApiError};
 
 use super::{AgentKind, AgentParameters, AgentSpec, ProviderKind, ResolvedAgent};
-use crate::secret::Secret;
+use crate::secret::{Secret, redact_url};
 
 /// What a caller adds to the agent's own configuration.
 #[derive(Debug, Clone, Default)]
@@ -78,6 +78,41 @@ impl AgentSpec {
 pub(super) fn client_for(spec: &AgentSpec, key: Option<Secret>) -> Result<ModelClient, ModelApiError> {
     Ok(ModelClient::new(spec.provider.client_provider(), &spec.base_url, key.map(|k| ApiKey::new(k.expose().clone())))?
         .with_read_idle(Duration::from_secs(u64::from(spec.parameters.read_idle_secs))))
+}
+
+/// What a model API failure means for whoever asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelFailure {
+    /// `upstream_auth`, `upstream_quota`, `upstream_error`, `upstream_timeout`, `upstream_stalled`,
+    /// `upstream_cut`, `upstream_malformed`, `upstream_unreachable`, `upstream_rejected`, `too_large`.
+    pub code: &'static str,
+    /// Says what happened and, where the user can act, what to do; URLs without credentials.
+    pub message: String,
+    /// The answer broke off mid-stream: what arrived is worth keeping.
+    pub broke_off: bool,
+    /// Trying again may help.
+    pub retryable: bool,
+}
+
+/// Describes a model API failure the same way for chat answers and drawing analyses.
+pub fn describe_failure(error: &ModelApiError) -> ModelFailure {
+    let (broke_off, code) = match error {
+        ModelApiError::Stalled(_) => (true, "upstream_stalled"),
+        ModelApiError::Interrupted(_) => (true, "upstream_cut"),
+        ModelApiError::Malformed(_) => (true, "upstream_malformed"),
+        ModelApiError::TooLarge(_) => (true, "too_large"),
+        ModelApiError::Auth { .. } => (false, "upstream_auth"),
+        ModelApiError::Quota { .. } => (false, "upstream_quota"),
+        ModelApiError::Upstream { .. } => (false, "upstream_error"),
+        ModelApiError::Rejected { .. } => (false, "upstream_rejected"),
+        ModelApiError::Timeout(_) => (false, "upstream_timeout"),
+        ModelApiError::Unreachable(_) => (false, "upstream_unreachable"),
+    };
+    let message = match error {
+        ModelApiError::Auth { .. } => format!("{error}; check the agent's API key"),
+        _ => error.to_string(),
+    };
+    ModelFailure { code, message: redact_url(&message), broke_off, retryable: broke_off || error.is_retryable() }
 }
 
 /// An answer as it streams: events, or the error that ended it.

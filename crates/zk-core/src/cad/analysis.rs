@@ -439,11 +439,8 @@ impl CadAnalysisService {
                 (("succeeded", Some(answer.text), context.trimmed.clone(), None), None)
             }
             Err(error) => {
-                let (_, described) = crate::chat::classify(&error);
-                let (code, message) = described
-                    .map(|e| (e.code, e.message))
-                    .unwrap_or_else(|| ("upstream_error".into(), error.to_string()));
-                let message = format!("{}: {message}", agent.spec.name);
+                let failure = crate::agents::request::describe_failure(&error);
+                let (code, message) = (failure.code, format!("{}: {}", agent.spec.name, failure.message));
                 let described = json!({ "code": code, "message": message });
                 if error.is_retryable() {
                     // Kept on the analysis: if this was the last attempt, the task fails with it.

@@ -836,24 +836,10 @@ fn update_of(
 /// How an upstream failure ends an answer: a broken stream is `interrupted` (what arrived is kept and
 /// a retry offered); a refusal or failure is `failed`, with a message that says what to do.
 pub(crate) fn classify(error: &ModelApiError) -> (MessageStatus, Option<MessageError>) {
-    let (status, code) = match error {
-        ModelApiError::Stalled(_) => (MessageStatus::Interrupted, "upstream_stalled"),
-        ModelApiError::Interrupted(_) => (MessageStatus::Interrupted, "upstream_cut"),
-        ModelApiError::Malformed(_) => (MessageStatus::Interrupted, "upstream_malformed"),
-        ModelApiError::TooLarge(_) => (MessageStatus::Interrupted, "too_large"),
-        ModelApiError::Auth { .. } => (MessageStatus::Failed, "upstream_auth"),
-        ModelApiError::Quota { .. } => (MessageStatus::Failed, "upstream_quota"),
-        ModelApiError::Upstream { .. } => (MessageStatus::Failed, "upstream_error"),
-        ModelApiError::Rejected { .. } => (MessageStatus::Failed, "upstream_rejected"),
-        ModelApiError::Timeout(_) => (MessageStatus::Failed, "upstream_timeout"),
-        ModelApiError::Unreachable(_) => (MessageStatus::Failed, "upstream_unreachable"),
-    };
-    let retryable = status == MessageStatus::Interrupted || error.is_retryable();
-    let message = match error {
-        ModelApiError::Auth { .. } => format!("{error}; check the agent's API key"),
-        _ => error.to_string(),
-    };
-    (status, Some(MessageError { code: code.into(), message: crate::secret::redact_url(&message), retryable }))
+    let failure = crate::agents::request::describe_failure(error);
+    let status = if failure.broke_off { MessageStatus::Interrupted } else { MessageStatus::Failed };
+    let error = MessageError { code: failure.code.into(), message: failure.message, retryable: failure.retryable };
+    (status, Some(error))
 }
 
 #[cfg(test)]
