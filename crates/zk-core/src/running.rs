@@ -111,3 +111,51 @@ impl Running {
         self.core.store.close().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::keystore::KeyStoreMode;
+
+    fn offline(dir: &std::path::Path) -> Config {
+        let mut config = Config::offline(dir);
+        // No session keychain in a unit test: keys only from the environment.
+        config.keystore.mode = KeyStoreMode::Env;
+        config.tasks.workers = 1;
+        config
+    }
+
+    #[tokio::test]
+    async fn stop_waits_for_registered_loops_and_start_seeds_defaults_once() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let running = Core::start(offline(dir.path())).await.expect("the core starts");
+        let settings = running.core().admin.config().await.expect("settings");
+        assert_eq!(settings.len(), crate::admin::default_settings().len(), "defaults added at start: {settings:?}");
+        let meta = RequestMeta::default();
+        running.core().admin.set_config(None, "ui.default_theme", json!("dark"), &meta).await.expect("set");
+
+        // A loop that needs a moment after the shutdown token to finish its last write.
+        let finished = Arc::new(AtomicBool::new(false));
+        running.spawn_loop("test", {
+            let finished = finished.clone();
+            |shutdown| async move {
+                shutdown.cancelled().await;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                finished.store(true, Ordering::SeqCst);
+            }
+        });
+        running.stop(Duration::from_secs(5)).await;
+        assert!(finished.load(Ordering::SeqCst), "stop waited for the loop to return");
+
+        // Started again: the admin's value stays, nothing is added twice.
+        let running = Core::start(offline(dir.path())).await.expect("the core starts again");
+        let theme = running.core().admin.config_value("ui.default_theme").await.expect("read");
+        assert_eq!(theme, Some(json!("dark")), "an admin's value is never overwritten");
+        assert_eq!(running.core().admin.config().await.expect("settings").len(), settings.len());
+        running.stop(Duration::from_secs(5)).await;
+    }
+}

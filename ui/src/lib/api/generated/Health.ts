@@ -3,4 +3,7 @@ import type { CacheStats } from "./CacheStats";
 import type { Check } from "./Check";
 import type { Status } from "./Status";
 
+/**
+ * `GET /api/health`: the database, the cache and the file store, each timed.
+ */
 export type Health = { status: Status, version: string, database: Check, cache: Check, cache_stats: CacheStats, storage: Check, };
