@@ -559,11 +559,11 @@ async fn uploads_are_capped_while_streaming_sniffed_and_served_with_safe_names()
         let response = server
             .http
             .get(server.url(&format!("/api/files/{id}/content")))
-            .bearer_auth(&vera.access)
+            .bearer_auth(&dan.access)
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), StatusCode::OK, "viewers may download");
+        assert_eq!(response.status(), StatusCode::OK, "the uploader downloads it");
         assert_eq!(response.headers()["content-type"], "image/png");
         assert_eq!(
             response.headers()["content-disposition"],
@@ -574,7 +574,7 @@ async fn uploads_are_capped_while_streaming_sniffed_and_served_with_safe_names()
         let (status, _) = upload("mine.png", reqwest::Body::from(png.clone()), vera.access.clone()).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "viewers cannot upload");
         let (status, _) = server.call(Method::DELETE, &format!("/api/files/{id}"), Some(&eve.access), None).await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "another designer cannot delete it");
+        assert_eq!(status, StatusCode::NOT_FOUND, "another designer cannot delete it, nor learn that it exists");
         let (status, again) = upload("same.png", reqwest::Body::from(png.clone()), eve.access.clone()).await;
         assert_eq!(status, StatusCode::CREATED);
         assert_eq!(again["sha256"], stored["sha256"], "the same content is stored once");

@@ -102,7 +102,7 @@ impl Core {
         );
         let admin = AdminService::new(store.clone(), cache.clone(), clock.clone(), audit.clone());
         let files =
-            Arc::new(FileService::new(store.clone(), blobs.clone(), clock.clone(), config.files.upload_max_bytes));
+            Arc::new(FileService::new(store.clone(), blobs, clock.clone(), config.files.upload_max_bytes));
         let keystore = KeyStore::open(KeyStoreOptions::from_config(&config.keystore)).await;
         let keys: Arc<dyn AgentKeys> = Arc::new(keystore.clone());
         let agents = Arc::new(AgentService::new(store.clone(), clock.clone(), audit, keys));
@@ -128,7 +128,7 @@ impl Core {
             store.clone(),
             clock.clone(),
             agents.clone(),
-            blobs,
+            files.clone(),
             cad_options,
             shutdown.clone(),
         ));
