@@ -203,3 +203,76 @@ async fn every_file_route_shows_a_file_only_to_its_uploader_admins_and_those_who
     })
     .await;
 }
+
+/// A binary DXF (R13+ two-byte group codes) after `sentinel`, with one line.
+fn binary_dxf(sentinel: &[u8]) -> Vec<u8> {
+    enum V {
+        Text(&'static str),
+        Real(f64),
+    }
+    let groups = [
+        (0, V::Text("SECTION")),
+        (2, V::Text("HEADER")),
+        (9, V::Text("$ACADVER")),
+        (1, V::Text("AC1015")),
+        (0, V::Text("ENDSEC")),
+        (0, V::Text("SECTION")),
+        (2, V::Text("ENTITIES")),
+        (0, V::Text("LINE")),
+        (8, V::Text("0")),
+        (10, V::Real(0.0)),
+        (20, V::Real(0.0)),
+        (30, V::Real(0.0)),
+        (11, V::Real(100.0)),
+        (21, V::Real(50.0)),
+        (31, V::Real(0.0)),
+        (0, V::Text("ENDSEC")),
+        (0, V::Text("EOF")),
+    ];
+    let mut out = sentinel.to_vec();
+    for (code, value) in groups {
+        out.extend_from_slice(&i16::to_le_bytes(code));
+        match value {
+            V::Text(text) => {
+                out.extend_from_slice(text.as_bytes());
+                out.push(0);
+            }
+            V::Real(number) => out.extend_from_slice(&number.to_le_bytes()),
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn binary_dxf_files_are_accepted_whether_their_sentinel_line_ends_in_crlf_or_lf() {
+    each_database(|db| async move {
+        let server = TestServer::start(&db).await;
+        let dan = server.user("dan", Role::Designer).await;
+        for (sentinel, how) in
+            [(b"AutoCAD Binary DXF\r\n\x1a\0".as_slice(), "CR LF"), (b"AutoCAD Binary DXF\n\x1a\0".as_slice(), "LF")]
+        {
+            let bytes = binary_dxf(sentinel);
+            let stored = upload(&server, &dan, "binary.dxf", bytes.clone()).await;
+            assert_eq!(stored["media_type"], "image/vnd.dxf", "a binary DXF ({how}) is a DXF: {stored}");
+            let response = server
+                .http
+                .post(server.url("/api/cad/drawings"))
+                .query(&[("name", "binary.dxf")])
+                .bearer_auth(&dan.access)
+                .body(bytes)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            let drawing: Value = response.json().await.unwrap_or(Value::Null);
+            assert_eq!(status, StatusCode::CREATED, "the library takes the binary DXF ({how}): {drawing}");
+            assert_eq!(
+                (drawing["status"].as_str(), drawing["entityCount"].as_i64()),
+                (Some("ready"), Some(1)),
+                "and reads its line ({how}): {drawing}"
+            );
+        }
+        server.stop().await;
+    })
+    .await;
+}

@@ -385,7 +385,11 @@ fn sniff_bytes(head: &[u8]) -> Option<&'static str> {
             _ => None,
         };
     }
-    if head.starts_with(b"AutoCAD Binary DXF\r\n\x1a\0") {
+    // A binary DXF's sentinel ends in CR LF, SUB, NUL; some writers drop the CR (the CAD reader
+    // accepts both, so uploads do too).
+    if let Some(rest) = head.strip_prefix(b"AutoCAD Binary DXF".as_slice())
+        && (rest.starts_with(b"\r\n\x1a\0") || rest.starts_with(b"\n\x1a\0"))
+    {
         return Some("image/vnd.dxf");
     }
     if head.len() >= 6 && head.starts_with(b"AC10") && head[4..6].iter().all(u8::is_ascii_digit) {
@@ -486,6 +490,13 @@ mod tests {
         assert!(sniff(b"\xff\xd8\xff\xe0\0\x10JFIF", "photo.png").is_err(), "JPEG bytes named .png");
         assert!(sniff(b"MZ\x90\0\x03\0\0\0", "tool").is_err(), "executables are refused");
         assert_eq!(sniff("设计说明".as_bytes(), "notes.txt").ok(), Some("text/plain"));
+        assert_eq!(sniff(b"AutoCAD Binary DXF\r\n\x1a\0\0\0SECTION\0", "b.dxf").ok(), Some("image/vnd.dxf"));
+        assert_eq!(
+            sniff(b"AutoCAD Binary DXF\n\x1a\0\0\0SECTION\0", "lf.dxf").ok(),
+            Some("image/vnd.dxf"),
+            "a binary DXF whose sentinel line ends in LF alone"
+        );
+        assert!(sniff(b"AutoCAD Binary DXF\n\0\0SECTION\0", "bad.dxf").is_err(), "no SUB: not the sentinel");
         let mut gbk_dxf = b"0\nSECTION\n2\nHEADER\n1\n".to_vec();
         gbk_dxf.extend_from_slice(&[0xc9, 0xe8, 0xbc, 0xc6]);
         assert_eq!(sniff(&gbk_dxf, "gbk.dxf").ok(), Some("image/vnd.dxf"), "legacy code page DXF");
