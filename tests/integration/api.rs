@@ -148,6 +148,16 @@ async fn logout_password_change_and_disabling_end_access_at_once() {
         let change = json!({ "current_password": "wrong one entirely", "new_password": "a brand new passphrase" });
         let (status, _) = server.call(Method::POST, "/api/auth/password", Some(&dan.access), Some(change)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "the current password must be right");
+        let change = json!({ "current_password": PASSWORD, "new_password": PASSWORD });
+        let (status, body) = server.call(Method::POST, "/api/auth/password", Some(&dan.access), Some(change)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "the current password is not a new one: {body}");
+        assert_eq!(body["details"]["field"], "new_password", "{body}");
+        assert!(body["message"].as_str().unwrap().contains("choose a different password"), "{body}");
+        let change = json!({ "current_password": PASSWORD, "new_password": " ".repeat(16) });
+        let (status, body) = server.call(Method::POST, "/api/auth/password", Some(&dan.access), Some(change)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "an all-whitespace password is refused: {body}");
+        let (status, _) = server.call(Method::GET, "/api/auth/me", Some(&dan.access), None).await;
+        assert_eq!(status, StatusCode::OK, "a refused change leaves the session as it was");
         let change = json!({ "current_password": PASSWORD, "new_password": "a brand new passphrase" });
         let (status, fresh) = server.call(Method::POST, "/api/auth/password", Some(&dan.access), Some(change)).await;
         assert_eq!(status, StatusCode::OK, "{fresh}");
