@@ -371,6 +371,17 @@ async fn passwords_are_hashed_with_argon2id_and_checked_against_the_policy() {
     .await;
 }
 
+/// Sends `request` as it is over a new connection (reqwest cannot send two Host headers); the status.
+async fn raw_status(port: u16, request: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut head)).await.unwrap().unwrap();
+    let text = String::from_utf8_lossy(&head);
+    text.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or_else(|| panic!("no status line in {text:?}"))
+}
+
 #[tokio::test]
 async fn foreign_hosts_and_origins_are_refused_and_there_is_no_cors() {
     each_database(|db| async move {
@@ -392,6 +403,27 @@ async fn foreign_hosts_and_origins_are_refused_and_there_is_no_cors() {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "localhost is ours");
+        for (first, second) in [
+            (format!("127.0.0.1:{}", server.port), format!("evil.example:{}", server.port)),
+            (format!("evil.example:{}", server.port), format!("127.0.0.1:{}", server.port)),
+            (format!("127.0.0.1:{}", server.port), format!("127.0.0.1:{}", server.port)),
+        ] {
+            let status = raw_status(
+                server.port,
+                &format!("GET /api/health HTTP/1.1\r\nHost: {first}\r\nHost: {second}\r\nConnection: close\r\n\r\n"),
+            )
+            .await;
+            assert!(
+                status == 400 || status == 421,
+                "two Host headers ({first}, {second}) are refused, whichever comes first: got {status}"
+            );
+        }
+        let status = raw_status(
+            server.port,
+            &format!("GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n", server.port),
+        )
+        .await;
+        assert_eq!(status, 200, "one Host header of ours passes");
 
         let before = server.core.store.count_users().await.unwrap();
         let body = json!({ "username": "mallory", "password": PASSWORD, "role": "admin" });
