@@ -148,6 +148,16 @@ async fn logout_password_change_and_disabling_end_access_at_once() {
         let change = json!({ "current_password": "wrong one entirely", "new_password": "a brand new passphrase" });
         let (status, _) = server.call(Method::POST, "/api/auth/password", Some(&dan.access), Some(change)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "the current password must be right");
+        let change = json!({ "current_password": PASSWORD, "new_password": PASSWORD });
+        let (status, body) = server.call(Method::POST, "/api/auth/password", Some(&dan.access), Some(change)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "the current password is not a new one: {body}");
+        assert_eq!(body["details"]["field"], "new_password", "{body}");
+        assert!(body["message"].as_str().unwrap().contains("choose a different password"), "{body}");
+        let change = json!({ "current_password": PASSWORD, "new_password": " ".repeat(16) });
+        let (status, body) = server.call(Method::POST, "/api/auth/password", Some(&dan.access), Some(change)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "an all-whitespace password is refused: {body}");
+        let (status, _) = server.call(Method::GET, "/api/auth/me", Some(&dan.access), None).await;
+        assert_eq!(status, StatusCode::OK, "a refused change leaves the session as it was");
         let change = json!({ "current_password": PASSWORD, "new_password": "a brand new passphrase" });
         let (status, fresh) = server.call(Method::POST, "/api/auth/password", Some(&dan.access), Some(change)).await;
         assert_eq!(status, StatusCode::OK, "{fresh}");
@@ -361,6 +371,17 @@ async fn passwords_are_hashed_with_argon2id_and_checked_against_the_policy() {
     .await;
 }
 
+/// Sends `request` as it is over a new connection (reqwest cannot send two Host headers); the status.
+async fn raw_status(port: u16, request: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut head)).await.unwrap().unwrap();
+    let text = String::from_utf8_lossy(&head);
+    text.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or_else(|| panic!("no status line in {text:?}"))
+}
+
 #[tokio::test]
 async fn foreign_hosts_and_origins_are_refused_and_there_is_no_cors() {
     each_database(|db| async move {
@@ -382,6 +403,27 @@ async fn foreign_hosts_and_origins_are_refused_and_there_is_no_cors() {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "localhost is ours");
+        for (first, second) in [
+            (format!("127.0.0.1:{}", server.port), format!("evil.example:{}", server.port)),
+            (format!("evil.example:{}", server.port), format!("127.0.0.1:{}", server.port)),
+            (format!("127.0.0.1:{}", server.port), format!("127.0.0.1:{}", server.port)),
+        ] {
+            let status = raw_status(
+                server.port,
+                &format!("GET /api/health HTTP/1.1\r\nHost: {first}\r\nHost: {second}\r\nConnection: close\r\n\r\n"),
+            )
+            .await;
+            assert!(
+                status == 400 || status == 421,
+                "two Host headers ({first}, {second}) are refused, whichever comes first: got {status}"
+            );
+        }
+        let status = raw_status(
+            server.port,
+            &format!("GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n", server.port),
+        )
+        .await;
+        assert_eq!(status, 200, "one Host header of ours passes");
 
         let before = server.core.store.count_users().await.unwrap();
         let body = json!({ "username": "mallory", "password": PASSWORD, "role": "admin" });
@@ -559,11 +601,11 @@ async fn uploads_are_capped_while_streaming_sniffed_and_served_with_safe_names()
         let response = server
             .http
             .get(server.url(&format!("/api/files/{id}/content")))
-            .bearer_auth(&vera.access)
+            .bearer_auth(&dan.access)
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), StatusCode::OK, "viewers may download");
+        assert_eq!(response.status(), StatusCode::OK, "the uploader downloads it");
         assert_eq!(response.headers()["content-type"], "image/png");
         assert_eq!(
             response.headers()["content-disposition"],
@@ -574,7 +616,7 @@ async fn uploads_are_capped_while_streaming_sniffed_and_served_with_safe_names()
         let (status, _) = upload("mine.png", reqwest::Body::from(png.clone()), vera.access.clone()).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "viewers cannot upload");
         let (status, _) = server.call(Method::DELETE, &format!("/api/files/{id}"), Some(&eve.access), None).await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "another designer cannot delete it");
+        assert_eq!(status, StatusCode::NOT_FOUND, "another designer cannot delete it, nor learn that it exists");
         let (status, again) = upload("same.png", reqwest::Body::from(png.clone()), eve.access.clone()).await;
         assert_eq!(status, StatusCode::CREATED);
         assert_eq!(again["sha256"], stored["sha256"], "the same content is stored once");

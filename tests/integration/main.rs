@@ -14,5 +14,6 @@ mod cad_library;
 mod chat;
 mod cli;
 mod faults;
+mod files;
 mod keystore;
 mod model_api;

@@ -69,7 +69,7 @@ impl Core {
     }
 
     pub async fn open_with(config: Config, clock: SharedClock, migrations: Migrations) -> anyhow::Result<Arc<Self>> {
-        std::fs::create_dir_all(&config.data_dir)
+        create_private_dir(&config.data_dir)
             .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
         let store = store::open(&config.database)
             .await
@@ -101,8 +101,7 @@ impl Core {
             config.auth.refresh_token_ttl,
         );
         let admin = AdminService::new(store.clone(), cache.clone(), clock.clone(), audit.clone());
-        let files =
-            Arc::new(FileService::new(store.clone(), blobs.clone(), clock.clone(), config.files.upload_max_bytes));
+        let files = Arc::new(FileService::new(store.clone(), blobs, clock.clone(), config.files.upload_max_bytes));
         let keystore = KeyStore::open(KeyStoreOptions::from_config(&config.keystore)).await;
         let keys: Arc<dyn AgentKeys> = Arc::new(keystore.clone());
         let agents = Arc::new(AgentService::new(store.clone(), clock.clone(), audit, keys));
@@ -128,7 +127,7 @@ impl Core {
             store.clone(),
             clock.clone(),
             agents.clone(),
-            blobs,
+            files.clone(),
             cad_options,
             shutdown.clone(),
         ));
@@ -232,6 +231,16 @@ impl Core {
     }
 }
 
+/// Creates `dir` and its missing parents; on Unix those it creates are 0700 (the data directory
+/// holds the database, keys and uploads: nobody else's to read). An existing directory is left as it is.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
 /// A random secret kept in `<data dir>/secrets/<name>` (mode 0600), created on first use, so an
 /// offline install signs tokens with a key nobody configured and that survives restarts.
 fn generated_secret(data_dir: &Path, name: &str) -> anyhow::Result<Secret> {
@@ -259,5 +268,30 @@ fn generated_secret(data_dir: &Path, name: &str) -> anyhow::Result<Secret> {
     match file.persist_noclobber(&path) {
         Ok(_) => Ok(Secret::new(secret)),
         Err(_) => Ok(Secret::new(std::fs::read_to_string(&path)?.trim().to_owned())),
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+    use crate::keystore::KeyStoreMode;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).map(|m| m.permissions().mode() & 0o777).unwrap_or_else(|e| panic!("{path:?}: {e}"))
+    }
+
+    #[tokio::test]
+    async fn the_data_directory_and_the_database_are_private_to_their_owner() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let data = dir.path().join("home").join("zk-agent");
+        let mut config = Config::offline(&data);
+        // No session keychain in a unit test: keys only from the environment.
+        config.keystore.mode = KeyStoreMode::Env;
+        let core = Core::open(config).await.expect("the core opens");
+        assert_eq!(mode(&data), 0o700, "the data directory is created 0700");
+        assert_eq!(mode(&data.join("zk-agent.db")), 0o600, "the database is created 0600");
+        core.close().await;
     }
 }

@@ -4,6 +4,12 @@
 //! stops at once. Complete, it is fsynced and renamed into `sha256/ab/cd/<hash>`, so a blob that
 //! exists is always whole. The type is sniffed from the bytes, never taken from the name; the
 //! original name is kept only as sanitised metadata.
+//!
+//! Who may read a file is decided here, once ([`FileService::readable`]): its uploader, an admin,
+//! and whoever can see a thing that uses it. Today that is a CAD library drawing (the library is
+//! open to every signed-in user); a chat attachment is its uploader's, because a message can attach
+//! only a file its sender may read and a conversation is its owner's alone. Any other file answers
+//! "not found", so that nobody learns it exists.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -19,7 +25,7 @@ use tokio::io::AsyncWriteExt;
 use crate::clock::SharedClock;
 use crate::error::{CoreError, CoreResult};
 use crate::request::Principal;
-use crate::store::{FileRecord, Role, Store, Timestamp};
+use crate::store::{FileRecord, FileScope, Role, Store, Timestamp};
 
 /// Bytes kept from the start of an upload for type sniffing.
 const SNIFF_BYTES: usize = 8 * 1024;
@@ -269,26 +275,32 @@ impl FileService {
         Ok(record)
     }
 
-    pub async fn get(&self, id: &str) -> CoreResult<FileRecord> {
-        self.store.file(id).await?.ok_or_else(|| CoreError::NotFound(format!("file {id}")))
+    /// The file, when `reader` may read it (see the module's documentation); any other file, like
+    /// an unknown id, is not found.
+    pub async fn readable(&self, reader: &Principal, id: &str) -> CoreResult<FileRecord> {
+        self.store.scoped_file(id, scope_of(reader)).await?.ok_or_else(|| CoreError::NotFound(format!("file {id}")))
     }
 
-    /// The record and an open handle on its content.
-    pub async fn open(&self, id: &str) -> CoreResult<(FileRecord, tokio::fs::File)> {
-        let record = self.get(id).await?;
+    /// The record and an open handle on its content, when `reader` may read it.
+    pub async fn open(&self, reader: &Principal, id: &str) -> CoreResult<(FileRecord, tokio::fs::File)> {
+        let record = self.readable(reader, id).await?;
         let file = tokio::fs::File::open(self.blobs.blob_path(&record.sha256)?)
             .await
             .map_err(|e| CoreError::Storage(format!("the content of file {id} is missing from the store: {e}")))?;
         Ok((record, file))
     }
 
-    pub async fn list(&self, before: Option<&str>, limit: i64) -> CoreResult<Vec<FileView>> {
-        Ok(self.store.list_files(before, limit.clamp(1, 500)).await?.into_iter().map(FileView::from).collect())
+    /// The files `reader` may read, newest first (an admin: every file).
+    pub async fn list(&self, reader: &Principal, before: Option<&str>, limit: i64) -> CoreResult<Vec<FileView>> {
+        let files = self.store.list_files(scope_of(reader), before, limit.clamp(1, 500)).await?;
+        Ok(files.into_iter().map(FileView::from).collect())
     }
 
-    /// Deletes a file: its uploader or an admin. The blob goes when no other file references it.
+    /// Deletes a file: its uploader or an admin. A file the actor cannot read is not found; one they
+    /// can read but not delete (a drawing's file of the library) is forbidden. The blob goes when no
+    /// other file references it.
     pub async fn delete(&self, actor: &Principal, id: &str) -> CoreResult<()> {
-        let record = self.get(id).await?;
+        let record = self.readable(actor, id).await?;
         if actor.role != Role::Admin && record.uploaded_by != Some(actor.user_id) {
             return Err(CoreError::Forbidden("only the uploader or an admin can delete this file".into()));
         }
@@ -307,6 +319,11 @@ impl FileService {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
+}
+
+/// The files `reader` may read: every file for an admin; else their uploads and the shared ones.
+fn scope_of(reader: &Principal) -> FileScope {
+    if reader.role == Role::Admin { FileScope::All } else { FileScope::OwnAndShared(reader.user_id) }
 }
 
 struct BusyGuard<'a> {
@@ -368,7 +385,11 @@ fn sniff_bytes(head: &[u8]) -> Option<&'static str> {
             _ => None,
         };
     }
-    if head.starts_with(b"AutoCAD Binary DXF\r\n\x1a\0") {
+    // A binary DXF's sentinel ends in CR LF, SUB, NUL; some writers drop the CR (the CAD reader
+    // accepts both, so uploads do too).
+    if let Some(rest) = head.strip_prefix(b"AutoCAD Binary DXF".as_slice())
+        && (rest.starts_with(b"\r\n\x1a\0") || rest.starts_with(b"\n\x1a\0"))
+    {
         return Some("image/vnd.dxf");
     }
     if head.len() >= 6 && head.starts_with(b"AC10") && head[4..6].iter().all(u8::is_ascii_digit) {
@@ -469,6 +490,13 @@ mod tests {
         assert!(sniff(b"\xff\xd8\xff\xe0\0\x10JFIF", "photo.png").is_err(), "JPEG bytes named .png");
         assert!(sniff(b"MZ\x90\0\x03\0\0\0", "tool").is_err(), "executables are refused");
         assert_eq!(sniff("设计说明".as_bytes(), "notes.txt").ok(), Some("text/plain"));
+        assert_eq!(sniff(b"AutoCAD Binary DXF\r\n\x1a\0\0\0SECTION\0", "b.dxf").ok(), Some("image/vnd.dxf"));
+        assert_eq!(
+            sniff(b"AutoCAD Binary DXF\n\x1a\0\0\0SECTION\0", "lf.dxf").ok(),
+            Some("image/vnd.dxf"),
+            "a binary DXF whose sentinel line ends in LF alone"
+        );
+        assert!(sniff(b"AutoCAD Binary DXF\n\0\0SECTION\0", "bad.dxf").is_err(), "no SUB: not the sentinel");
         let mut gbk_dxf = b"0\nSECTION\n2\nHEADER\n1\n".to_vec();
         gbk_dxf.extend_from_slice(&[0xc9, 0xe8, 0xbc, 0xc6]);
         assert_eq!(sniff(&gbk_dxf, "gbk.dxf").ok(), Some("image/vnd.dxf"), "legacy code page DXF");

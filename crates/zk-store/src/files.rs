@@ -16,6 +16,26 @@ pub struct FileRecord {
     pub created_at: Timestamp,
 }
 
+/// Which files a read returns. Who may read what is the file service's rule; this names the rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileScope {
+    /// Every file.
+    All,
+    /// The files this user uploaded, and the files used by something every signed-in user sees:
+    /// a CAD library drawing's file (`cad_drawings.file_id`).
+    OwnAndShared(i64),
+}
+
+impl FileScope {
+    /// The user whose files the scope holds besides the shared ones; `None` for every file.
+    pub(crate) fn user(self) -> Option<i64> {
+        match self {
+            Self::All => None,
+            Self::OwnAndShared(user_id) => Some(user_id),
+        }
+    }
+}
+
 /// Files' metadata.
 ///
 /// Methods that take a `now` never read the clock themselves: the caller's clock decides.
@@ -23,7 +43,10 @@ pub struct FileRecord {
 pub trait FileStore: Send + Sync {
     async fn insert_file(&self, file: &FileRecord) -> StoreResult<()>;
     async fn file(&self, id: &str) -> StoreResult<Option<FileRecord>>;
-    async fn list_files(&self, before: Option<&str>, limit: i64) -> StoreResult<Vec<FileRecord>>;
+    /// The file, when it is in `scope`.
+    async fn scoped_file(&self, id: &str, scope: FileScope) -> StoreResult<Option<FileRecord>>;
+    /// The files in `scope`, newest id first, older than `before` when given.
+    async fn list_files(&self, scope: FileScope, before: Option<&str>, limit: i64) -> StoreResult<Vec<FileRecord>>;
     /// Deletes the row; returns how many rows still reference the same content.
     async fn delete_file(&self, id: &str) -> StoreResult<Option<i64>>;
 }
@@ -44,10 +67,29 @@ macro_rules! impl_file_store {
                     .await?)
             }
 
-            async fn list_files(&self, before: Option<&str>, limit: i64) -> StoreResult<Vec<FileRecord>> {
-                Ok(sqlx::query_as::<$db, FileRecord>(
-                    "SELECT * FROM files WHERE ($1 IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
-                )
+            async fn scoped_file(&self, id: &str, scope: $crate::FileScope) -> StoreResult<Option<FileRecord>> {
+                Ok(sqlx::query_as::<$db, FileRecord>(concat!(
+                    "SELECT * FROM files WHERE id = $2 AND ",
+                    $crate::files::in_scope!()
+                ))
+                .bind(scope.user())
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn list_files(
+                &self,
+                scope: $crate::FileScope,
+                before: Option<&str>,
+                limit: i64,
+            ) -> StoreResult<Vec<FileRecord>> {
+                Ok(sqlx::query_as::<$db, FileRecord>(concat!(
+                    "SELECT * FROM files WHERE ($2 IS NULL OR id < $2) AND ",
+                    $crate::files::in_scope!(),
+                    " ORDER BY id DESC LIMIT $3"
+                ))
+                .bind(scope.user())
                 .bind(before)
                 .bind(limit)
                 .fetch_all(&self.pool)
@@ -75,6 +117,15 @@ macro_rules! impl_file_store {
     };
 }
 
+/// The condition of [`FileScope`] on a row of `files`, with the scope's user (or NULL for every file)
+/// bound as `$1`.
+macro_rules! in_scope {
+    () => {
+        "($1 IS NULL OR files.uploaded_by = $1 \
+          OR EXISTS (SELECT 1 FROM cad_drawings d WHERE d.file_id = files.id))"
+    };
+}
+
 /// Inserts a file row on `$executor`: the pool, or a unit of work's transaction.
 macro_rules! insert_file {
     ($db:ty, $executor:expr, $file:expr) => {{
@@ -97,4 +148,4 @@ macro_rules! insert_file {
     }};
 }
 
-pub(crate) use {impl_file_store, insert_file};
+pub(crate) use {impl_file_store, in_scope, insert_file};

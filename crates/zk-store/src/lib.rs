@@ -37,7 +37,7 @@ pub use conversations::{
     NewConversation, NewMessage, search_key,
 };
 pub use error::{StoreError, StoreResult};
-pub use files::{FileRecord, FileStore};
+pub use files::{FileRecord, FileScope, FileStore};
 pub use logs::{AuditRecord, ErrorRecord, LogQuery, LogStore, NewAuditEntry, NewErrorEntry};
 pub use postgres::PostgresStore;
 pub use settings::{ConfigEntry, SettingsStore};

@@ -23,10 +23,16 @@ impl SqliteStore {
     /// Opens (creating if missing) the database file and checks it is not damaged.
     pub async fn open(path: &Path) -> StoreResult<Self> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| {
+            create_private_dir(parent).map_err(|e| {
                 StoreError::Unusable(format!("cannot create the database directory {}: {e}", parent.display()))
             })?;
         }
+        create_private_file(path).map_err(|e| {
+            StoreError::Unusable(format!(
+                "cannot create the database {}: {e}; check that its directory is writable",
+                path.display()
+            ))
+        })?;
         let options = SqliteConnectOptions::from_str("sqlite://")
             .map_err(anyhow::Error::from)?
             .filename(path)
@@ -69,6 +75,29 @@ impl SqliteStore {
     }
 }
 
+/// Creates `dir` and its missing parents, those it creates 0700 on Unix; an existing one is left alone.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates the database file empty, 0600 on Unix, when it is missing; SQLite then gives its `-wal`
+/// and `-shm` files the same mode (it copies the main file's). An existing file is left alone.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 // Without row locks, SQLite serialises writers; the single UPDATE … RETURNING is atomic.
 impl_store!(
     SqliteStore,
@@ -81,3 +110,30 @@ impl_store!(
        ORDER BY run_after, id LIMIT 1) \
      RETURNING *"
 );
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).map(|m| m.permissions().mode() & 0o777).unwrap_or_else(|e| panic!("{path:?}: {e}"))
+    }
+
+    #[tokio::test]
+    async fn the_database_and_its_directory_are_private_to_their_owner() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("data").join("zk.db");
+        let store = SqliteStore::open(&path).await.expect("the database opens");
+        sqlx::query("CREATE TABLE t (x INTEGER)").execute(store.pool()).await.expect("a write");
+        assert_eq!(mode(&dir.path().join("data")), 0o700, "the database's directory is created 0700");
+        assert_eq!(mode(&path), 0o600, "the database file is created 0600");
+        for suffix in ["-wal", "-shm"] {
+            let side = path.with_file_name(format!("zk.db{suffix}"));
+            assert!(side.exists(), "WAL mode keeps {side:?} while the database is open");
+            assert_eq!(mode(&side), 0o600, "{side:?} follows the database's mode");
+        }
+        store.pool().close().await;
+    }
+}

@@ -378,13 +378,19 @@ impl AccountService {
     ) -> CoreResult<SignedIn> {
         let user = self.store.user(principal.user_id).await?.ok_or_else(|| CoreError::NotFound("user".into()))?;
         if let Some(hash) = user.password_hash.clone() {
-            let current = current.to_owned();
-            let ok = tokio::task::spawn_blocking(move || password::verify(&current, &hash).0)
+            let given = current.to_owned();
+            let ok = tokio::task::spawn_blocking(move || password::verify(&given, &hash).0)
                 .await
                 .map_err(|e| CoreError::Internal(anyhow::anyhow!("password check failed: {e}")))?;
             if !ok {
                 self.store.record_login_failure(user.id, self.now()).await?;
                 return Err(CoreError::invalid("current_password", "the current password is wrong"));
+            }
+            if new == current {
+                return Err(CoreError::invalid(
+                    "new_password",
+                    "the new password is the current one; choose a different password",
+                ));
             }
         }
         password::check_policy(new, &user.username)?;

@@ -41,6 +41,12 @@ pub fn check_policy(password: &str, username: &str) -> CoreResult<()> {
             format!("the password has {length} characters; use at most {MAX_LENGTH}"),
         ));
     }
+    if password.chars().all(char::is_whitespace) {
+        return Err(CoreError::invalid(
+            "password",
+            "the password is only spaces; use letters, digits or other characters too",
+        ));
+    }
     let lowered = password.to_lowercase();
     if COMMON.lines().any(|common| common.eq_ignore_ascii_case(&lowered)) {
         return Err(CoreError::invalid("password", "this password is among the most common ones; choose another"));
@@ -108,6 +114,9 @@ mod tests {
         assert!(check_policy("Password123", "u").is_err(), "whatever the case");
         assert!(check_policy("设计师的长密码很安全", "u").is_ok(), "any characters count");
         assert!(check_policy("alice-in-wonderland", "alice-in-wonderland").is_err());
+        assert!(check_policy(&" ".repeat(12), "u").is_err(), "all spaces are refused");
+        assert!(check_policy(" \t\u{3000}\u{a0} \n \t\u{3000}", "u").is_err(), "so is any other whitespace");
+        assert!(check_policy("  two words  ", "u").is_ok(), "spaces among other characters are fine");
     }
 
     #[test]

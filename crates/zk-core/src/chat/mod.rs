@@ -28,7 +28,7 @@ use crate::agents::{AgentService, ProviderKind, ResolvedAgent};
 use crate::cad::CadOptions;
 use crate::clock::SharedClock;
 use crate::error::{CoreError, CoreResult};
-use crate::files::BlobStore;
+use crate::files::FileService;
 use crate::request::Principal;
 use crate::store::{
     ConversationCursor, ConversationRecord, MessageRecord, MessageUpdate, NewConversation, NewMessage, Store,
@@ -49,7 +49,8 @@ pub struct ChatService {
     store: Arc<dyn Store>,
     clock: SharedClock,
     agents: Arc<AgentService>,
-    blobs: BlobStore,
+    /// Attachments: who may attach a file, and where its content is.
+    files: Arc<FileService>,
     /// The CAD guards, for reading attached drawings.
     cad: CadOptions,
     runs: Arc<RunRegistry>,
@@ -64,12 +65,12 @@ impl ChatService {
         store: Arc<dyn Store>,
         clock: SharedClock,
         agents: Arc<AgentService>,
-        blobs: BlobStore,
+        files: Arc<FileService>,
         cad: CadOptions,
         shutdown: CancellationToken,
     ) -> Self {
         let runs = Arc::new(RunRegistry::default());
-        Self { store, clock, agents, blobs, cad, runs, shutdown, drivers: TaskTracker::new() }
+        Self { store, clock, agents, files, cad, runs, shutdown, drivers: TaskTracker::new() }
     }
 
     /// Waits until every run has ended and written its final state (after the shutdown token is
@@ -202,7 +203,9 @@ impl ChatService {
         }
         let mut attachments = Vec::with_capacity(input.attachments.len());
         for file_id in &input.attachments {
-            let file = self.store.file(file_id).await?.ok_or_else(|| CoreError::NotFound(format!("file {file_id}")))?;
+            // Only a file the sender may read: attaching would otherwise hand another user's file to
+            // the model and show its name in this conversation.
+            let file = self.files.readable(user, file_id).await?;
             attachments.push(Attachment {
                 file_id: file.id,
                 name: file.original_name,
@@ -484,7 +487,7 @@ impl ChatService {
             &conversation,
             &history,
             &answer.id,
-            &context::AttachmentSources { blobs: &self.blobs, store: &*self.store, cad: &self.cad },
+            &context::AttachmentSources { blobs: self.files.blobs(), store: &*self.store, cad: &self.cad },
         )
         .await;
         let answer = MessageView::from(answer);

@@ -43,7 +43,19 @@ pub fn allowed_hosts(config: &Config, port: u16) -> HashSet<String> {
 
 /// Refuses requests whose Host is not ours: a page on `evil.example` that rebinds its name to
 /// 127.0.0.1 still sends `Host: evil.example`.
+///
+/// A request with two Host headers is refused: which one counts would differ between this check,
+/// a proxy in front and the handlers.
 pub async fn check_host(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if request.headers().get_all(header::HOST).iter().nth(1).is_some() {
+        tracing::warn!("request with more than one Host header");
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "unknown_host",
+            "the request has more than one Host header; send exactly one",
+        )
+        .into_response();
+    }
     let host = request
         .headers()
         .get(header::HOST)

@@ -40,15 +40,21 @@ pub struct ListParams {
     limit: Option<i64>,
 }
 
+/// The files the caller may read (an admin: every file), newest first.
 pub async fn list(
     State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult<Json<Vec<FileView>>> {
-    Ok(Json(state.core.files.list(params.before.as_deref(), params.limit.unwrap_or(100)).await?))
+    Ok(Json(state.core.files.list(&user, params.before.as_deref(), params.limit.unwrap_or(100)).await?))
 }
 
-pub async fn metadata(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Json<FileView>> {
-    Ok(Json(FileView::from(state.core.files.get(&id).await?)))
+pub async fn metadata(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<FileView>> {
+    Ok(Json(FileView::from(state.core.files.readable(&user, &id).await?)))
 }
 
 #[derive(Deserialize)]
@@ -61,10 +67,11 @@ pub struct DownloadParams {
 
 pub async fn download(
     State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
     ApiPath(id): ApiPath<String>,
     ApiQuery(params): ApiQuery<DownloadParams>,
 ) -> ApiResult<Response> {
-    let (record, file) = state.core.files.open(&id).await?;
+    let (record, file) = state.core.files.open(&user, &id).await?;
     let content_type = if record.media_type == "text/plain" {
         "text/plain; charset=utf-8".to_owned()
     } else {
