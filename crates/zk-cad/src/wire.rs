@@ -31,7 +31,7 @@
 
 use serde::Serialize;
 
-use crate::color::Color;
+use crate::color::{Color, blends_with_background};
 use crate::model::{Drawing, Layout, LinetypeRef, units_name};
 use crate::tessellate::{GlyphInstance, Ink, Scene};
 
@@ -86,10 +86,13 @@ pub struct SceneHeader {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SceneLayer {
     pub name: String,
-    /// `0xRRGGBB`, or `null` for the foreground colour (ACI 7).
+    /// `0xRRGGBB`, or `null` for the foreground colour (ACI 7, or a colour that blends with a
+    /// background, which is drawn as ACI 7).
     pub color: Option<u32>,
     /// The layer's ACI number when its colour is one (for the swatch's tooltip).
     pub aci: Option<u8>,
+    /// Off or frozen layers are hidden when the viewer opens the scene: what an INSERT on a
+    /// frozen layer holds is put on that layer, so it hides with it.
     pub on: bool,
     pub frozen: bool,
     pub locked: bool,
@@ -294,10 +297,11 @@ fn ink_word(ink: Ink) -> u32 {
 }
 
 fn scene_layer(drawing: &Drawing, layer: &crate::model::Layer) -> SceneLayer {
+    // A colour drawn as the foreground (ACI 7, or one that blends with a background) is null.
     let (color, aci) = match layer.color {
         Color::Aci(7) => (None, Some(7)),
-        Color::Aci(i) => (Color::Aci(i).rgb(), Some(i)),
-        other => (other.rgb(), None),
+        Color::Aci(i) => (Color::Aci(i).rgb().filter(|&rgb| !blends_with_background(rgb)), Some(i)),
+        other => (other.rgb().filter(|&rgb| !blends_with_background(rgb)), None),
     };
     let linetype = match layer.linetype {
         LinetypeRef::Named(id) => drawing.linetype(id).map(|l| l.name.clone()),
