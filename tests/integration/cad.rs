@@ -174,6 +174,19 @@ fn layer_state_fixture() -> Vec<u8> {
     .into_bytes()
 }
 
+/// The dark side of the same rule: a square and a text in true-colour black and one in `#202020`
+/// (ΔE under 1 from the dark background), beside an ACI 250 (`#333333`) square that keeps its grey.
+fn black_fixture() -> Vec<u8> {
+    "0\nSECTION\n2\nENTITIES\n\
+0\nLWPOLYLINE\n420\n0\n90\n4\n70\n1\n10\n0\n20\n0\n10\n50\n20\n0\n10\n50\n20\n50\n10\n0\n20\n50\n\
+0\nTEXT\n420\n0\n10\n0\n20\n-15\n40\n8\n1\nBLACK\n\
+0\nCIRCLE\n420\n2105376\n10\n25\n20\n25\n40\n15\n\
+0\nLWPOLYLINE\n62\n250\n90\n4\n70\n1\n10\n60\n20\n0\n10\n110\n20\n0\n10\n110\n20\n50\n10\n60\n20\n50\n\
+0\nENDSEC\n0\nEOF\n"
+        .as_bytes()
+        .to_vec()
+}
+
 /// A drawing made in true-colour white (group 420 16777215: a square, a circle and a text) beside
 /// a red square, and a line in `#F5F5F5`: on the light background the white ones are drawn black.
 fn white_fixture() -> Vec<u8> {
@@ -528,10 +541,12 @@ fn png_snapshots_match_the_pinned_images() {
         ("named-patterns", patterns_fixture()),
         ("layer-state", layer_state_fixture()),
         ("white-on-light", white_fixture()),
+        ("black-on-dark", black_fixture()),
     ] {
         let file = dir.path().join(format!("{name}.dxf"));
         std::fs::write(&file, bytes).unwrap();
-        renders.push((name.to_owned(), file, Vec::<&str>::new()));
+        let extra: Vec<&str> = if name.ends_with("-dark") { vec!["--background", "dark"] } else { Vec::new() };
+        renders.push((name.to_owned(), file, extra));
     }
     if let Some(corpus) = corpus_dir() {
         for (name, file, args) in SNAPSHOTS {
