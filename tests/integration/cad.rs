@@ -125,6 +125,81 @@ fn cjk_fixture() -> Vec<u8> {
     .into_bytes()
 }
 
+/// Layer state: what shows is a red square with the label SHOWN (layer Shown), a green
+/// triangle (block content on a visible layer, inserted on a layer that is off) and a green text
+/// THAWED. Hidden: a cross on a layer that is off, a circle and a text on a
+/// frozen layer, a layer-0 diamond inside the insert on the off layer, and a block (a circle on
+/// Shown and a text on Thawed) inserted on the frozen layer.
+fn layer_state_fixture() -> Vec<u8> {
+    let line = |layer: &str, (x0, y0): (f64, f64), (x1, y1): (f64, f64)| {
+        format!("0\nLINE\n8\n{layer}\n10\n{x0}\n20\n{y0}\n11\n{x1}\n21\n{y1}\n")
+    };
+    let square = |layer: &str, x: f64, y: f64, side: f64| {
+        let c = [(x, y), (x + side, y), (x + side, y + side), (x, y + side)];
+        (0..4).map(|i| line(layer, c[i], c[(i + 1) % 4])).collect::<String>()
+    };
+    let text = |layer: &str, x: f64, y: f64, s: &str| format!("0\nTEXT\n8\n{layer}\n10\n{x}\n20\n{y}\n40\n8\n1\n{s}\n");
+    let circle = |layer: &str, x: f64, y: f64, r: f64| format!("0\nCIRCLE\n8\n{layer}\n10\n{x}\n20\n{y}\n40\n{r}\n");
+    let blocks = format!(
+        "0\nBLOCK\n2\nOnOff\n10\n0\n20\n0\n{}{}{}{}{}{}{}0\nENDBLK\n0\nBLOCK\n2\nOnFrozen\n10\n0\n20\n0\n{}{}0\nENDBLK\n",
+        line("0", (0.0, 25.0), (25.0, 50.0)),
+        line("0", (25.0, 50.0), (50.0, 25.0)),
+        line("0", (50.0, 25.0), (25.0, 0.0)),
+        line("0", (25.0, 0.0), (0.0, 25.0)),
+        line("Thawed", (5.0, 5.0), (45.0, 5.0)),
+        line("Thawed", (45.0, 5.0), (25.0, 45.0)),
+        line("Thawed", (25.0, 45.0), (5.0, 5.0)),
+        circle("Shown", 25.0, 25.0, 20.0),
+        text("Thawed", 0.0, 0.0, "IN FROZEN INSERT"),
+    );
+    let entities = [
+        square("Shown", 0.0, 0.0, 50.0),
+        text("Shown", 0.0, -15.0, "SHOWN"),
+        line("Off", (60.0, 0.0), (110.0, 50.0)),
+        line("Off", (60.0, 50.0), (110.0, 0.0)),
+        circle("Frozen", 85.0, 85.0, 25.0),
+        text("Frozen", 60.0, -15.0, "FROZEN"),
+        "0\nINSERT\n8\nOff\n2\nOnOff\n10\n120\n20\n0\n".to_owned(),
+        "0\nINSERT\n8\nFrozen\n2\nOnFrozen\n10\n0\n20\n60\n".to_owned(),
+        text("Thawed", 120.0, -15.0, "THAWED"),
+    ]
+    .concat();
+    format!(
+        "0\nSECTION\n2\nHEADER\n9\n$ACADVER\n1\nAC1015\n0\nENDSEC\n\
+0\nSECTION\n2\nTABLES\n0\nTABLE\n2\nLAYER\n0\nLAYER\n2\n0\n70\n0\n62\n7\n\
+0\nLAYER\n2\nShown\n70\n0\n62\n1\n0\nLAYER\n2\nOff\n70\n0\n62\n-5\n\
+0\nLAYER\n2\nFrozen\n70\n1\n62\n3\n0\nLAYER\n2\nThawed\n70\n0\n62\n3\n0\nENDTAB\n0\nENDSEC\n\
+0\nSECTION\n2\nBLOCKS\n{blocks}0\nENDSEC\n0\nSECTION\n2\nENTITIES\n{entities}0\nENDSEC\n0\nEOF\n"
+    )
+    .into_bytes()
+}
+
+/// The dark side of the same rule: a square and a text in true-colour black and one in `#202020`
+/// (ΔE under 1 from the dark background), beside an ACI 250 (`#333333`) square that keeps its grey.
+fn black_fixture() -> Vec<u8> {
+    "0\nSECTION\n2\nENTITIES\n\
+0\nLWPOLYLINE\n420\n0\n90\n4\n70\n1\n10\n0\n20\n0\n10\n50\n20\n0\n10\n50\n20\n50\n10\n0\n20\n50\n\
+0\nTEXT\n420\n0\n10\n0\n20\n-15\n40\n8\n1\nBLACK\n\
+0\nCIRCLE\n420\n2105376\n10\n25\n20\n25\n40\n15\n\
+0\nLWPOLYLINE\n62\n250\n90\n4\n70\n1\n10\n60\n20\n0\n10\n110\n20\n0\n10\n110\n20\n50\n10\n60\n20\n50\n\
+0\nENDSEC\n0\nEOF\n"
+        .as_bytes()
+        .to_vec()
+}
+
+/// A drawing made in true-colour white (group 420 16777215: a square, a circle and a text) beside
+/// a red square, and a line in `#F5F5F5`: on the light background the white ones are drawn black.
+fn white_fixture() -> Vec<u8> {
+    "0\nSECTION\n2\nENTITIES\n\
+0\nLWPOLYLINE\n420\n16777215\n90\n4\n70\n1\n10\n0\n20\n0\n10\n50\n20\n0\n10\n50\n20\n50\n10\n0\n20\n50\n\
+0\nCIRCLE\n420\n16777215\n10\n25\n20\n25\n40\n15\n\
+0\nTEXT\n420\n16777215\n10\n0\n20\n-15\n40\n8\n1\nWHITE\n\
+0\nLWPOLYLINE\n62\n1\n90\n4\n70\n1\n10\n60\n20\n0\n10\n110\n20\n0\n10\n110\n20\n50\n10\n60\n20\n50\n\
+0\nLINE\n420\n16119285\n10\n60\n20\n-10\n11\n110\n21\n-10\n0\nENDSEC\n0\nEOF\n"
+        .as_bytes()
+        .to_vec()
+}
+
 /// Hatches that name a pattern and carry no pattern lines, each labelled: seven from the bundled
 /// library (AR-CONC at a tenth of its scale, as architectural patterns are used) and one name no
 /// library knows (drawn as ANSI31).
@@ -460,12 +535,18 @@ fn png_snapshots_match_the_pinned_images() {
 
     // The project's own drawings run everywhere.
     let mut renders = Vec::new();
-    for (name, bytes) in
-        [("gbk-fixture", gbk_fixture()), ("cjk-text", cjk_fixture()), ("named-patterns", patterns_fixture())]
-    {
+    for (name, bytes) in [
+        ("gbk-fixture", gbk_fixture()),
+        ("cjk-text", cjk_fixture()),
+        ("named-patterns", patterns_fixture()),
+        ("layer-state", layer_state_fixture()),
+        ("white-on-light", white_fixture()),
+        ("black-on-dark", black_fixture()),
+    ] {
         let file = dir.path().join(format!("{name}.dxf"));
         std::fs::write(&file, bytes).unwrap();
-        renders.push((name.to_owned(), file, Vec::<&str>::new()));
+        let extra: Vec<&str> = if name.ends_with("-dark") { vec!["--background", "dark"] } else { Vec::new() };
+        renders.push((name.to_owned(), file, extra));
     }
     if let Some(corpus) = corpus_dir() {
         for (name, file, args) in SNAPSHOTS {

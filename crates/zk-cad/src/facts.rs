@@ -69,7 +69,10 @@ pub struct LayerFacts {
     pub color: Color,
     /// `#RRGGBB` of the colour.
     pub rgb: Option<String>,
+    /// False for a layer that is off (a negative colour in the LAYER table): its entities are not
+    /// drawn, though the blocks INSERTs on it hold still show what is on other layers.
     pub on: bool,
+    /// A frozen layer (LAYER group 70 bit 1) draws nothing, nor anything an INSERT on it holds.
     pub frozen: bool,
     pub locked: bool,
     pub linetype: String,
@@ -97,6 +100,9 @@ pub struct LayoutFacts {
     pub entities: usize,
     /// Viewports into model space (the sheet's own viewport, id 1, not counted).
     pub viewports: usize,
+    /// Layers frozen in at least one of those viewports (VIEWPORT group 331/341), by name: the
+    /// viewport shows model space without them.
+    pub viewport_frozen_layers: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -137,6 +143,22 @@ fn header_extents(drawing: &Drawing) -> Option<Extents> {
         && min.y <= max.y
         && [min.x, min.y, max.x, max.y].iter().all(|v| v.abs() < 1e19);
     plausible.then_some(Extents { min, max })
+}
+
+/// The names of the layers the viewports of `layout` freeze, in the layer table's order.
+fn viewport_frozen_layers(drawing: &Drawing, layout: &crate::model::Layout) -> Vec<String> {
+    let mut handles: Vec<u64> =
+        drawing.layout_viewports(layout).filter(|v| v.id != 1).flat_map(|v| v.frozen_layers.iter().copied()).collect();
+    if handles.is_empty() {
+        return Vec::new();
+    }
+    handles.sort_unstable();
+    drawing
+        .layers
+        .iter()
+        .filter(|l| l.handle != 0 && handles.binary_search(&l.handle).is_ok())
+        .map(|l| l.name.clone())
+        .collect()
 }
 
 fn is_angular(kind: DimensionKind) -> bool {
@@ -272,6 +294,7 @@ pub fn facts(drawing: &Drawing, max_block_depth: usize) -> Facts {
             name: l.name.clone(),
             entities: drawing.layout_entities(l).count(),
             viewports: drawing.layout_viewports(l).filter(|v| v.id != 1).count(),
+            viewport_frozen_layers: viewport_frozen_layers(drawing, l),
         })
         .collect();
     let computed = model_extents(drawing, max_block_depth).map(extents);

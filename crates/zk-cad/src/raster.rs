@@ -109,7 +109,9 @@ pub fn scene_to_pixmap(scene: &Scene, options: &RasterOptions) -> Result<Pixmap,
     let hairline = Stroke { width: 0.0, ..Stroke::default() };
     let identity = Transform::identity();
 
-    for batch in &scene.batches {
+    // Layers that are off or frozen draw nothing (the batches of a frozen insert's content are on
+    // its layer).
+    for batch in scene.batches.iter().filter(|b| scene.shows(b.layer)) {
         let paint = paint(ink_color(batch.ink, options.background));
         if !batch.triangles.is_empty() {
             let mut path = PathBuilder::new();
@@ -154,7 +156,7 @@ pub fn scene_to_pixmap(scene: &Scene, options: &RasterOptions) -> Result<Pixmap,
             }
         }
     }
-    draw_glyphs(&mut pixmap, &scene.glyphs, &frame, options.background);
+    draw_glyphs(&mut pixmap, scene, &frame, options.background);
     Ok(pixmap)
 }
 
@@ -183,14 +185,20 @@ fn builder_for(paths: &mut Vec<(Ink, PathBuilder)>, ink: Ink) -> &mut PathBuilde
     &mut paths[index].1
 }
 
-/// Fills every glyph instance: its outline through its transform, or a faint box when tiny.
-fn draw_glyphs(pixmap: &mut Pixmap, set: &GlyphSet, frame: &Frame, background: Background) {
+/// Fills every glyph instance of a text on a shown layer: its outline through its transform, or a
+/// faint box when tiny.
+fn draw_glyphs(pixmap: &mut Pixmap, scene: &Scene, frame: &Frame, background: Background) {
+    let set = &scene.glyphs;
+    let shown: Vec<bool> = scene.texts.iter().map(|t| scene.shows(t.layer)).collect();
     let mut shapes: Vec<Option<Option<GlyphShape>>> = Vec::new();
     shapes.resize_with(set.meshes.len(), || None);
     let mut outlines: Vec<(Ink, PathBuilder)> = Vec::new();
     let mut boxes: Vec<(Ink, PathBuilder)> = Vec::new();
     let scale = frame.scale as f32;
     for instance in &set.instances {
+        if !shown.get(instance.text as usize).copied().unwrap_or(false) {
+            continue;
+        }
         let Some(slot) = shapes.get_mut(instance.mesh as usize) else { continue };
         let Some(shape) = slot.get_or_insert_with(|| glyph_shape(set, instance.mesh as usize)) else { continue };
         let [a, b, c, d, tx, ty] = instance.transform;
@@ -286,6 +294,39 @@ mod tests {
         }
         let png = scene_to_png(&scene, &RasterOptions::default()).unwrap();
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+    }
+
+    /// Layers `Shown` (green), `Off` (red, colour -1) and `Frozen` (blue, 70 = 1), a line on each,
+    /// a block of a blue-layer circle inserted on the frozen layer, and a true-colour white solid.
+    const LAYERED: &str = "0\nSECTION\n2\nTABLES\n0\nTABLE\n2\nLAYER\n\
+0\nLAYER\n2\nShown\n70\n0\n62\n3\n0\nLAYER\n2\nOff\n70\n0\n62\n-1\n0\nLAYER\n2\nFrozen\n70\n1\n62\n5\n\
+0\nLAYER\n2\nBlue\n70\n0\n62\n5\n0\nENDTAB\n0\nENDSEC\n\
+0\nSECTION\n2\nBLOCKS\n0\nBLOCK\n2\nB\n0\nCIRCLE\n8\nBlue\n10\n5\n20\n5\n40\n4\n0\nENDBLK\n0\nENDSEC\n\
+0\nSECTION\n2\nENTITIES\n0\nLINE\n8\nShown\n10\n0\n20\n0\n11\n10\n21\n0\n\
+0\nLINE\n8\nOff\n10\n0\n20\n3\n11\n10\n21\n3\n0\nLINE\n8\nFrozen\n10\n0\n20\n6\n11\n10\n21\n6\n\
+0\nINSERT\n8\nFrozen\n2\nB\n0\nSOLID\n8\nShown\n420\n16777215\n10\n0\n20\n8\n11\n10\n21\n8\n12\n0\n22\n10\n13\n10\n23\n10\n\
+0\nENDSEC\n0\nEOF\n";
+
+    #[test]
+    fn hidden_layers_are_not_drawn_and_white_is_drawn_black_on_light() {
+        let pixmap =
+            scene_to_pixmap(&scene(LAYERED), &RasterOptions { width: 200, background: Background::Light }).unwrap();
+        let pixels: Vec<[u8; 3]> = pixmap.pixels().iter().map(|p| [p.red(), p.green(), p.blue()]).collect();
+        let reddish = pixels.iter().filter(|p| p[0] > 128 && p[1] < 100 && p[2] < 100).count();
+        let bluish = pixels.iter().filter(|p| p[2] > 128 && p[0] < 100 && p[1] < 100).count();
+        let greenish = pixels.iter().filter(|p| p[1] > 100 && p[0] < 100 && p[2] < 100).count();
+        assert_eq!(
+            (reddish, bluish),
+            (0, 0),
+            "neither the off layer's line nor the frozen layer's nor the frozen insert's circle"
+        );
+        assert!(greenish > 50, "the shown layer's line is drawn ({greenish} pixels)");
+        let black = pixels.iter().filter(|p| p.iter().all(|c| *c < 30)).count();
+        assert!(black > 1000, "the true-colour white solid is drawn black on white ({black} pixels)");
+        let dark =
+            scene_to_pixmap(&scene(LAYERED), &RasterOptions { width: 200, background: Background::Dark }).unwrap();
+        let white = dark.pixels().iter().filter(|p| p.red() > 240 && p.green() > 240 && p.blue() > 240).count();
+        assert!(white > 1000, "and white on the dark background ({white} pixels)");
     }
 
     #[test]

@@ -51,13 +51,14 @@ fn escape(text: &str) -> String {
 }
 
 /// The glyphs: the outline of each mesh an instance uses once in `<defs>`, then the instances
-/// text by text (a group per text and colour).
+/// text by text (a group per text and colour); texts on layers the scene does not show are left out.
 fn write_glyphs(out: &mut String, scene: &Scene, background: Background) {
     let set = &scene.glyphs;
+    let shown = |text: u32| scene.texts.get(text as usize).is_some_and(|t| scene.shows(t.layer));
     let mut defined = vec![false; set.meshes.len()];
     let mut outline = Vec::new();
     let mut defs = String::new();
-    for instance in &set.instances {
+    for instance in set.instances.iter().filter(|i| shown(i.text)) {
         let Some(mesh) = set.meshes.get(instance.mesh as usize) else { continue };
         if std::mem::replace(&mut defined[instance.mesh as usize], true) {
             continue;
@@ -81,7 +82,7 @@ fn write_glyphs(out: &mut String, scene: &Scene, background: Background) {
     }
     let _ = writeln!(out, "<defs>\n{defs}</defs>");
     let mut group: Option<(u32, Ink)> = None;
-    for instance in &set.instances {
+    for instance in set.instances.iter().filter(|i| shown(i.text)) {
         let (Some(text), Some(true)) = (scene.texts.get(instance.text as usize), defined.get(instance.mesh as usize))
         else {
             continue;
@@ -134,7 +135,9 @@ pub fn scene_to_svg(scene: &Scene, options: &SvgOptions) -> String {
     );
     let _ = writeln!(out, r#"<rect x="{min_x}" y="{}" width="{w}" height="{h}" fill="{background}"/>"#, -(min_y + h));
     let _ = writeln!(out, r#"<g transform="scale(1,-1)" stroke-linecap="round">"#);
-    for batch in &scene.batches {
+    // Layers that are off or frozen draw nothing (the batches of a frozen insert's content are on
+    // its layer).
+    for batch in scene.batches.iter().filter(|b| scene.shows(b.layer)) {
         let ink = color(batch.ink, options.background);
         if !batch.triangles.is_empty() {
             let mut d = String::new();
@@ -178,5 +181,20 @@ mod tests {
         let defs = svg.matches("<path id=\"g").count();
         assert_eq!(uses, 7, "one use per visible character of A<B & \"C\"");
         assert_eq!(defs, 6, "each glyph defined once (the two quotes share one)");
+    }
+
+    #[test]
+    fn layers_that_are_off_or_frozen_are_left_out_and_white_is_swapped() {
+        let dxf = "0\nSECTION\n2\nTABLES\n0\nTABLE\n2\nLAYER\n0\nLAYER\n2\nOff\n62\n-1\n\
+0\nLAYER\n2\nFrozen\n70\n1\n62\n5\n0\nENDTAB\n0\nENDSEC\n0\nSECTION\n2\nENTITIES\n\
+0\nLINE\n8\nOff\n11\n10\n0\nTEXT\n8\nFrozen\n1\nHIDDEN\n10\n1\n20\n1\n40\n2\n\
+0\nLINE\n420\n16777215\n20\n5\n11\n10\n21\n5\n0\nENDSEC\n0\nEOF\n";
+        let (drawing, _) = read(dxf.as_bytes(), &ReadOptions::default()).unwrap();
+        let model = drawing.layouts.iter().find(|l| l.is_model()).unwrap();
+        let (scene, _) = tessellate(&drawing, model, &TessellateOptions::default()).unwrap();
+        let svg = scene_to_svg(&scene, &SvgOptions { width: 400, background: Background::Light });
+        assert!(!svg.contains("#FF0000"), "the off layer's red line is left out");
+        assert!(!svg.contains("HIDDEN") && !svg.contains("<use"), "the frozen layer's text too");
+        assert!(svg.contains("stroke=\"#000000\""), "the true-colour white line is drawn black on white");
     }
 }

@@ -23,6 +23,9 @@
 //! | `glyphs.instanceOwners` | u32 | the owner of each instance's text |
 //! | `texts` | byte | JSON: `SceneText[]`, read when the viewer needs it (search, picking) |
 //!
+//! `viewports[].frozenLayers` came within version 1 (a scene without it freezes no layer in its
+//! viewports), so a viewer of either age reads a scene of either age.
+//!
 //! Coordinates are relative to `origin` (drawing units); `x' = a·x + c·y + tx`,
 //! `y' = b·x + d·y + ty` places a glyph's em-unit corner in the scene. Inks are `null` in JSON and
 //! [`INK_FOREGROUND`] in the payload for "the foreground" (ACI 7: black on a light background,
@@ -31,7 +34,7 @@
 
 use serde::Serialize;
 
-use crate::color::Color;
+use crate::color::{Color, blends_with_background};
 use crate::model::{Drawing, Layout, LinetypeRef, units_name};
 use crate::tessellate::{GlyphInstance, Ink, Scene};
 
@@ -86,10 +89,13 @@ pub struct SceneHeader {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SceneLayer {
     pub name: String,
-    /// `0xRRGGBB`, or `null` for the foreground colour (ACI 7).
+    /// `0xRRGGBB`, or `null` for the foreground colour (ACI 7, or a colour that blends with a
+    /// background, which is drawn as ACI 7).
     pub color: Option<u32>,
     /// The layer's ACI number when its colour is one (for the swatch's tooltip).
     pub aci: Option<u8>,
+    /// Off or frozen layers are hidden when the viewer opens the scene: what an INSERT on a
+    /// frozen layer holds is put on that layer, so it hides with it.
     pub on: bool,
     pub frozen: bool,
     pub locked: bool,
@@ -173,6 +179,9 @@ pub struct SceneViewport {
     pub view_center: [f64; 2],
     pub view_height: f64,
     pub twist_deg: f64,
+    /// Layers (indices into `layers`) frozen in this viewport only: the model space it shows
+    /// leaves them out. Added within version 1: a scene without it freezes none.
+    pub frozen_layers: Vec<u32>,
 }
 
 /// Encodes a tessellated layout of `drawing` as a scene document.
@@ -228,6 +237,7 @@ pub fn encode_scene(drawing: &Drawing, layout: &Layout, scene: &Scene, entity_co
                 view_center: [v.view_center.x, v.view_center.y],
                 view_height: v.view_height,
                 twist_deg: v.twist_deg,
+                frozen_layers: v.frozen_layers.iter().map(|l| l.0).collect(),
             })
             .collect(),
     };
@@ -294,10 +304,11 @@ fn ink_word(ink: Ink) -> u32 {
 }
 
 fn scene_layer(drawing: &Drawing, layer: &crate::model::Layer) -> SceneLayer {
+    // A colour drawn as the foreground (ACI 7, or one that blends with a background) is null.
     let (color, aci) = match layer.color {
         Color::Aci(7) => (None, Some(7)),
-        Color::Aci(i) => (Color::Aci(i).rgb(), Some(i)),
-        other => (other.rgb(), None),
+        Color::Aci(i) => (Color::Aci(i).rgb().filter(|&rgb| !blends_with_background(rgb)), Some(i)),
+        other => (other.rgb().filter(|&rgb| !blends_with_background(rgb)), None),
     };
     let linetype = match layer.linetype {
         LinetypeRef::Named(id) => drawing.linetype(id).map(|l| l.name.clone()),
@@ -501,6 +512,20 @@ mod tests {
             serde_json::from_slice(&payload[start..start + texts["count"].as_u64().unwrap() as usize]).unwrap();
         assert_eq!(json[0]["text"], "AB");
         assert_eq!(json[0]["owner"], 1);
+    }
+
+    #[test]
+    fn viewports_carry_the_layers_they_freeze() {
+        let dxf = "0\nSECTION\n2\nTABLES\n0\nTABLE\n2\nLAYER\n0\nLAYER\n2\nWalls\n5\n2A\n62\n1\n\
+0\nLAYER\n2\nNotes\n5\n2B\n62\n2\n0\nENDTAB\n0\nENDSEC\n0\nSECTION\n2\nENTITIES\n\
+0\nVIEWPORT\n67\n1\n10\n100\n20\n50\n40\n80\n41\n60\n69\n2\n45\n10\n341\n2B\n0\nENDSEC\n0\nEOF\n";
+        let (drawing, _) = read(dxf.as_bytes(), &ReadOptions::default()).unwrap();
+        let paper = drawing.layouts.iter().find(|l| !l.is_model()).cloned().unwrap();
+        let (scene, _) = tessellate(&drawing, &paper, &TessellateOptions::default()).unwrap();
+        let (header, _) = split(&encode_scene(&drawing, &paper, &scene, 1));
+        let notes = header["layers"].as_array().unwrap().iter().position(|l| l["name"] == "Notes").unwrap();
+        assert_eq!(header["viewports"][0]["frozenLayers"], serde_json::json!([notes]), "Notes, by its index");
+        assert_eq!(header["layers"][notes]["frozen"], false, "frozen in the viewport only");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::color::{ACI_RGB, Color};
+use crate::color::{ACI_RGB, Color, blends_with_background};
 use crate::diagnostics::{Diagnostic, DiagnosticCode, DiagnosticSink};
 use crate::entity::{BoundaryEdges, Entity, EntityKind, Hatch, HatchEdge, PolylineKind, Text};
 use crate::extents::entities_extents;
@@ -150,6 +150,9 @@ pub struct ViewportFrame {
     pub view_center: Vec2,
     pub view_height: f64,
     pub twist_deg: f64,
+    /// Layers frozen in this viewport only (VIEWPORT group 331/341): model space drawn through
+    /// it leaves them out. Handles that name no layer are skipped.
+    pub frozen_layers: Vec<LayerId>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -162,11 +165,25 @@ pub struct Scene {
     pub batches: Vec<Batch>,
     pub texts: Vec<TextItem>,
     pub viewports: Vec<ViewportFrame>,
+    /// By layer index: whether the drawing's layer state shows the layer (on and not frozen).
+    /// Every entity is in the scene, so the viewer can still show a hidden layer on request; the
+    /// exports draw only the layers shown here, and [`Scene::bounds`] covers only them. See
+    /// [`Scene::shows`].
+    pub shown_layers: Vec<bool>,
     /// The texts' characters as instances of glyph meshes (empty until glyphs are laid out).
     pub glyphs: GlyphSet,
     pub vertices: usize,
     /// The vertex budget ran out: the scene is incomplete.
     pub truncated: bool,
+}
+
+impl Scene {
+    /// Whether the drawing's layer state shows `layer`: false for a layer that is off or frozen,
+    /// and for the batches and texts of what an INSERT on a frozen layer holds (they are put on
+    /// that layer). A layer the scene does not list is shown.
+    pub fn shows(&self, layer: LayerId) -> bool {
+        self.shown_layers.get(layer.index()).copied().unwrap_or(true)
+    }
 }
 
 /// Glyphs drawn once and placed many times: each distinct character of each font is one
@@ -232,6 +249,13 @@ pub struct GlyphInstance {
     pub transform: [f32; 6],
 }
 
+/// How a colour is drawn: as the foreground (the contrast to the background, as ACI 7) when it
+/// blends with a background the outputs draw on ([`blends_with_background`]: within ΔE\*ab 8 of
+/// white, black or the dark backgrounds), else as itself.
+pub fn rgb_ink(rgb: u32) -> Ink {
+    if blends_with_background(rgb) { Ink::Foreground } else { Ink::Rgb(rgb & 0xFF_FFFF) }
+}
+
 /// Tessellates one layout of `drawing`.
 pub fn tessellate(
     drawing: &Drawing,
@@ -248,6 +272,7 @@ pub fn tessellate(
         if size.is_finite() && size > 0.0 { size / 2000.0 } else { 1.0 }
     };
     let layer_zero = drawing.find_layer("0");
+    let shown_layers: Vec<bool> = drawing.layers.iter().map(|l| l.visible()).collect();
     let mut t = Tessellator {
         drawing,
         options,
@@ -274,12 +299,18 @@ pub fn tessellate(
         ltscale: drawing.header.ltscale.filter(|s| s.is_finite() && *s > 0.0).unwrap_or(1.0),
         dash: None,
         current_linetype: LinetypeRef::ByLayer,
+        shown_layers,
+        shown: true,
+        inks: HashMap::new(),
+        last_ink: None,
+        layer_handles: None,
     };
     let top = Context {
         transform: Transform::IDENTITY,
         layer: None,
         block_ink: Ink::Foreground,
         block_linetype: LinetypeRef::ByLayer,
+        frozen_by: None,
         depth: 0,
         owner: 0,
     };
@@ -297,7 +328,7 @@ pub fn tessellate(
     let glyphs = if t.truncated {
         GlyphSet::default()
     } else {
-        let out = crate::text::lay_out(drawing, &t.scene_texts, t.vertices, options, &mut t.diag);
+        let out = crate::text::lay_out(drawing, &t.scene_texts, &t.shown_layers, t.vertices, options, &mut t.diag);
         if let Some(error) = out.stopped {
             return Err(error);
         }
@@ -323,6 +354,7 @@ pub fn tessellate(
         batches: t.batches,
         texts: t.scene_texts,
         viewports: t.viewports,
+        shown_layers: t.shown_layers,
         glyphs,
         vertices: t.vertices,
         truncated: t.truncated,
@@ -340,6 +372,9 @@ struct Context {
     block_ink: Ink,
     /// The insert's linetype, for BYBLOCK.
     block_linetype: LinetypeRef,
+    /// The layer of the outermost insert (or dimension, table, multileader block) drawn through
+    /// that is frozen: a frozen insert hides all it holds, so its content is put on that layer.
+    frozen_by: Option<LayerId>,
     depth: usize,
     owner: u32,
 }
@@ -382,6 +417,15 @@ struct Tessellator<'d, 'o> {
     dash: Option<Dash>,
     /// The linetype of the entity being drawn, as it stands (for BYBLOCK in its block).
     current_linetype: LinetypeRef,
+    /// [`Scene::shown_layers`].
+    shown_layers: Vec<bool>,
+    /// Whether the entity being drawn is shown (its geometry then counts in the bounds).
+    shown: bool,
+    /// Each colour met, as drawn: its own, or the foreground when it blends with a background.
+    inks: HashMap<u32, Ink>,
+    last_ink: Option<(u32, Ink)>,
+    /// Layer by handle, built the first time a viewport freezes layers.
+    layer_handles: Option<HashMap<u64, LayerId>>,
 }
 
 /// A linetype's pattern in drawing units: positive dashes, negative gaps, zero dots.
@@ -404,8 +448,10 @@ impl Tessellator<'_, '_> {
         self.stopped.is_some() || self.truncated
     }
 
-    /// The layer and ink an entity is drawn with in this context.
-    fn style(&self, e: &Entity, ctx: &Context) -> (LayerId, Ink) {
+    /// The layer and ink an entity is drawn with in this context: its own layer, or the
+    /// insert's for an entity on layer 0 inside a block; its colour through BYLAYER (that layer's)
+    /// and BYBLOCK (the insert's).
+    fn style(&mut self, e: &Entity, ctx: &Context) -> (LayerId, Ink) {
         let layer = match ctx.layer {
             Some(insert_layer) if Some(e.common.layer) == self.layer_zero => insert_layer,
             _ => e.common.layer,
@@ -413,15 +459,60 @@ impl Tessellator<'_, '_> {
         let ink = match e.common.color {
             Color::ByBlock => ctx.block_ink,
             Color::ByLayer => match self.drawing.layer(layer).map(|l| l.color) {
-                Some(Color::Rgb(rgb)) => Ink::Rgb(rgb),
-                Some(Color::Aci(i)) if i != 7 => Ink::Rgb(ACI_RGB[usize::from(i)]),
+                Some(Color::Rgb(rgb)) => self.ink(rgb),
+                Some(Color::Aci(i)) if i != 7 => self.ink(ACI_RGB[usize::from(i)]),
                 _ => Ink::Foreground,
             },
             Color::Aci(7) => Ink::Foreground,
-            Color::Aci(i) => Ink::Rgb(ACI_RGB[usize::from(i)]),
-            Color::Rgb(rgb) => Ink::Rgb(rgb),
+            Color::Aci(i) => self.ink(ACI_RGB[usize::from(i)]),
+            Color::Rgb(rgb) => self.ink(rgb),
         };
         (layer, ink)
+    }
+
+    /// How a colour is drawn (see [`rgb_ink`]), remembered per colour (consecutive entities
+    /// mostly share one).
+    fn ink(&mut self, rgb: u32) -> Ink {
+        let rgb = rgb & 0xFF_FFFF;
+        if let Some((last, ink)) = self.last_ink
+            && last == rgb
+        {
+            return ink;
+        }
+        let ink = *self.inks.entry(rgb).or_insert_with(|| rgb_ink(rgb));
+        self.last_ink = Some((rgb, ink));
+        ink
+    }
+
+    /// Whether the drawing's layer state shows what is drawn on `layer`.
+    fn layer_shown(&self, layer: LayerId) -> bool {
+        self.shown_layers.get(layer.index()).copied().unwrap_or(true)
+    }
+
+    /// `ctx.frozen_by`, or `layer` when the insert drawn on it is the first frozen one.
+    fn frozen_by(&self, ctx: &Context, layer: LayerId) -> Option<LayerId> {
+        ctx.frozen_by.or_else(|| self.drawing.layer(layer).is_some_and(|l| l.frozen).then_some(layer))
+    }
+
+    /// The layers a viewport freezes, by their handles.
+    fn viewport_frozen_layers(&mut self, handles: &[u64]) -> Vec<LayerId> {
+        if handles.is_empty() {
+            return Vec::new();
+        }
+        let drawing = self.drawing;
+        let by_handle = self.layer_handles.get_or_insert_with(|| {
+            drawing
+                .layers
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.handle != 0)
+                .map(|(i, l)| (l.handle, LayerId(i as u32)))
+                .collect()
+        });
+        let mut layers: Vec<LayerId> = handles.iter().filter_map(|h| by_handle.get(h).copied()).collect();
+        layers.sort_unstable();
+        layers.dedup();
+        layers
     }
 
     fn batch(&mut self, layer: LayerId, ink: Ink) -> usize {
@@ -457,7 +548,9 @@ impl Tessellator<'_, '_> {
         if !w.is_finite() {
             return None;
         }
-        self.bounds.include(Vec3::new(w.x, w.y, 0.0));
+        if self.shown {
+            self.bounds.include(Vec3::new(w.x, w.y, 0.0));
+        }
         Some([(w.x - self.origin.x) as f32, (w.y - self.origin.y) as f32])
     }
 
@@ -592,13 +685,20 @@ impl Tessellator<'_, '_> {
         let dash = self.dash_for(e, ctx, layer);
         let outer_dash = std::mem::replace(&mut self.dash, dash);
         let outer_linetype = std::mem::replace(&mut self.current_linetype, e.common.linetype);
+        let shown = self.layer_shown(ctx.frozen_by.unwrap_or(layer));
+        let outer_shown = std::mem::replace(&mut self.shown, shown);
         self.entity_kind(e, ctx, layer, ink);
         self.dash = outer_dash;
         self.current_linetype = outer_linetype;
+        self.shown = outer_shown;
     }
 
+    /// Draws one entity on `layer` (its own or, on layer 0 in a block, the insert's), which its
+    /// blocks' layer-0 entities inherit; its primitives go to the batch of the frozen insert it is
+    /// drawn through, if any, else of `layer`.
     fn entity_kind(&mut self, e: &Entity, ctx: &Context, layer: LayerId, ink: Ink) {
-        let batch = self.batch(layer, ink);
+        let drawn = ctx.frozen_by.unwrap_or(layer);
+        let batch = self.batch(drawn, ink);
         let tol = self.local_tolerance(ctx);
         match &e.kind {
             EntityKind::Line { start, end } => self.stroke(ctx, batch, &[*start, *end], false),
@@ -643,11 +743,11 @@ impl Tessellator<'_, '_> {
                 self.stroke(ctx, batch, &pts, s.closed() && s.control_points.is_empty());
                 self.flat3 = pts;
             }
-            EntityKind::Text(t) => self.text(ctx, layer, ink, t, t.text.clone()),
+            EntityKind::Text(t) => self.text(ctx, drawn, ink, t, t.text.clone()),
             EntityKind::AttributeDefinition(a) => {
                 // Templates: drawn (as their tag) only where they stand on their own.
                 if ctx.depth == 0 && !a.invisible() {
-                    self.text(ctx, layer, ink, &a.text, a.tag.clone());
+                    self.text(ctx, drawn, ink, &a.text, a.tag.clone());
                 }
             }
             EntityKind::MText(m) => {
@@ -682,7 +782,7 @@ impl Tessellator<'_, '_> {
                 let turned = direction.x * up.y - direction.y * up.x < 0.0;
                 self.push_text(TextItem {
                     owner: ctx.owner,
-                    layer,
+                    layer: drawn,
                     ink,
                     text: m.content.plain.clone(),
                     position: [(position.x - self.origin.x) as f32, (position.y - self.origin.y) as f32],
@@ -700,16 +800,25 @@ impl Tessellator<'_, '_> {
                     line_spacing: m.line_spacing as f32,
                     runs,
                 });
-                self.bounds.include(Vec3::new(position.x, position.y, 0.0));
+                if self.shown {
+                    self.bounds.include(Vec3::new(position.x, position.y, 0.0));
+                }
             }
             EntityKind::Attribute(a) => {
                 if !a.invisible() {
-                    self.text(ctx, layer, ink, &a.text, a.text.text.clone());
+                    self.text(ctx, drawn, ink, &a.text, a.text.text.clone());
                 }
             }
             EntityKind::Insert(insert) => {
-                // Attributes sit in the insert's coordinates; layer 0 and BYBLOCK refer to the insert.
-                let attribute_ctx = Context { layer: Some(layer), block_ink: ink, ..*ctx };
+                // Attributes sit in the insert's coordinates; layer 0 and BYBLOCK refer to the
+                // insert, and a frozen insert hides them with its block.
+                let attribute_ctx = Context {
+                    layer: Some(layer),
+                    block_ink: ink,
+                    block_linetype: self.block_linetype(ctx, layer),
+                    frozen_by: self.frozen_by(ctx, layer),
+                    ..*ctx
+                };
                 for attribute in &insert.attributes {
                     self.entity(attribute, &attribute_ctx);
                 }
@@ -764,7 +873,7 @@ impl Tessellator<'_, '_> {
                         generation: 0,
                         normal: d.normal,
                     };
-                    self.text(ctx, layer, ink, &item, text);
+                    self.text(ctx, drawn, ink, &item, text);
                 }
             },
             EntityKind::Leader(l) => self.stroke(ctx, batch, &l.vertices, false),
@@ -787,7 +896,7 @@ impl Tessellator<'_, '_> {
                         generation: 0,
                         normal: Vec3::Z,
                     };
-                    self.text(ctx, layer, ink, &item, content.plain.clone());
+                    self.text(ctx, drawn, ink, &item, content.plain.clone());
                 }
                 if let (Some(handle), Some(at)) = (m.block_handle, m.block_location) {
                     let block =
@@ -854,6 +963,7 @@ impl Tessellator<'_, '_> {
                         Vec3::new(c.x - hw, c.y + hh, 0.0),
                     ];
                     self.polyline(ctx, batch, &frame, true);
+                    let frozen_layers = self.viewport_frozen_layers(&v.frozen_layers);
                     self.viewports.push(ViewportFrame {
                         owner: ctx.owner,
                         center: [(c.x - self.origin.x) as f32, (c.y - self.origin.y) as f32],
@@ -862,6 +972,7 @@ impl Tessellator<'_, '_> {
                         view_center: v.view_center,
                         view_height: v.view_height,
                         twist_deg: v.twist_angle,
+                        frozen_layers,
                     });
                 }
             }
@@ -878,7 +989,7 @@ impl Tessellator<'_, '_> {
                 }
             }
             EntityKind::Ray { start, direction, infinite } => {
-                self.rays.push((*ctx, layer, ink, *start, *direction, *infinite))
+                self.rays.push((*ctx, drawn, ink, *start, *direction, *infinite))
             }
             EntityKind::Mesh(m) => {
                 for face in &m.faces {
@@ -920,6 +1031,7 @@ impl Tessellator<'_, '_> {
             layer: Some(layer),
             block_ink: ink,
             block_linetype,
+            frozen_by: self.frozen_by(ctx, layer),
             depth: ctx.depth + 1,
             owner: ctx.owner,
         };
@@ -1246,7 +1358,9 @@ impl Tessellator<'_, '_> {
         let height =
             if t.height > 0.0 { t.height } else { self.drawing.text_style(t.style).map_or(0.0, |s| s.fixed_height) };
         let width_factor = t.width_factor * direction.length().max(1e-300) / scale.max(1e-300);
-        self.bounds.include(Vec3::new(position.x, position.y, 0.0));
+        if self.shown {
+            self.bounds.include(Vec3::new(position.x, position.y, 0.0));
+        }
         self.push_text(TextItem {
             owner: ctx.owner,
             layer,

@@ -430,3 +430,195 @@ fn linetypes_dash_lines_through_bylayer_and_byblock() {
     let dots: usize = scene.batches.iter().map(|b| b.point_owners.len()).sum();
     assert_eq!(dots, 5, "dots at 0, 2, 4, 6, 8");
 }
+
+// ---- Layer state and colour against the background (issue 13, items 1 and 6) -------------------
+
+/// A drawing with layers `0`, `Shown` (red), `Off` (colour -3: green, off), `Frozen` (70 bit 1,
+/// blue), `Thawed` (yellow), plus `blocks` and `entities` (in the file's group syntax).
+fn layered(blocks: &str, entities: &str) -> Drawing {
+    let text = format!(
+        "0\nSECTION\n2\nTABLES\n0\nTABLE\n2\nLAYER\n\
+0\nLAYER\n2\n0\n70\n0\n62\n7\n5\n10\n\
+0\nLAYER\n2\nShown\n70\n0\n62\n1\n5\n11\n\
+0\nLAYER\n2\nOff\n70\n0\n62\n-3\n5\n12\n\
+0\nLAYER\n2\nFrozen\n70\n1\n62\n5\n5\n13\n\
+0\nLAYER\n2\nThawed\n70\n0\n62\n2\n5\n14\n0\nENDTAB\n0\nENDSEC\n\
+0\nSECTION\n2\nBLOCKS\n{blocks}0\nENDSEC\n0\nSECTION\n2\nENTITIES\n{entities}0\nENDSEC\n0\nEOF\n"
+    );
+    read(text.as_bytes(), &ReadOptions::default()).expect("reads").0
+}
+
+fn line(layer: &str, x: f64, y: f64) -> String {
+    format!("0\nLINE\n8\n{layer}\n10\n{x}\n20\n{y}\n11\n{}\n21\n{y}\n", x + 10.0)
+}
+
+fn layer_named(d: &Drawing, name: &str) -> LayerId {
+    d.find_layer(name).expect("the layer is declared")
+}
+
+/// Segments the drawing's layer state shows (what the exports draw).
+fn shown_segments(scene: &Scene) -> usize {
+    scene.batches.iter().filter(|b| scene.shows(b.layer)).map(|b| b.line_owners.len()).sum()
+}
+
+#[test]
+fn a_layer_that_is_off_draws_nothing_but_stays_in_the_scene() {
+    let d = layered("", &(line("Shown", 0.0, 0.0) + &line("Off", 500.0, 500.0)));
+    let (scene, _) = scene_of(&d, &TessellateOptions::default());
+    let off = layer_named(&d, "Off");
+    assert!(!scene.shows(off), "colour -3 turns the layer off");
+    assert!(scene.shows(layer_named(&d, "Shown")));
+    assert_eq!(segments(&scene).len(), 2, "both lines are in the scene, so the viewer can turn the layer on");
+    assert_eq!(shown_segments(&scene), 1, "only the line on the shown layer is drawn");
+    let b = scene.bounds.expect("bounds");
+    assert!(b.max.x <= 10.0 + 1e-9 && b.max.y <= 1e-9, "the bounds are those of what is shown: {b:?}");
+}
+
+#[test]
+fn a_frozen_layer_draws_nothing() {
+    let text = "0\nTEXT\n8\nFrozen\n10\n0\n20\n50\n40\n5\n1\nHIDDEN\n";
+    let d = layered("", &(line("Shown", 0.0, 0.0) + &line("Frozen", 0.0, 20.0) + text));
+    let (scene, _) = scene_of(&d, &TessellateOptions::default());
+    let frozen = layer_named(&d, "Frozen");
+    assert!(!scene.shows(frozen), "70 bit 1 freezes the layer");
+    assert_eq!(shown_segments(&scene), 1);
+    assert_eq!(scene.texts.len(), 1, "the frozen text is laid out for the viewer");
+    assert_eq!(scene.texts[0].layer, frozen);
+    let b = scene.bounds.expect("bounds");
+    assert!(b.max.y < 1e-9, "neither the frozen line nor the frozen text grows the bounds: {b:?}");
+}
+
+#[test]
+fn an_insert_on_a_frozen_layer_hides_its_whole_block() {
+    // The block holds a line on layer 0, a line on a shown layer and a text on a shown layer; the
+    // insert on the frozen layer carries an attribute on a shown layer.
+    let block = format!(
+        "0\nBLOCK\n2\nB\n10\n0\n20\n0\n{}{}0\nTEXT\n8\nShown\n10\n0\n20\n-5\n40\n2\n1\nIN BLOCK\n0\nENDBLK\n",
+        line("0", 0.0, 0.0),
+        line("Shown", 0.0, 5.0)
+    );
+    let entities = format!(
+        "0\nINSERT\n8\nFrozen\n66\n1\n2\nB\n10\n100\n20\n0\n\
+0\nATTRIB\n8\nShown\n10\n100\n20\n10\n40\n2\n1\nVALUE\n2\nTAG\n70\n0\n0\nSEQEND\n{}",
+        line("Shown", 0.0, 0.0)
+    );
+    let d = layered(&block, &entities);
+    let (scene, _) = scene_of(&d, &TessellateOptions::default());
+    let frozen = layer_named(&d, "Frozen");
+    assert_eq!(segments(&scene).len(), 3, "everything is in the scene");
+    assert_eq!(shown_segments(&scene), 1, "only the line outside the insert is drawn");
+    let content: Vec<&Batch> = scene.batches.iter().filter(|b| b.line_owners.contains(&0)).collect();
+    assert!(content.iter().all(|b| b.layer == frozen), "the block's content is put on the insert's frozen layer");
+    assert!(
+        scene.texts.iter().all(|t| t.layer == frozen && !scene.shows(t.layer)),
+        "its text and its attribute are hidden with it"
+    );
+    let red = scene.batches.iter().filter(|b| b.layer == frozen).any(|b| b.ink == Ink::Rgb(0xFF0000));
+    assert!(red, "an entity keeps its own layer's colour (red) on the frozen layer's batch");
+}
+
+#[test]
+fn an_insert_on_a_layer_that_is_off_hides_only_its_layer_0_content() {
+    let block = format!("0\nBLOCK\n2\nB\n10\n0\n20\n0\n{}{}0\nENDBLK\n", line("0", 0.0, 0.0), line("Thawed", 0.0, 5.0));
+    let d = layered(&block, "0\nINSERT\n8\nOff\n2\nB\n10\n100\n20\n0\n");
+    let (scene, _) = scene_of(&d, &TessellateOptions::default());
+    let (off, thawed) = (layer_named(&d, "Off"), layer_named(&d, "Thawed"));
+    let layer_of = |y: f64| {
+        scene
+            .batches
+            .iter()
+            .find(|b| b.lines.chunks_exact(4).any(|s| (f64::from(s[1]) + scene.origin.y - y).abs() < 1e-6))
+            .map(|b| b.layer)
+    };
+    assert_eq!(layer_of(0.0), Some(off), "layer 0 inside the block takes the insert's layer, which is off");
+    assert_eq!(layer_of(5.0), Some(thawed), "an entity on a visible layer keeps it");
+    assert_eq!(shown_segments(&scene), 1, "so the entity on the visible layer is still drawn");
+    let b = scene.bounds.expect("bounds");
+    assert!((b.min.y - 5.0).abs() < 1e-9, "and only it makes the bounds: {b:?}");
+}
+
+#[test]
+fn layer_0_bylayer_and_byblock_follow_the_outer_insert_through_nested_blocks() {
+    // Inner: a BYBLOCK line and a BYLAYER line with a BYBLOCK linetype, on layer 0. Middle: the
+    // inner block inserted on layer 0, colour BYBLOCK, linetype BYBLOCK. Outer insert: layer
+    // Shown (red), colour 3 (green), linetype DASHED.
+    let text = "0\nSECTION\n2\nTABLES\n0\nTABLE\n2\nLTYPE\n0\nLTYPE\n2\nDASHED\n73\n2\n40\n3\n49\n2\n49\n-1\n0\nENDTAB\n\
+0\nTABLE\n2\nLAYER\n0\nLAYER\n2\n0\n62\n7\n0\nLAYER\n2\nShown\n62\n1\n0\nENDTAB\n0\nENDSEC\n\
+0\nSECTION\n2\nBLOCKS\n\
+0\nBLOCK\n2\nInner\n0\nLINE\n8\n0\n62\n0\n6\nBYBLOCK\n11\n30\n0\nLINE\n8\n0\n6\nBYBLOCK\n20\n10\n11\n30\n21\n10\n0\nENDBLK\n\
+0\nBLOCK\n2\nMiddle\n0\nINSERT\n8\n0\n62\n0\n6\nBYBLOCK\n2\nInner\n0\nENDBLK\n0\nENDSEC\n\
+0\nSECTION\n2\nENTITIES\n0\nINSERT\n8\nShown\n62\n3\n6\nDASHED\n2\nMiddle\n0\nENDSEC\n0\nEOF\n";
+    let (d, _) = read(text.as_bytes(), &ReadOptions::default()).unwrap();
+    let (scene, _) = scene_of(&d, &TessellateOptions::default());
+    let shown = layer_named(&d, "Shown");
+    assert!(scene.batches.iter().all(|b| b.layer == shown), "layer 0 resolves to the outermost insert's layer");
+    let ink_at = |y: f32| {
+        scene.batches.iter().find(|b| b.lines.chunks_exact(4).any(|s| (s[1] + scene.origin.y as f32 - y).abs() < 1e-4))
+    };
+    assert_eq!(ink_at(0.0).map(|b| b.ink), Some(Ink::Rgb(0x00FF00)), "BYBLOCK through BYBLOCK: the outer green");
+    assert_eq!(ink_at(10.0).map(|b| b.ink), Some(Ink::Rgb(0xFF0000)), "BYLAYER on layer 0: the outer layer's red");
+    // DASHED (2 on, 1 off) through two BYBLOCKs: ten dashes over 30 units on each line.
+    let dashes = segments(&scene).iter().filter(|(a, _)| a.y.abs() < 1e-6).count();
+    assert_eq!(dashes, 10, "BYBLOCK linetype through BYBLOCK: the outer DASHED");
+    let dashes = segments(&scene).iter().filter(|(a, _)| (a.y - 10.0).abs() < 1e-6).count();
+    assert_eq!(dashes, 10, "the BYBLOCK linetype of an entity on layer 0 too");
+}
+
+#[test]
+fn viewports_name_the_layers_they_freeze() {
+    let text = "0\nSECTION\n2\nTABLES\n0\nTABLE\n2\nLAYER\n0\nLAYER\n2\n0\n5\n10\n62\n7\n\
+0\nLAYER\n2\nWalls\n5\n2A\n62\n1\n0\nLAYER\n2\nNotes\n5\n2B\n62\n2\n0\nENDTAB\n0\nENDSEC\n\
+0\nSECTION\n2\nENTITIES\n0\nVIEWPORT\n67\n1\n10\n100\n20\n50\n40\n80\n41\n60\n69\n2\n12\n5\n22\n5\n45\n10\n\
+331\n2B\n331\nFFFF\n0\nVIEWPORT\n67\n1\n10\n300\n20\n50\n40\n80\n41\n60\n69\n3\n45\n10\n0\nENDSEC\n0\nEOF\n";
+    let (d, _) = read(text.as_bytes(), &ReadOptions::default()).unwrap();
+    let paper = d.layouts.iter().find(|l| !l.is_model()).unwrap();
+    let (scene, _) = tessellate(&d, paper, &TessellateOptions::default()).unwrap();
+    assert_eq!(scene.viewports.len(), 2);
+    assert_eq!(scene.viewports[0].frozen_layers, vec![layer_named(&d, "Notes")], "a handle naming no layer is skipped");
+    assert!(scene.viewports[1].frozen_layers.is_empty(), "the other viewport freezes nothing");
+    assert!(scene.shows(layer_named(&d, "Notes")), "a viewport's freeze does not hide the layer elsewhere");
+    let facts = crate::facts(&d, 32);
+    let sheet = facts.layouts.iter().find(|l| l.name == paper.name).unwrap();
+    assert_eq!(sheet.viewport_frozen_layers, vec!["Notes".to_owned()], "the facts name it for the CAD agent");
+}
+
+#[test]
+fn facts_say_which_layers_are_off_or_frozen() {
+    let facts = crate::facts(&layered("", &line("Off", 0.0, 0.0)), 32);
+    let state = |name: &str| facts.layers.iter().find(|l| l.name == name).map(|l| (l.on, l.frozen));
+    assert_eq!(state("Shown"), Some((true, false)));
+    assert_eq!(state("Off"), Some((false, false)));
+    assert_eq!(state("Frozen"), Some((true, true)));
+}
+
+#[test]
+fn a_colour_that_blends_with_a_background_is_drawn_as_the_foreground() {
+    let entity = |y: u32, colour: &str| format!("0\nLINE\n{colour}\n10\n0\n20\n{y}\n11\n10\n21\n{y}\n");
+    let entities = [
+        entity(0, "420\n16777215"), // true-colour white
+        entity(1, "420\n16316664"), // #F8F8F8
+        entity(2, "420\n0"),        // true-colour black
+        entity(3, "62\n255"),       // ACI 255, white
+        entity(4, "420\n14745600"), // #E10000: red, kept
+        entity(5, "420\n15132390"), // #E6E6E6: ΔE 8.7 from white, kept
+    ]
+    .concat()
+        + "0\nTEXT\n420\n16777215\n10\n0\n20\n8\n40\n1\n1\nWHITE\n";
+    let text = format!("0\nSECTION\n2\nENTITIES\n{entities}0\nENDSEC\n0\nEOF\n");
+    let (d, _) = read(text.as_bytes(), &ReadOptions::default()).unwrap();
+    let (scene, _) = scene_of(&d, &TessellateOptions::default());
+    let ink_at = |y: f32| {
+        scene
+            .batches
+            .iter()
+            .find(|b| b.lines.chunks_exact(4).any(|s| (s[1] + scene.origin.y as f32 - y).abs() < 1e-4))
+            .map(|b| b.ink)
+    };
+    for y in 0..4 {
+        assert_eq!(ink_at(y as f32), Some(Ink::Foreground), "line {y} blends with a background: drawn as ACI 7");
+    }
+    assert_eq!(ink_at(4.0), Some(Ink::Rgb(0xE10000)));
+    assert_eq!(ink_at(5.0), Some(Ink::Rgb(0xE6E6E6)), "ΔE 8.7 from white is far enough");
+    assert_eq!(scene.texts[0].ink, Ink::Foreground, "texts too");
+    assert!(scene.glyphs.instances.iter().all(|g| g.ink == Ink::Foreground), "and their glyphs");
+}

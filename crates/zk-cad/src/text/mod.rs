@@ -31,7 +31,7 @@ use crate::diagnostics::{DiagnosticCode, DiagnosticSink};
 use crate::model::Drawing;
 use crate::mtext::{RunStyle, StackKind, TextHeight};
 use crate::tessellate::{
-    GlyphInstance, GlyphMesh, GlyphSet, GlyphSource, Ink, TessellateError, TessellateOptions, TextItem,
+    GlyphInstance, GlyphMesh, GlyphSet, GlyphSource, Ink, TessellateError, TessellateOptions, TextItem, rgb_ink,
 };
 use fonts::{BundledFont, FontKind, PathOp, StyleFont, face};
 
@@ -90,9 +90,12 @@ pub(crate) struct GlyphOutput {
 }
 
 /// Lays out `texts` into glyph instances; `vertices` is what the tessellator already spent.
+/// The bounds cover only the texts on layers `shown_layers` shows (by layer index; a layer past
+/// its end is shown).
 pub(crate) fn lay_out(
     drawing: &Drawing,
     texts: &[TextItem],
+    shown_layers: &[bool],
     vertices: usize,
     options: &TessellateOptions<'_>,
     diag: &mut DiagnosticSink,
@@ -102,7 +105,11 @@ pub(crate) fn lay_out(
         if layout.truncated || layout.stopped.is_some() {
             break;
         }
+        let bounds = layout.bounds;
         layout.text(index as u32, text);
+        if !shown_layers.get(text.layer.index()).copied().unwrap_or(true) {
+            layout.bounds = bounds;
+        }
     }
     layout.report(diag);
     GlyphOutput {
@@ -562,8 +569,8 @@ impl<'d, 'o> Layout<'d, 'o> {
             style.ink = match color {
                 Color::ByLayer | Color::ByBlock => base.ink,
                 Color::Aci(7) => Ink::Foreground,
-                Color::Aci(i) => Ink::Rgb(ACI_RGB[usize::from(i)]),
-                Color::Rgb(rgb) => Ink::Rgb(rgb),
+                Color::Aci(i) => rgb_ink(ACI_RGB[usize::from(i)]),
+                Color::Rgb(rgb) => rgb_ink(rgb),
             };
         }
         style.underline = run.underline;

@@ -302,11 +302,11 @@ fn hostile_texts_stay_bounded() {
         item([0.0, 0.0], 1.0, 0.0),
     ];
     let mut diag = DiagnosticSink::default();
-    let out = lay_out(&drawing, &texts, 0, &TessellateOptions::default(), &mut diag);
+    let out = lay_out(&drawing, &texts, &[], 0, &TessellateOptions::default(), &mut diag);
     assert_eq!(out.set.instances.len(), 2, "only the last text is placeable");
     assert!(out.set.instances.iter().all(|i| i.transform.iter().all(|v| v.is_finite())));
     // The vertex budget counts instances: a small budget cuts the layout short.
     let options = TessellateOptions { max_vertices: 1000, ..TessellateOptions::default() };
-    let out = lay_out(&drawing, &vec![item([0.0, 0.0], 1.0, 0.0); 500], 0, &options, &mut diag);
+    let out = lay_out(&drawing, &vec![item([0.0, 0.0], 1.0, 0.0); 500], &[], 0, &options, &mut diag);
     assert!(out.truncated && out.set.instances.len() < 250, "{}", out.set.instances.len());
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { INK_FOREGROUND, SceneFormatError, decodeScene, parseTexts } from './decode';
 import { buildScene, encodeDocument, testLayer } from './testing';
+import type { SceneViewport } from './types';
 
 /** A real scene: `cad_read --wire plan.zkscene ui/e2e/fixtures/plan.dxf` (see make_plan.py). */
 function planScene(): ArrayBuffer {
@@ -90,6 +91,17 @@ describe('decodeScene refuses bad documents', () => {
     const bytes = new Uint8Array(buildScene({}));
     bytes[12] = '!'.charCodeAt(0);
     expect(errorOf(() => decodeScene(bytes.buffer)).code).toBe('header');
+  });
+
+  it('the layers a viewport freezes, and none for a scene written before they were', () => {
+    const viewport: Omit<SceneViewport, 'frozenLayers'> = { owner: 0, center: [0, 0], width: 10, height: 10, viewCenter: [0, 0], viewHeight: 10, twistDeg: 0 };
+    const layers = [testLayer('0'), testLayer('Notes')];
+    const frozen = decodeScene(buildScene({ layers, header: { paperSpace: true, viewports: [{ ...viewport, frozenLayers: [1] }] } }));
+    expect(frozen.header.viewports[0]?.frozenLayers).toEqual([1]);
+    const before = decodeScene(buildScene({ layers, header: { paperSpace: true, viewports: [viewport as never] } }));
+    expect(before.header.viewports[0]?.frozenLayers).toEqual([]);
+    const bad = buildScene({ layers, header: { viewports: [{ ...viewport, frozenLayers: [-1] }] as never } });
+    expect(errorOf(() => decodeScene(bad)).message).toMatch(/viewports\[0\]\.frozenLayers\[0\]/);
   });
 
   it('another format version', () => {

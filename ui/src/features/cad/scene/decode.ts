@@ -190,6 +190,8 @@ function viewport(value: unknown, index: number): SceneViewport {
     viewCenter: pair(r['viewCenter'], `${where}.viewCenter`),
     viewHeight: finite(r['viewHeight'], `${where}.viewHeight`),
     twistDeg: finite(r['twistDeg'], `${where}.twistDeg`),
+    // Added within version 1: a scene written before it freezes no layer in its viewports.
+    frozenLayers: optional(r['frozenLayers'], (v) => list(v, `${where}.frozenLayers`).map((l, i) => count(l, `${where}.frozenLayers[${i}]`))) ?? [],
   };
 }
 

@@ -217,6 +217,8 @@ export class SceneRenderer {
   private overlayBuffer!: WebGLBuffer;
   private imageBuffer!: WebGLBuffer;
   private layerTexture!: WebGLTexture;
+  /** The layer visibility inside viewports that freeze layers, by their frozen layers' list. */
+  private viewportLayerTextures = new Map<string, WebGLTexture>();
   private flatUniforms!: { transform: WebGLUniformLocation | null; color: WebGLUniformLocation | null; pointSize: WebGLUniformLocation | null };
   private glyphUniforms!: { transform: WebGLUniformLocation | null; layers: WebGLUniformLocation | null; foreground: WebGLUniformLocation | null };
   private imageUniforms!: { transform: WebGLUniformLocation | null; image: WebGLUniformLocation | null };
@@ -291,6 +293,8 @@ export class SceneRenderer {
     gl.bindVertexArray(null);
     this.overlayBuffer = gl.createBuffer();
     this.layerTexture = gl.createTexture();
+    // After a lost context the old textures are gone with it.
+    this.viewportLayerTextures.clear();
     this.writeLayerTexture();
     this.front = null;
     this.back = null;
@@ -581,23 +585,43 @@ export class SceneRenderer {
   setVisibility(visibility: readonly boolean[]): void {
     this.visibility = visibility;
     this.writeLayerTexture();
+    this.dropViewportLayerTextures();
     this.invalidate();
     this.requestRender();
   }
 
   /** One texel a layer (1 shown); a row holds 1024 layers. Toggling a layer rewrites only this. */
-  private writeLayerTexture(): void {
+  private writeLayerTexture(texture: WebGLTexture = this.layerTexture, frozen: readonly number[] = []): void {
     const gl = this.gl;
     const n = Math.max(1, this.visibility.length);
     const width = Math.min(1024, n);
     const height = Math.ceil(n / 1024);
     const data = new Uint8Array(width * height);
     this.visibility.forEach((on, i) => (data[i] = on ? 1 : 0));
-    gl.bindTexture(gl.TEXTURE_2D, this.layerTexture);
+    for (const layer of frozen) if (layer < data.length) data[layer] = 0;
+    gl.bindTexture(gl.TEXTURE_2D, texture);
     gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
     gl.texImage2D(gl.TEXTURE_2D, 0, gl.R8UI, width, height, 0, gl.RED_INTEGER, gl.UNSIGNED_BYTE, data);
     gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
     gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
+  }
+
+  /** The layer texture of a viewport that freezes `frozen` (made on first use, until the visibility changes). */
+  private viewportLayerTexture(frozen: readonly number[]): WebGLTexture {
+    if (frozen.length === 0) return this.layerTexture;
+    const key = frozen.join(',');
+    let texture = this.viewportLayerTextures.get(key);
+    if (!texture) {
+      texture = this.gl.createTexture();
+      this.writeLayerTexture(texture, frozen);
+      this.viewportLayerTextures.set(key, texture);
+    }
+    return texture;
+  }
+
+  private dropViewportLayerTextures(): void {
+    for (const texture of this.viewportLayerTextures.values()) this.gl.deleteTexture(texture);
+    this.viewportLayerTextures.clear();
   }
 
   setBackground(background: Background): void {
@@ -823,14 +847,15 @@ export class SceneRenderer {
       for (const viewport of main.source.header.viewports) {
         const scissor = this.scissorRect(camera, viewport.center, viewport.width, viewport.height);
         if (!scissor) continue;
-        this.collectScene(model, compose(view, viewportAffine(viewport, model.source.header.origin)), items, scissor);
+        // Model space through the viewport, without the layers it freezes.
+        this.collectScene(model, compose(view, viewportAffine(viewport, model.source.header.origin)), items, scissor, viewport.frozenLayers);
       }
     }
     return items;
   }
 
-  private collectScene(scene: GpuScene, transform: Affine, items: PassItem[], scissor: Rect | null): void {
-    this.collectPieces(scene, transform, [...scene.pieces, ...scene.extra], items, scissor);
+  private collectScene(scene: GpuScene, transform: Affine, items: PassItem[], scissor: Rect | null, frozen: readonly number[] = []): void {
+    this.collectPieces(scene, transform, [...scene.pieces, ...scene.extra], items, scissor, frozen);
     const onScreen = clipRectInScene(transform);
     if (!onScreen) return;
     // CSS pixels per scene unit under this transform: below MIN_GLYPH_PIXELS an em is not drawn.
@@ -841,7 +866,7 @@ export class SceneRenderer {
         glyphs: true,
         draw: () => {
           this.scissor(scissor);
-          return this.drawGlyphs(scene, transform, piece);
+          return this.drawGlyphs(scene, transform, piece, frozen);
         },
       });
     // Runs with a tree: the ranges of its nodes in view; the others: their pieces in view.
@@ -866,10 +891,10 @@ export class SceneRenderer {
   }
 
   /** The flat pieces of `pieces` in view and big enough to see, as steps of a frame. */
-  private collectPieces(scene: GpuScene, transform: Affine, pieces: readonly FlatPiece[], items: PassItem[], scissor: Rect | null): void {
+  private collectPieces(scene: GpuScene, transform: Affine, pieces: readonly FlatPiece[], items: PassItem[], scissor: Rect | null, frozen: readonly number[] = []): void {
     const onScreen = clipRectInScene(transform);
     if (!onScreen) return;
-    const shown = (layer: number) => this.visibility[layer] ?? true;
+    const shown = (layer: number) => (this.visibility[layer] ?? true) && !frozen.includes(layer);
     const gl = this.gl;
     const mode: Record<Kind, number> = { triangles: gl.TRIANGLES, lines: gl.LINES, points: gl.POINTS };
     const setup = () => {
@@ -957,7 +982,7 @@ export class SceneRenderer {
     this.gl.uniform4f(this.flatUniforms.color, r, g, b, alpha);
   }
 
-  private drawGlyphs(scene: GpuScene, transform: Affine, piece: GlyphPiece): number {
+  private drawGlyphs(scene: GpuScene, transform: Affine, piece: GlyphPiece, frozen: readonly number[] = []): number {
     if (!scene.glyphVertices || !scene.glyphInstances) return 0;
     const gl = this.gl;
     gl.useProgram(this.glyph);
@@ -966,7 +991,7 @@ export class SceneRenderer {
     const [r, g, b] = rgbUnit(FOREGROUND_RGB[this.background]);
     gl.uniform3f(this.glyphUniforms.foreground, r, g, b);
     gl.activeTexture(gl.TEXTURE0);
-    gl.bindTexture(gl.TEXTURE_2D, this.layerTexture);
+    gl.bindTexture(gl.TEXTURE_2D, this.viewportLayerTexture(frozen));
     gl.uniform1i(this.glyphUniforms.layers, 0);
     gl.bindBuffer(gl.ARRAY_BUFFER, scene.glyphVertices);
     gl.vertexAttribPointer(0, 2, gl.FLOAT, false, 8, 0);
@@ -1099,6 +1124,7 @@ export class SceneRenderer {
       gl.deleteBuffer(this.overlayBuffer);
       gl.deleteBuffer(this.imageBuffer);
       gl.deleteTexture(this.layerTexture);
+      this.dropViewportLayerTextures();
       gl.deleteProgram(this.flat);
       gl.deleteProgram(this.glyph);
       gl.deleteProgram(this.image);

@@ -5,7 +5,16 @@ export type LayerFacts = { name: string, color: Color,
 /**
  * `#RRGGBB` of the colour.
  */
-rgb: string | null, on: boolean, frozen: boolean, locked: boolean, linetype: string, lineweight: number, entities: number, 
+rgb: string | null, 
+/**
+ * False for a layer that is off (a negative colour in the LAYER table): its entities are not
+ * drawn, though the blocks INSERTs on it hold still show what is on other layers.
+ */
+on: boolean, 
+/**
+ * A frozen layer (LAYER group 70 bit 1) draws nothing, nor anything an INSERT on it holds.
+ */
+frozen: boolean, locked: boolean, linetype: string, lineweight: number, entities: number, 
 /**
  * False when entities use the layer but the file does not declare it.
  */

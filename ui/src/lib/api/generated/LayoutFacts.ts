@@ -4,4 +4,9 @@ export type LayoutFacts = { name: string, entities: number,
 /**
  * Viewports into model space (the sheet's own viewport, id 1, not counted).
  */
-viewports: number, };
+viewports: number, 
+/**
+ * Layers frozen in at least one of those viewports (VIEWPORT group 331/341), by name: the
+ * viewport shows model space without them.
+ */
+viewport_frozen_layers: Array<string>, };

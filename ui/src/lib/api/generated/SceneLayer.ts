@@ -5,13 +5,19 @@
  */
 export type SceneLayer = { name: string, 
 /**
- * `0xRRGGBB`, or `null` for the foreground colour (ACI 7).
+ * `0xRRGGBB`, or `null` for the foreground colour (ACI 7, or a colour that blends with a
+ * background, which is drawn as ACI 7).
  */
 color: number | null, 
 /**
  * The layer's ACI number when its colour is one (for the swatch's tooltip).
  */
-aci: number | null, on: boolean, frozen: boolean, locked: boolean, linetype: string | null, 
+aci: number | null, 
+/**
+ * Off or frozen layers are hidden when the viewer opens the scene: what an INSERT on a
+ * frozen layer holds is put on that layer, so it hides with it.
+ */
+on: boolean, frozen: boolean, locked: boolean, linetype: string | null, 
 /**
  * Hundredths of a millimetre; negative for BYLAYER (-1), BYBLOCK (-2), default (-3).
  */

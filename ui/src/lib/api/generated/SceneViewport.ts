@@ -4,4 +4,9 @@
  * A paper-space viewport: its frame on the sheet (scene coordinates) and the model-space view it
  * shows (drawing coordinates).
  */
-export type SceneViewport = { owner: number, center: [number, number], width: number, height: number, viewCenter: [number, number], viewHeight: number, twistDeg: number, };
+export type SceneViewport = { owner: number, center: [number, number], width: number, height: number, viewCenter: [number, number], viewHeight: number, twistDeg: number, 
+/**
+ * Layers (indices into `layers`) frozen in this viewport only: the model space it shows
+ * leaves them out. Added within version 1: a scene without it freezes none.
+ */
+frozenLayers: Array<number>, };
