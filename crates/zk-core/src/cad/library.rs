@@ -115,8 +115,8 @@ pub struct CadDrawingDetail {
     pub layouts: Vec<String>,
 }
 
-/// An encoded scene, the layout it shows, and its ETag (the drawing's content, the layout and the
-/// format's version: the same ETag always means the same bytes).
+/// An encoded scene, the layout it shows, and its ETag (the drawing's content, the layout, the
+/// format's version and the tessellator's revision: the same ETag always means the same bytes).
 pub struct SceneDocument {
     pub layout: String,
     pub bytes: bytes::Bytes,
@@ -125,7 +125,8 @@ pub struct SceneDocument {
 
 fn scene_etag(sha256: &str, layout: &str) -> String {
     let layout = hex::encode(&Sha256::digest(layout.as_bytes())[..8]);
-    format!("{}-{layout}-v{}", &sha256[..sha256.len().min(32)], zk_cad::wire::FORMAT_VERSION)
+    let (format, revision) = (zk_cad::wire::FORMAT_VERSION, zk_cad::wire::SCENE_REVISION);
+    format!("{}-{layout}-v{format}.{revision}", &sha256[..sha256.len().min(32)])
 }
 
 /// A drawing's source file, for download.
