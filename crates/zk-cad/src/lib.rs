@@ -32,6 +32,7 @@ pub mod mtext;
 pub mod nesting;
 pub mod raster;
 mod reader;
+pub mod sheet;
 pub mod svg;
 pub mod tessellate;
 pub mod text;

@@ -5,10 +5,13 @@
 //! [`GREEK_BELOW_PX`] pixels are filled as faint boxes, which is what they would look like. Pure:
 //! returns bytes.
 
-use tiny_skia::{Color, FillRule, Paint, PathBuilder, Pixmap, Rect, Stroke, Transform};
+use tiny_skia::{Color, FillRule, Mask, Paint, PathBuilder, Pixmap, Rect, Stroke, Transform};
 
+use crate::diagnostics::Diagnostic;
+use crate::model::{Drawing, LayerId, Layout};
+use crate::sheet::{Sheet, prepare};
 use crate::svg::Background;
-use crate::tessellate::{GlyphSet, Ink, Scene};
+use crate::tessellate::{GlyphSet, Ink, Scene, TessellateError, TessellateOptions};
 use crate::text::fonts::PathOp;
 use crate::text::glyph_outline;
 
@@ -64,40 +67,40 @@ fn paint(color: Color) -> Paint<'static> {
     paint
 }
 
-/// Maps scene coordinates (relative to [`Scene::origin`]) to pixels.
+/// Maps scene coordinates (relative to [`Scene::origin`]) to pixels: `[a, b, c, d, e, f]`,
+/// `px = a·x + c·y + e`, `py = b·x + d·y + f`.
 #[derive(Clone, Copy)]
-struct Frame {
-    min_x: f64,
-    max_y: f64,
-    scale: f64,
-}
+struct Frame([f64; 6]);
 
 impl Frame {
+    /// The whole layout in the image: y flipped, `scale` pixels per unit from `(min_x, max_y)`.
+    fn fitted(min_x: f64, max_y: f64, scale: f64) -> Frame {
+        Frame([scale, 0.0, 0.0, -scale, -min_x * scale, max_y * scale])
+    }
+
     fn pixel(&self, x: f32, y: f32) -> Option<(f32, f32)> {
-        let px = ((f64::from(x) - self.min_x) * self.scale) as f32;
-        let py = ((self.max_y - f64::from(y)) * self.scale) as f32;
+        let [a, b, c, d, e, f] = self.0;
+        let (x, y) = (f64::from(x), f64::from(y));
+        let px = (a * x + c * y + e) as f32;
+        let py = (b * x + d * y + f) as f32;
         (px.is_finite() && py.is_finite()).then_some((px, py))
+    }
+
+    /// `inner` (another scene's coordinates → this frame's scene coordinates), then this frame.
+    fn after(&self, inner: &[f64; 6]) -> Frame {
+        let [a, b, c, d, e, f] = self.0;
+        let [p, q, r, s, t, u] = *inner;
+        Frame([a * p + c * q, b * p + d * q, a * r + c * s, b * r + d * s, a * t + c * u + e, b * t + d * u + f])
     }
 }
 
 /// The size of the image and the frame that maps the scene (its geometry and its glyphs, which
-/// the scene's bounds include) onto it.
+/// the scene's bounds include) onto it: `width` pixels across, unless the drawing is so tall that
+/// its height would pass [`MAX_RASTER_SIDE`]: then it is narrowed to fit.
 fn frame(scene: &Scene, width: u32) -> (u32, u32, Frame) {
-    let (min_x, min_y, w, h) = match scene.bounds {
-        Some(b) if b.min.x.is_finite() && b.max.x.is_finite() && b.min.y.is_finite() && b.max.y.is_finite() => {
-            // Relative to the scene origin, as the buffers.
-            let (x0, y0) = (b.min.x - scene.origin.x, b.min.y - scene.origin.y);
-            let (w, h) = ((b.max.x - b.min.x).max(1e-9), (b.max.y - b.min.y).max(1e-9));
-            // 2 % margin, as the SVG.
-            let m = w.max(h) * 0.02;
-            (x0 - m, y0 - m, w + 2.0 * m, h + 2.0 * m)
-        }
-        _ => (-1.0, -1.0, 2.0, 2.0),
-    };
-    let width = width.clamp(1, MAX_RASTER_SIDE);
-    let scale = f64::from(width) / w;
-    let height = (h * scale).round().clamp(1.0, f64::from(MAX_RASTER_SIDE)) as u32;
-    (width, height, Frame { min_x, max_y: min_y + h, scale })
+    let (rect, (width, height), scale) =
+        crate::sheet::fit(scene.bounds, scene.origin, width, MAX_RASTER_SIDE, MAX_RASTER_SIDE);
+    (width, height, Frame::fitted(rect[0], rect[1] + rect[3], scale))
 }
 
 /// Rasterises `scene` into a pixmap.
@@ -105,14 +108,54 @@ pub fn scene_to_pixmap(scene: &Scene, options: &RasterOptions) -> Result<Pixmap,
     let (width, height, frame) = frame(scene, options.width);
     let mut pixmap = Pixmap::new(width, height).ok_or(RasterError::Size { width, height })?;
     pixmap.fill(background_color(options.background));
+    draw_scene(&mut pixmap, scene, &frame, &|layer| scene.shows(layer), None, options.background);
+    Ok(pixmap)
+}
+
+/// Rasterises a [`Sheet`]: the layout's scene, then model space through each viewport, clipped
+/// to the viewport's rectangle.
+pub fn sheet_to_pixmap(sheet: &Sheet, options: &RasterOptions) -> Result<Pixmap, RasterError> {
+    let scene = &sheet.scene;
+    let (width, height, frame) = frame(scene, options.width);
+    let mut pixmap = Pixmap::new(width, height).ok_or(RasterError::Size { width, height })?;
+    pixmap.fill(background_color(options.background));
+    draw_scene(&mut pixmap, scene, &frame, &|layer| scene.shows(layer), None, options.background);
+    let Some(model) = &sheet.model else { return Ok(pixmap) };
+    for view in &sheet.views {
+        let [x0, y0, x1, y1] = view.clip;
+        let corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)].map(|(x, y)| frame.pixel(x as f32, y as f32));
+        let mut path = PathBuilder::new();
+        for (i, corner) in corners.iter().enumerate() {
+            let Some((x, y)) = *corner else { continue };
+            if i == 0 { path.move_to(x, y) } else { path.line_to(x, y) }
+        }
+        path.close();
+        let (Some(path), Some(mut mask)) = (path.finish(), Mask::new(width, height)) else { continue };
+        mask.fill_path(&path, FillRule::Winding, true, Transform::identity());
+        let through = frame.after(&view.affine);
+        draw_scene(&mut pixmap, model, &through, &|layer| view.shows(model, layer), Some(&mask), options.background);
+    }
+    Ok(pixmap)
+}
+
+/// Draws the batches and glyphs of `scene` on the layers `shows` lets through, mapped by `frame`
+/// and clipped by `mask`.
+fn draw_scene(
+    pixmap: &mut Pixmap,
+    scene: &Scene,
+    frame: &Frame,
+    shows: &dyn Fn(LayerId) -> bool,
+    mask: Option<&Mask>,
+    background: Background,
+) {
     // Width 0 is a hairline: one anti-aliased pixel whatever the scale.
     let hairline = Stroke { width: 0.0, ..Stroke::default() };
     let identity = Transform::identity();
 
     // Layers that are off or frozen draw nothing (the batches of a frozen insert's content are on
     // its layer).
-    for batch in scene.batches.iter().filter(|b| scene.shows(b.layer)) {
-        let paint = paint(ink_color(batch.ink, options.background));
+    for batch in scene.batches.iter().filter(|b| shows(b.layer)) {
+        let paint = paint(ink_color(batch.ink, background));
         if !batch.triangles.is_empty() {
             let mut path = PathBuilder::new();
             for t in batch.triangles.chunks_exact(6) {
@@ -131,9 +174,9 @@ pub fn scene_to_pixmap(scene: &Scene, options: &RasterOptions) -> Result<Pixmap,
                 path.close();
             }
             if let Some(path) = path.finish() {
-                pixmap.fill_path(&path, &paint, FillRule::Winding, identity, None);
+                pixmap.fill_path(&path, &paint, FillRule::Winding, identity, mask);
                 // Hairline edges close the seams between neighbouring triangles.
-                pixmap.stroke_path(&path, &paint, &hairline, identity, None);
+                pixmap.stroke_path(&path, &paint, &hairline, identity, mask);
             }
         }
         if !batch.lines.is_empty() {
@@ -145,19 +188,23 @@ pub fn scene_to_pixmap(scene: &Scene, options: &RasterOptions) -> Result<Pixmap,
                 }
             }
             if let Some(path) = path.finish() {
-                pixmap.stroke_path(&path, &paint, &hairline, identity, None);
+                pixmap.stroke_path(&path, &paint, &hairline, identity, mask);
             }
         }
         for p in batch.points.chunks_exact(2) {
             if let Some((x, y)) = frame.pixel(p[0], p[1])
                 && let Some(rect) = Rect::from_xywh(x - 1.0, y - 1.0, 2.0, 2.0)
             {
-                pixmap.fill_rect(rect, &paint, identity, None);
+                match mask {
+                    None => pixmap.fill_rect(rect, &paint, identity, None),
+                    Some(mask) => {
+                        pixmap.fill_path(&PathBuilder::from_rect(rect), &paint, FillRule::Winding, identity, Some(mask))
+                    }
+                }
             }
         }
     }
-    draw_glyphs(&mut pixmap, scene, &frame, options.background);
-    Ok(pixmap)
+    draw_glyphs(pixmap, scene, frame, shows, mask, background);
 }
 
 /// A glyph mesh as the renderer needs it: its outline (em units) and the box its triangles cover.
@@ -187,14 +234,21 @@ fn builder_for(paths: &mut Vec<(Ink, PathBuilder)>, ink: Ink) -> &mut PathBuilde
 
 /// Fills every glyph instance of a text on a shown layer: its outline through its transform, or a
 /// faint box when tiny.
-fn draw_glyphs(pixmap: &mut Pixmap, scene: &Scene, frame: &Frame, background: Background) {
+fn draw_glyphs(
+    pixmap: &mut Pixmap,
+    scene: &Scene,
+    frame: &Frame,
+    shows: &dyn Fn(LayerId) -> bool,
+    mask: Option<&Mask>,
+    background: Background,
+) {
     let set = &scene.glyphs;
-    let shown: Vec<bool> = scene.texts.iter().map(|t| scene.shows(t.layer)).collect();
+    let shown: Vec<bool> = scene.texts.iter().map(|t| shows(t.layer)).collect();
     let mut shapes: Vec<Option<Option<GlyphShape>>> = Vec::new();
     shapes.resize_with(set.meshes.len(), || None);
     let mut outlines: Vec<(Ink, PathBuilder)> = Vec::new();
     let mut boxes: Vec<(Ink, PathBuilder)> = Vec::new();
-    let scale = frame.scale as f32;
+    let [fa, fb, fc, fd, _, _] = frame.0.map(|v| v as f32);
     for instance in &set.instances {
         if !shown.get(instance.text as usize).copied().unwrap_or(false) {
             continue;
@@ -204,7 +258,7 @@ fn draw_glyphs(pixmap: &mut Pixmap, scene: &Scene, frame: &Frame, background: Ba
         let [a, b, c, d, tx, ty] = instance.transform;
         let Some((ox, oy)) = frame.pixel(tx, ty) else { continue };
         // Em units to pixels (y down).
-        let (a, b, c, d) = (a * scale, -b * scale, c * scale, -d * scale);
+        let (a, b, c, d) = (fa * a + fc * b, fb * a + fd * b, fa * c + fc * d, fb * c + fd * d);
         let to_pixel = |x: f32, y: f32| (a * x + c * y + ox, b * x + d * y + oy);
         let [x0, y0, x1, y1] = shape.bounds;
         let tall = (c * (y1 - y0)).hypot(d * (y1 - y0));
@@ -247,7 +301,7 @@ fn draw_glyphs(pixmap: &mut Pixmap, scene: &Scene, frame: &Frame, background: Ba
     let identity = Transform::identity();
     for (ink, path) in outlines {
         if let Some(path) = path.finish() {
-            pixmap.fill_path(&path, &paint(ink_color(ink, background)), FillRule::Winding, identity, None);
+            pixmap.fill_path(&path, &paint(ink_color(ink, background)), FillRule::Winding, identity, mask);
         }
     }
     for (ink, path) in boxes {
@@ -255,9 +309,32 @@ fn draw_glyphs(pixmap: &mut Pixmap, scene: &Scene, frame: &Frame, background: Ba
             // About the share of a glyph's box its strokes cover.
             let mut color = ink_color(ink, background);
             color.set_alpha(0.35);
-            pixmap.fill_path(&path, &paint(color), FillRule::Winding, identity, None);
+            pixmap.fill_path(&path, &paint(color), FillRule::Winding, identity, mask);
         }
     }
+}
+
+/// Renders a layout of `drawing` as a PNG file's bytes, as an export should: curves within a
+/// quarter of a pixel at this size, and a paper layout with model space through its viewports
+/// (see [`crate::sheet`]). Returns the scene drawn (for its `truncated` flag) and the diagnostics.
+pub fn render_png(
+    drawing: &Drawing,
+    layout: &Layout,
+    tessellate: &TessellateOptions<'_>,
+    options: &RasterOptions,
+) -> Result<(Vec<u8>, Sheet, Vec<Diagnostic>), RenderError> {
+    let (sheet, diagnostics) = prepare(drawing, layout, tessellate, options.width, (MAX_RASTER_SIDE, MAX_RASTER_SIDE))?;
+    let png = sheet_to_pixmap(&sheet, options)?.encode_png().map_err(|e| RasterError::Encode(e.to_string()))?;
+    Ok((png, sheet, diagnostics))
+}
+
+/// Why [`render_png`] drew nothing.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    #[error(transparent)]
+    Tessellate(#[from] TessellateError),
+    #[error(transparent)]
+    Raster(#[from] RasterError),
 }
 
 /// Renders `scene` as a PNG file's bytes.

@@ -5,7 +5,10 @@
 
 use std::fmt::Write;
 
-use crate::tessellate::{Ink, Scene};
+use crate::diagnostics::Diagnostic;
+use crate::model::{Drawing, LayerId, Layout};
+use crate::sheet::{Sheet, SheetView, fit, prepare};
+use crate::tessellate::{Ink, Scene, TessellateError, TessellateOptions};
 use crate::text::fonts::PathOp;
 use crate::text::glyph_outline;
 
@@ -52,9 +55,15 @@ fn escape(text: &str) -> String {
 
 /// The glyphs: the outline of each mesh an instance uses once in `<defs>`, then the instances
 /// text by text (a group per text and colour); texts on layers the scene does not show are left out.
-fn write_glyphs(out: &mut String, scene: &Scene, background: Background) {
+fn write_glyphs(
+    out: &mut String,
+    scene: &Scene,
+    shows: &dyn Fn(LayerId) -> bool,
+    prefix: &str,
+    background: Background,
+) {
     let set = &scene.glyphs;
-    let shown = |text: u32| scene.texts.get(text as usize).is_some_and(|t| scene.shows(t.layer));
+    let shown = |text: u32| scene.texts.get(text as usize).is_some_and(|t| shows(t.layer));
     let mut defined = vec![false; set.meshes.len()];
     let mut outline = Vec::new();
     let mut defs = String::new();
@@ -65,7 +74,7 @@ fn write_glyphs(out: &mut String, scene: &Scene, background: Background) {
         }
         outline.clear();
         glyph_outline(mesh.source, &mut outline);
-        let _ = write!(defs, r#"<path id="g{}" d=""#, instance.mesh);
+        let _ = write!(defs, r#"<path id="{prefix}{}" d=""#, instance.mesh);
         for op in &outline {
             let _ = match *op {
                 PathOp::Move(x, y) => write!(defs, "M{x} {y}"),
@@ -101,28 +110,47 @@ fn write_glyphs(out: &mut String, scene: &Scene, background: Background) {
             group = Some((instance.text, instance.ink));
         }
         let [a, b, c, d, e, f] = instance.transform;
-        let _ = writeln!(out, r##"<use href="#g{}" transform="matrix({a} {b} {c} {d} {e} {f})"/>"##, instance.mesh);
+        let _ =
+            writeln!(out, r##"<use href="#{prefix}{}" transform="matrix({a} {b} {c} {d} {e} {f})"/>"##, instance.mesh);
     }
     if group.is_some() {
         out.push_str("</g>\n");
     }
 }
 
+/// The largest height of an SVG document, in pixels: a taller drawing is narrowed to fit.
+pub const MAX_SVG_HEIGHT: u32 = 20_000;
+
 /// Renders `scene` as a standalone SVG document. Y points up in drawings and down in SVG: the
 /// whole drawing is flipped once (glyph outlines are in em units with y up, as the drawing).
 pub fn scene_to_svg(scene: &Scene, options: &SvgOptions) -> String {
-    let (min_x, min_y, w, h) = match scene.bounds {
-        Some(b) => {
-            let (w, h) = ((b.max.x - b.min.x).max(1e-9), (b.max.y - b.min.y).max(1e-9));
-            // 2 % margin.
-            let m = w.max(h) * 0.02;
-            (b.min.x - scene.origin.x - m, b.min.y - scene.origin.y - m, w + 2.0 * m, h + 2.0 * m)
-        }
-        None => (-1.0, -1.0, 2.0, 2.0),
-    };
-    let width = f64::from(options.width.max(1));
-    let height = (width * h / w).clamp(1.0, 20_000.0);
-    let pixel = w / width;
+    document(scene, None, options)
+}
+
+/// Renders a layout of `drawing` as a standalone SVG document, as an export should: curves within
+/// a quarter of a pixel at this size, and a paper layout with model space through its viewports
+/// (see [`crate::sheet`]). Returns the sheet drawn (for its `truncated` flags) and the diagnostics.
+pub fn render_svg(
+    drawing: &Drawing,
+    layout: &Layout,
+    tessellate: &TessellateOptions<'_>,
+    options: &SvgOptions,
+) -> Result<(String, Sheet, Vec<Diagnostic>), TessellateError> {
+    let (sheet, diagnostics) = prepare(drawing, layout, tessellate, options.width, (u32::MAX, MAX_SVG_HEIGHT))?;
+    Ok((sheet_to_svg(&sheet, options), sheet, diagnostics))
+}
+
+/// A [`Sheet`] as a standalone SVG document: the layout's scene, then model space through each
+/// viewport in a group clipped by the viewport's rectangle (`<clipPath id="vp0">`…).
+pub fn sheet_to_svg(sheet: &Sheet, options: &SvgOptions) -> String {
+    document(&sheet.scene, sheet.model.as_ref().map(|model| (model, sheet.views.as_slice())), options)
+}
+
+/// The document of a layout's scene and, for a sheet, model space and the views through it.
+fn document(scene: &Scene, model: Option<(&Scene, &[SheetView])>, options: &SvgOptions) -> String {
+    let ([min_x, min_y, w, h], (width, height), _) =
+        fit(scene.bounds, scene.origin, options.width, u32::MAX, MAX_SVG_HEIGHT);
+    let pixel = w / f64::from(width);
     let background = match options.background {
         Background::Light => "#FFFFFF",
         Background::Dark => "#1E1E1E",
@@ -130,15 +158,48 @@ pub fn scene_to_svg(scene: &Scene, options: &SvgOptions) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" viewBox="{min_x} {} {w} {h}">"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="{min_x} {} {w} {h}">"#,
         -(min_y + h)
     );
     let _ = writeln!(out, r#"<rect x="{min_x}" y="{}" width="{w}" height="{h}" fill="{background}"/>"#, -(min_y + h));
     let _ = writeln!(out, r#"<g transform="scale(1,-1)" stroke-linecap="round">"#);
+    write_scene(&mut out, scene, &|layer| scene.shows(layer), pixel, "g", options.background);
+    if let Some((model, views)) = model {
+        for (i, view) in views.iter().enumerate() {
+            let [x0, y0, x1, y1] = view.clip;
+            let [a, b, c, d, e, f] = view.affine;
+            // The view's scale: strokes stay one pixel wide.
+            let k = a.hypot(b);
+            let _ = writeln!(
+                out,
+                r#"<clipPath id="vp{i}"><rect x="{x0}" y="{y0}" width="{}" height="{}"/></clipPath>"#,
+                x1 - x0,
+                y1 - y0
+            );
+            let _ = writeln!(out, r#"<g clip-path="url(#vp{i})"><g transform="matrix({a} {b} {c} {d} {e} {f})">"#);
+            let prefix = format!("v{i}g");
+            write_scene(&mut out, model, &|layer| view.shows(model, layer), pixel / k, &prefix, options.background);
+            out.push_str("</g></g>\n");
+        }
+    }
+    out.push_str("</g>\n</svg>\n");
+    out
+}
+
+/// The batches and texts of `scene` on the layers `shows` lets through; `pixel` is the size of an
+/// output pixel in the scene's units, `prefix` names its glyph definitions.
+fn write_scene(
+    out: &mut String,
+    scene: &Scene,
+    shows: &dyn Fn(LayerId) -> bool,
+    pixel: f64,
+    prefix: &str,
+    background: Background,
+) {
     // Layers that are off or frozen draw nothing (the batches of a frozen insert's content are on
     // its layer).
-    for batch in scene.batches.iter().filter(|b| scene.shows(b.layer)) {
-        let ink = color(batch.ink, options.background);
+    for batch in scene.batches.iter().filter(|b| shows(b.layer)) {
+        let ink = color(batch.ink, background);
         if !batch.triangles.is_empty() {
             let mut d = String::new();
             for t in batch.triangles.chunks_exact(6) {
@@ -157,9 +218,7 @@ pub fn scene_to_svg(scene: &Scene, options: &SvgOptions) -> String {
             let _ = writeln!(out, r#"<circle cx="{}" cy="{}" r="{}" fill="{ink}"/>"#, p[0], p[1], pixel * 1.5);
         }
     }
-    write_glyphs(&mut out, scene, options.background);
-    out.push_str("</g>\n</svg>\n");
-    out
+    write_glyphs(out, scene, shows, prefix, background);
 }
 
 #[cfg(test)]
