@@ -490,8 +490,12 @@ pub struct Viewport {
     /// Height of the model-space view shown.
     pub view_height: f64,
     pub twist_angle: f64,
+    /// Group 90: bit 0x10000 (65536) clips by the entity named in `clip_boundary`.
     pub status: i32,
     pub frozen_layers: Vec<u64>,
+    /// Group 340: the handle of the paper-space entity that clips the viewport when the status
+    /// says so; 0 for none.
+    pub clip_boundary: u64,
 }
 
 /// ACAD_TABLE: drawn through its anonymous block; cell texts kept for facts and search.

@@ -123,10 +123,11 @@ pub fn sheet_to_pixmap(sheet: &Sheet, options: &RasterOptions) -> Result<Pixmap,
     let Some(model) = &sheet.model else { return Ok(pixmap) };
     for view in &sheet.views {
         let [x0, y0, x1, y1] = view.clip;
-        let corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)].map(|(x, y)| frame.pixel(x as f32, y as f32));
+        let rectangle = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]];
+        let outline = view.outline.as_deref().unwrap_or(&rectangle);
         let mut path = PathBuilder::new();
-        for (i, corner) in corners.iter().enumerate() {
-            let Some((x, y)) = *corner else { continue };
+        for (i, corner) in outline.iter().enumerate() {
+            let Some((x, y)) = frame.pixel(corner[0] as f32, corner[1] as f32) else { continue };
             if i == 0 { path.move_to(x, y) } else { path.line_to(x, y) }
         }
         path.close();

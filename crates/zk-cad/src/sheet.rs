@@ -40,6 +40,10 @@ pub struct SheetView {
     pub affine: [f64; 6],
     /// The viewport's rectangle in layout-scene coordinates: min x, min y, max x, max y.
     pub clip: [f64; 4],
+    /// The viewport's clipping boundary (a closed polygon in layout-scene coordinates) when the
+    /// viewport is clipped by an entity (group 340, status bit 0x10000); it clips instead of
+    /// `clip`.
+    pub outline: Option<Vec<[f64; 2]>>,
     /// Layers frozen in this viewport.
     pub frozen_layers: Vec<LayerId>,
 }
@@ -131,10 +135,24 @@ pub fn prepare(
         (model_bounds.min.y + model_bounds.max.y) / 2.0,
     );
     let mut largest_scale: f64 = 0.0;
+    let paper_origin = sheet.scene.origin;
     for frame in &sheet.scene.viewports {
         match view(frame, model_origin) {
-            Some((view, k)) => {
+            Some((mut view, k)) => {
                 largest_scale = largest_scale.max(k);
+                match clip_outline(drawing, layout, frame, paper_origin, sheet.scene.tolerance) {
+                    Ok(outline) => view.outline = outline,
+                    Err(problem) => diagnostics.push(Diagnostic {
+                        severity: Severity::Warning,
+                        code: DiagnosticCode::InvalidGeometry,
+                        message: format!(
+                            "a viewport of layout {} is clipped by an entity that {problem}: it is clipped to its \
+                             rectangle instead",
+                            layout.name
+                        ),
+                        location: None,
+                    }),
+                }
                 sheet.views.push(view);
             }
             None => diagnostics.push(Diagnostic {
@@ -161,11 +179,10 @@ pub fn prepare(
     diagnostics.extend(more);
     // Bounds that hide layers move the origin: the affines are relative to the model scene's.
     if model.origin != model_origin {
-        sheet.views.clear();
-        for frame in &sheet.scene.viewports {
-            if let Some((view, _)) = view(frame, model.origin) {
-                sheet.views.push(view);
-            }
+        let (dx, dy) = (model.origin.x - model_origin.x, model.origin.y - model_origin.y);
+        for view in &mut sheet.views {
+            let [a, b, c, d, e, f] = view.affine;
+            view.affine = [a, b, c, d, e + a * dx + c * dy, f + b * dx + d * dy];
         }
     }
     sheet.model = Some(model);
@@ -201,7 +218,84 @@ fn view(frame: &ViewportFrame, model_origin: crate::geometry::Vec2) -> Option<(S
         return None;
     }
     let clip = [cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0];
-    Some((SheetView { affine, clip, frozen_layers: frame.frozen_layers.clone() }, k))
+    Some((SheetView { affine, clip, outline: None, frozen_layers: frame.frozen_layers.clone() }, k))
+}
+
+/// Status bit of a VIEWPORT (group 90): clipped by the entity its group 340 names.
+const NON_RECTANGULAR_CLIP: i32 = 0x10000;
+
+/// The clipping boundary of the viewport behind `frame`, as a polygon in layout-scene coordinates:
+/// `Ok(None)` when the viewport is clipped by its rectangle, `Err` (what is wrong with the entity)
+/// when it names one that cannot clip (missing, open, not a polyline or circle, degenerate).
+fn clip_outline(
+    drawing: &Drawing,
+    layout: &Layout,
+    frame: &ViewportFrame,
+    origin: crate::geometry::Vec2,
+    tolerance: f64,
+) -> Result<Option<Vec<[f64; 2]>>, String> {
+    use crate::entity::EntityKind;
+    use crate::geometry::Vec2;
+    use crate::tessellate::flatten;
+
+    let Some(EntityKind::Viewport(viewport)) =
+        drawing.layout_entities(layout).nth(frame.owner as usize).map(|e| &e.kind)
+    else {
+        return Ok(None);
+    };
+    if viewport.status & NON_RECTANGULAR_CLIP == 0 || viewport.clip_boundary == 0 {
+        return Ok(None);
+    }
+    let handle = viewport.clip_boundary;
+    let Some(entity) = drawing.layout_entities(layout).find(|e| e.common.handle == handle) else {
+        return Err(format!("the sheet does not hold (handle {handle:X})"));
+    };
+    let mut points: Vec<Vec2> = Vec::new();
+    match &entity.kind {
+        EntityKind::LwPolyline(p) => {
+            let closed = p.closed || (p.vertices.len() > 2 && p.vertices.first() == p.vertices.last());
+            if !closed {
+                return Err("is not closed".to_owned());
+            }
+            if p.normal.z < 0.0 {
+                return Err("is upside down (extrusion -Z)".to_owned());
+            }
+            let n = p.vertices.len();
+            for (i, v) in p.vertices.iter().enumerate() {
+                points.push(*v);
+                if let Some(next) = p.vertices.get((i + 1) % n) {
+                    flatten::bulge(*v, *next, p.bulge(i), tolerance, &mut points);
+                    points.pop();
+                }
+            }
+        }
+        EntityKind::Polyline(p) => {
+            if !p.closed {
+                return Err("is not closed".to_owned());
+            }
+            let n = p.vertices.len();
+            for (i, v) in p.vertices.iter().enumerate() {
+                points.push(v.location.xy());
+                if let Some(next) = p.vertices.get((i + 1) % n) {
+                    flatten::bulge(v.location.xy(), next.location.xy(), v.bulge, tolerance, &mut points);
+                    points.pop();
+                }
+            }
+        }
+        EntityKind::Circle { center, radius, .. } => {
+            flatten::arc(center.xy(), *radius, 0.0, 0.0, tolerance, &mut points);
+            points.pop();
+        }
+        other => return Err(format!("is a {} (a polyline or circle clips)", other.dxf_name())),
+    }
+    let outline: Vec<[f64; 2]> = points.iter().map(|p| [p.x - origin.x, p.y - origin.y]).collect();
+    // The shoelace area: a polygon with no area (or a point that is not a number) clips nothing.
+    let area: f64 =
+        outline.iter().zip(outline.iter().cycle().skip(1)).map(|(a, b)| a[0] * b[1] - b[0] * a[1]).sum::<f64>() / 2.0;
+    if outline.len() < 3 || !area.is_finite() || area == 0.0 {
+        return Err("has no area".to_owned());
+    }
+    Ok(Some(outline))
 }
 
 #[cfg(test)]
@@ -362,6 +456,52 @@ mod tests {
             let pixmap = Pixmap::decode_png(&png).unwrap();
             assert_eq!(rgb(&pixmap, to_pixel(874, 279.0, 76.3)), WHITE, "{what}: nothing through B");
             assert_eq!(rgb(&pixmap, to_pixel(874, 50.0, 100.0)), RED, "{what}: A still shows model space");
+        }
+    }
+
+    /// [`SHEET`] with viewport A clipped (status 0x10000) by the entity `handle` names, and a
+    /// paper-space circle C1 at (70, 100), radius 25, and an open polyline C2.
+    fn clipped_sheet(handle: &str) -> String {
+        SHEET.replace("45\n120\n341\n2B\n", &format!("45\n120\n341\n2B\n90\n65536\n340\n{handle}\n")).replace(
+            "0\nENDSEC\n0\nEOF",
+            "0\nCIRCLE\n5\nC1\n67\n1\n10\n70\n20\n100\n40\n25\n\
+0\nLWPOLYLINE\n5\nC2\n67\n1\n90\n3\n70\n0\n10\n40\n20\n80\n10\n90\n20\n80\n10\n90\n20\n120\n0\nENDSEC\n0\nEOF",
+        )
+    }
+
+    #[test]
+    fn a_viewport_clipped_by_a_circle_shows_model_space_inside_the_circle_only() {
+        let (drawing, paper) = sheet(&clipped_sheet("C1"));
+        let options = RasterOptions { width: 874, background: Background::Light };
+        let (png, sheet, diagnostics) = render_png(&drawing, &paper, &TessellateOptions::default(), &options).unwrap();
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert!(sheet.views[0].outline.as_ref().is_some_and(|o| o.len() >= 24), "A is clipped by the circle's polygon");
+        assert!(sheet.views[1].outline.is_none(), "B by its rectangle");
+        let pixmap = Pixmap::decode_png(&png).unwrap();
+        assert_eq!(rgb(&pixmap, to_pixel(874, 60.0, 100.0)), RED, "inside the circle (and the red solid)");
+        assert_eq!(rgb(&pixmap, to_pixel(874, 30.0, 100.0)), WHITE, "inside A's rectangle, outside the circle");
+        assert_eq!(rgb(&pixmap, to_pixel(874, 279.0, 76.3)), RED, "B is not affected");
+        let (svg, _, _) = render_svg(&drawing, &paper, &TessellateOptions::default(), &SvgOptions::default()).unwrap();
+        assert!(svg.contains(r#"<clipPath id="vp0"><path d="M"#), "the SVG clips A by a path");
+        let small = RasterOptions { width: 256, background: Background::Light };
+        check_snapshot(
+            "sheet-viewport-clip-boundary",
+            &render_png(&drawing, &paper, &TessellateOptions::default(), &small).unwrap().0,
+        );
+    }
+
+    #[test]
+    fn a_clip_entity_that_is_missing_or_open_leaves_the_rectangle_with_a_diagnostic() {
+        for (handle, what) in [("FFF", "does not hold"), ("C2", "is not closed")] {
+            let (drawing, paper) = sheet(&clipped_sheet(handle));
+            let options = RasterOptions { width: 874, background: Background::Light };
+            let (png, sheet, diagnostics) =
+                render_png(&drawing, &paper, &TessellateOptions::default(), &options).unwrap();
+            assert!(diagnostics.iter().any(|d| d.message.contains(what)), "{handle}: {diagnostics:?}");
+            assert!(sheet.views[0].outline.is_none(), "{handle}: clipped by the rectangle");
+            let pixmap = Pixmap::decode_png(&png).unwrap();
+            assert_eq!(rgb(&pixmap, to_pixel(874, 30.0, 100.0)), RED, "{handle}: the whole rectangle shows");
+            assert_eq!(rgb(&pixmap, to_pixel(874, 40.0, 140.0)), WHITE, "{handle}: nothing outside it");
         }
     }
 

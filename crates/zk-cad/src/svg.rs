@@ -170,12 +170,23 @@ fn document(scene: &Scene, model: Option<(&Scene, &[SheetView])>, options: &SvgO
             let [a, b, c, d, e, f] = view.affine;
             // The view's scale: strokes stay one pixel wide.
             let k = a.hypot(b);
-            let _ = writeln!(
-                out,
-                r#"<clipPath id="vp{i}"><rect x="{x0}" y="{y0}" width="{}" height="{}"/></clipPath>"#,
-                x1 - x0,
-                y1 - y0
-            );
+            match &view.outline {
+                None => {
+                    let _ = writeln!(
+                        out,
+                        r#"<clipPath id="vp{i}"><rect x="{x0}" y="{y0}" width="{}" height="{}"/></clipPath>"#,
+                        x1 - x0,
+                        y1 - y0
+                    );
+                }
+                Some(outline) => {
+                    let mut d = String::new();
+                    for (j, p) in outline.iter().enumerate() {
+                        let _ = write!(d, "{}{} {}", if j == 0 { "M" } else { "L" }, p[0], p[1]);
+                    }
+                    let _ = writeln!(out, r#"<clipPath id="vp{i}"><path d="{d}Z"/></clipPath>"#);
+                }
+            }
             let _ = writeln!(out, r#"<g clip-path="url(#vp{i})"><g transform="matrix({a} {b} {c} {d} {e} {f})">"#);
             let prefix = format!("v{i}g");
             write_scene(&mut out, model, &|layer| view.shows(model, layer), pixel / k, &prefix, options.background);

@@ -626,9 +626,11 @@ impl<'a> Reader<'a, '_> {
     fn viewport(&mut self, groups: &[Group<'a>], f: &Fields<'_, 'a>) -> Viewport {
         let mut frozen_layers = Vec::new();
         let mut status = 0;
+        let mut clip_boundary = 0;
         for g in groups {
             match g.code {
                 331 | 341 => frozen_layers.extend(g.handle()),
+                340 => clip_boundary = g.handle().unwrap_or(0),
                 90 => status = self.int32(g),
                 1001 => break,
                 _ => {}
@@ -646,6 +648,7 @@ impl<'a> Reader<'a, '_> {
             twist_angle: f.r(51),
             status,
             frozen_layers,
+            clip_boundary,
         }
     }
 
