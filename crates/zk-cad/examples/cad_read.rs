@@ -7,6 +7,7 @@
 //! cargo run --release -p zk-cad --example cad_read -- --scene FILE        # and tessellate model space
 //! cargo run --release -p zk-cad --example cad_read -- --svg OUT.svg FILE  # and write it as SVG
 //! cargo run --release -p zk-cad --example cad_read -- --png OUT.png FILE  # or as a 1200-pixel PNG
+//! cargo run --release -p zk-cad --example cad_read -- --layout NAME --png OUT.png FILE  # a sheet, as exported
 //! cargo run --release -p zk-cad --example cad_read -- --wire OUT.zkscene FILE  # or as the viewer's scene
 //! ```
 
@@ -39,6 +40,7 @@ fn main() {
             args.remove(0)
         })
     };
+    let layout_name = output("--layout");
     let svg_path = output("--svg");
     let wire_path = output("--wire");
     let png_path = output("--png");
@@ -65,18 +67,27 @@ fn main() {
             Ok(Ok((drawing, diagnostics))) => {
                 if scene {
                     let started = Instant::now();
-                    let model = drawing.layouts.iter().find(|l| l.is_model());
+                    let model = match &layout_name {
+                        Some(name) => drawing.layouts.iter().find(|l| l.name.eq_ignore_ascii_case(name)),
+                        None => drawing.layouts.iter().find(|l| l.is_model()),
+                    };
                     match model.map(|m| (m, zk_cad::tessellate(&drawing, m, &zk_cad::TessellateOptions::default()))) {
                         Some((layout, Ok((scene, _)))) => {
                             // Tessellation (glyph layout included), before any output is written.
                             let tessellated = started.elapsed().as_secs_f64();
+                            // As an export: at its resolution, a sheet with model space through its viewports.
+                            let defaults = zk_cad::TessellateOptions::default();
                             if let Some(path) = &svg_path {
-                                let svg = zk_cad::svg::scene_to_svg(&scene, &zk_cad::svg::SvgOptions::default());
-                                let _ = std::fs::write(path, svg);
+                                let options = zk_cad::svg::SvgOptions::default();
+                                match zk_cad::svg::render_svg(&drawing, layout, &defaults, &options) {
+                                    Ok((svg, _, _)) => drop(std::fs::write(path, svg)),
+                                    Err(error) => eprintln!("{path}: {error}"),
+                                }
                             }
                             if let Some(path) = &png_path {
-                                match zk_cad::raster::scene_to_png(&scene, &zk_cad::raster::RasterOptions::default()) {
-                                    Ok(png) => drop(std::fs::write(path, png)),
+                                let options = zk_cad::raster::RasterOptions::default();
+                                match zk_cad::raster::render_png(&drawing, layout, &defaults, &options) {
+                                    Ok((png, _, _)) => drop(std::fs::write(path, png)),
                                     Err(error) => eprintln!("{path}: {error}"),
                                 }
                             }

@@ -561,3 +561,60 @@ fn mutations_never_panic_or_hang() {
     println!("{runs} mutated inputs read without a panic or a hang in {seconds} s (seed {seed})");
     assert!(runs > 0);
 }
+
+/// Every sheet of the corpus with a viewport renders as an export (model space through its
+/// viewports, clipped) without a panic; ezdxf's `viewport_frozen_layers.dxf` (three viewports
+/// freezing nothing, Layer 1 and Layer 2) is pinned as `tests/snapshots/cad/corpus-viewport-frozen-layers.png`.
+#[test]
+fn corpus_sheets_render_model_space_through_their_viewports() {
+    let Some(dir) = corpus_dir() else { return };
+    let files: Vec<String> =
+        manifest(&dir).into_iter().filter(|(_, f)| f == "ascii" || f == "binary").map(|(p, _)| p).collect();
+    let (mut sheets, mut views) = (0usize, 0usize);
+    for path in &files {
+        let bytes = std::fs::read(dir.join(path)).expect("readable");
+        if !bytes.windows(8).any(|w| w == b"VIEWPORT") {
+            continue;
+        }
+        let Ok((drawing, _)) = zk_cad::read(&bytes, &ReadOptions::default()) else { continue };
+        for layout in drawing.layouts.iter().filter(|l| !l.is_model()) {
+            let options = zk_cad::TessellateOptions { max_vertices: 5_000_000, ..Default::default() };
+            let raster = zk_cad::raster::RasterOptions { width: 128, background: zk_cad::svg::Background::Light };
+            let outcome = std::panic::catch_unwind(|| zk_cad::raster::render_png(&drawing, layout, &options, &raster));
+            let Ok(Ok((_, sheet, _))) = outcome else {
+                panic!("{path}, layout {:?}: rendering the sheet panicked or failed", layout.name)
+            };
+            sheets += 1;
+            views += sheet.views.len();
+        }
+    }
+    println!("{sheets} sheets rendered with {views} views into model space");
+    assert!(views >= 20, "the corpus's sheets have viewports: {views}");
+
+    let bytes = std::fs::read(dir.join("mozman__ezdxf/examples_dxf/viewport_frozen_layers.dxf")).expect("readable");
+    let (drawing, _) = zk_cad::read(&bytes, &ReadOptions::default()).expect("opens");
+    let layout = drawing.layouts.iter().find(|l| l.name == "Layout1").expect("Layout1");
+    let raster = zk_cad::raster::RasterOptions { width: 256, background: zk_cad::svg::Background::Light };
+    let (png, sheet, _) =
+        zk_cad::raster::render_png(&drawing, layout, &zk_cad::TessellateOptions::default(), &raster).expect("renders");
+    assert_eq!(sheet.views.len(), 3);
+    assert_eq!(sheet.views.iter().filter(|v| v.frozen_layers.len() == 1).count(), 2, "two views freeze a layer");
+    let path = workspace_root().join("tests/snapshots/cad/corpus-viewport-frozen-layers.png");
+    if std::env::var("ZK_UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, &png).expect("pinned");
+        return;
+    }
+    let pinned = tiny_skia::Pixmap::decode_png(&std::fs::read(&path).expect("the snapshot is pinned")).expect("png");
+    let actual = tiny_skia::Pixmap::decode_png(&png).expect("png");
+    assert_eq!((pinned.width(), pinned.height()), (actual.width(), actual.height()));
+    let differing = pinned
+        .pixels()
+        .iter()
+        .zip(actual.pixels())
+        .filter(|(a, b)| {
+            let c = |p: &tiny_skia::PremultipliedColorU8| [p.red(), p.green(), p.blue(), p.alpha()];
+            c(a).iter().zip(c(b)).any(|(x, y)| x.abs_diff(y) > 64)
+        })
+        .count();
+    assert!(differing * 100 <= pinned.pixels().len(), "{differing} pixels differ from the pinned image");
+}
