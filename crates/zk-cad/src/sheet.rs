@@ -459,6 +459,21 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_viewport_at_a_huge_scale_or_twist_renders_within_its_rectangle() {
+        for (view, what) in [("45\n1e-9\n51\n1e6\n", "scale 8e10, twist 1e6°"), ("45\n1e9\n", "scale 2e-7")] {
+            let (drawing, paper) = sheet(&SHEET.replace("45\n400\n51\n30\n", view));
+            let options = RasterOptions { width: 874, background: Background::Light };
+            let (png, sheet, _) = render_png(&drawing, &paper, &TessellateOptions::default(), &options).unwrap();
+            assert_eq!(sheet.views.len(), 2, "{what}: B is a view");
+            let pixmap = Pixmap::decode_png(&png).unwrap();
+            assert_eq!(rgb(&pixmap, to_pixel(874, 230.0, 100.0)), WHITE, "{what}: nothing outside B");
+            let (svg, _, _) =
+                render_svg(&drawing, &paper, &TessellateOptions::default(), &SvgOptions::default()).unwrap();
+            assert!(svg.contains(r#"clip-path="url(#vp1)""#), "{what}");
+        }
+    }
+
     /// [`SHEET`] with viewport A clipped (status 0x10000) by the entity `handle` names, and a
     /// paper-space circle C1 at (70, 100), radius 25, and an open polyline C2.
     fn clipped_sheet(handle: &str) -> String {
