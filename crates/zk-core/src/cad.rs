@@ -235,18 +235,28 @@ fn tessellate_layout(
     guard: &Guard,
 ) -> Result<(zk_cad::Scene, Vec<Diagnostic>), CadError> {
     let cancel = guard.cancel_hook();
+    let options = tessellate_options(max_vertices, guard, &cancel);
+    zk_cad::tessellate(drawing, layout, &options).map_err(|_| CadError::Timeout { budget: guard.budget })
+}
+
+/// The tessellator's guards: block depth, vertex budget, the guard's deadline and cancel flag.
+fn tessellate_options<'a>(
+    max_vertices: Option<usize>,
+    guard: &Guard,
+    cancel: &'a (dyn Fn() -> bool + Sync + std::panic::RefUnwindSafe),
+) -> TessellateOptions<'a> {
     let defaults = TessellateOptions::default();
-    let tessellate_options = TessellateOptions {
+    TessellateOptions {
         max_block_depth: MAX_BLOCK_DEPTH,
         max_vertices: max_vertices.unwrap_or(defaults.max_vertices),
         deadline: Some(guard.deadline),
-        cancel: Some(&cancel),
+        cancel: Some(cancel),
         ..defaults
-    };
-    zk_cad::tessellate(drawing, layout, &tessellate_options).map_err(|_| CadError::Timeout { budget: guard.budget })
+    }
 }
 
-/// Renders one layout of an opened drawing as SVG or PNG, on the guard's worker thread.
+/// Renders one layout of an opened drawing as SVG or PNG, on the guard's worker thread: a paper
+/// layout as a sheet (model space through its viewports), curves flattened for the output's size.
 fn render_layout(
     drawing: &Drawing,
     mut diagnostics: Vec<Diagnostic>,
@@ -254,20 +264,26 @@ fn render_layout(
     guard: &Guard,
 ) -> Result<Rendered, CadError> {
     let layout = find_layout(drawing, request.layout.as_deref())?;
-    let (scene, more) = tessellate_layout(drawing, layout, None, guard)?;
-    diagnostics.extend(more);
-    let data = match request.format {
+    let cancel = guard.cancel_hook();
+    let options = tessellate_options(None, guard, &cancel);
+    let timeout = |_| CadError::Timeout { budget: guard.budget };
+    let (data, sheet, more) = match request.format {
         ImageFormat::Svg => {
-            zk_cad::svg::scene_to_svg(&scene, &SvgOptions { width: request.width, background: request.background })
-                .into_bytes()
+            let svg = SvgOptions { width: request.width, background: request.background };
+            let (text, sheet, more) = zk_cad::svg::render_svg(drawing, layout, &options, &svg).map_err(timeout)?;
+            (text.into_bytes(), sheet, more)
         }
-        ImageFormat::Png => zk_cad::raster::scene_to_png(
-            &scene,
-            &RasterOptions { width: request.width, background: request.background },
-        )
-        .map_err(|e| CadError::Render(e.to_string()))?,
+        ImageFormat::Png => {
+            let png = RasterOptions { width: request.width, background: request.background };
+            zk_cad::raster::render_png(drawing, layout, &options, &png).map_err(|error| match error {
+                zk_cad::raster::RenderError::Tessellate(_) => CadError::Timeout { budget: guard.budget },
+                zk_cad::raster::RenderError::Raster(error) => CadError::Render(error.to_string()),
+            })?
+        }
     };
-    Ok(Rendered { data, layout: layout.name.clone(), truncated: scene.truncated, diagnostics })
+    diagnostics.extend(more);
+    let truncated = sheet.scene.truncated || sheet.model.as_ref().is_some_and(|model| model.truncated);
+    Ok(Rendered { data, layout: layout.name.clone(), truncated, diagnostics })
 }
 
 /// What the work on the worker thread may use: its deadline and the caller's cancel flag.
