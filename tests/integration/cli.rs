@@ -658,6 +658,14 @@ async fn a_lost_database_with_files_in_the_store_is_refused_and_new_database_sta
         assert_refused_as_lost(&run_to_exit(zk().arg("serve")), found, "serve");
         assert_refused_as_lost(&run_to_exit(zk().args(["users", "list"])), found, "a command that opens the core");
         assert_refused_as_lost(&run_to_exit(zk().arg("migrate")), found, "migrate");
+        let output = run_to_exit(zk().arg("doctor"));
+        let stdout = text(&output.stdout);
+        assert_eq!(output.status.code(), Some(1), "doctor finds the lost database a problem: {stdout}");
+        assert!(
+            stdout.contains("[FAIL] database") && stdout.contains("holds 1 file but the database"),
+            "doctor names it: {stdout}"
+        );
+        assert!(stdout.contains("--new-database") && !stdout.contains("run `zk-agent migrate`"), "{stdout}");
         if let Some(path) = &sqlite {
             assert!(!path.exists(), "no empty database was created in place of the lost one");
             std::fs::write(path, b"").unwrap();

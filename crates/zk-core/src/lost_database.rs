@@ -133,16 +133,25 @@ impl LostDatabase {
     }
 }
 
-impl fmt::Display for LostDatabase {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl LostDatabase {
+    /// The first line of the message: what was found (`zk-agent doctor` shows it with its own fix).
+    pub fn headline(&self) -> String {
         let files = if self.files == 1 { "1 file".to_owned() } else { format!("{} files", self.files) };
-        writeln!(
-            f,
-            "the file store at {} holds {files} but the database {} {}; starting on an empty database would \
-             lose track of them, so ZK-Agent did not start",
+        format!(
+            "the file store at {} holds {files} but the database {} {}",
             self.upload_dir.display(),
             self.database,
             self.found.describe()
+        )
+    }
+}
+
+impl fmt::Display for LostDatabase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{}; starting on an empty database would lose track of them, so ZK-Agent did not start",
+            self.headline()
         )?;
         let looked: Vec<String> = self.looked_in.iter().map(|p| p.display().to_string()).collect();
         match &self.backup {
