@@ -690,6 +690,11 @@ async fn a_lost_database_with_files_in_the_store_is_refused_and_new_database_sta
         let served = serve(zk());
         served.wait_for_line("ZK-Agent is serving");
         drop(served);
+        // A migrated database without accounts or file records (what `migrate` would leave) is empty too.
+        stored_blob(&store);
+        let found = "is empty (no accounts and no file records)";
+        assert_refused_as_lost(&run_to_exit(zk().arg("serve")), found, "a migrated database with no records");
+        std::fs::remove_file(&blob).unwrap();
         let create = ["users", "create", "--username", "ada", "--role", "admin", "--generate-password"];
         assert!(run(zk().args(create)).status.success());
         stored_blob(&store);
