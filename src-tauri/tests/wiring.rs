@@ -5,7 +5,7 @@
 //! - `desktop_launch` hands the window a loopback API that answers, and a secret that signs the window
 //!   (Origin `tauri://localhost`) in as the local owner, an admin; a wrong secret or a foreign origin
 //!   gets nothing.
-//! - A start-up failure (bad configuration, damaged database) reaches the failure reporter and the
+//! - A start-up failure (bad configuration, damaged or lost database) reaches the failure reporter and the
 //!   UI (`desktop_launch` fails with `start_failed`) instead of panicking.
 //! - Checklist S3: every command that takes arguments (`save_file`, `read_file`) refuses traversal,
 //!   relative, Windows and UNC paths, NUL bytes, a 10 MB string and symlinks pointing elsewhere, and
@@ -177,6 +177,27 @@ fn a_damaged_database_is_reported_not_panicked() {
     let error = invoke(&window, "desktop_launch", json!({})).expect_err("a damaged database stops the start");
     assert_eq!(error["code"], "start_failed");
     assert!(error["message"].as_str().unwrap().contains("database"), "says it is the database: {error}");
+    zk_agent_desktop::shutdown(app.handle());
+}
+
+#[test]
+fn a_lost_database_is_reported_with_the_ways_on() {
+    let data = tempfile::tempdir().unwrap();
+    // The file store holds an upload, the database beside it is gone.
+    let blob = data.path().join("files/sha256/ab/cd");
+    std::fs::create_dir_all(&blob).unwrap();
+    std::fs::write(blob.join(format!("abcd{}", "0".repeat(60))), b"an upload").unwrap();
+    let (app, window) = app(Ok(Config::offline(data.path())));
+    let error = invoke(&window, "desktop_launch", json!({})).expect_err("a lost database stops the start");
+    assert_eq!(error["code"], "start_failed");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("holds 1 file but the database") && message.contains("is missing"), "{message}");
+    assert!(message.contains("--new-database") && message.contains("from a backup"), "{message}");
+    assert!(
+        FAILURES.lock().unwrap().iter().any(|m| m.contains("--new-database")),
+        "the failure reached the reporter (the native message box in the real app)"
+    );
+    assert!(!data.path().join("zk-agent.db").exists(), "no empty database was created in its place");
     zk_agent_desktop::shutdown(app.handle());
 }
 

@@ -1082,3 +1082,72 @@ async fn a_watcher_on_one_instance_sees_progress_of_a_task_another_instance_runs
     })
     .await;
 }
+
+/// A raw connection that sends `head` (not ending the request head) and then nothing.
+async fn half_sent(port: u16, head: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream
+}
+
+/// Waits (at most `limit`) for the server to close `stream`; returns how long that took.
+async fn closed_within(stream: &mut tokio::net::TcpStream, limit: Duration) -> Duration {
+    use tokio::io::AsyncReadExt;
+    let started = std::time::Instant::now();
+    let mut buffer = Vec::new();
+    let read = tokio::time::timeout(limit, stream.read_to_end(&mut buffer)).await;
+    assert!(
+        read.is_ok(),
+        "a slow client's connection is closed by the server within {limit:?} (read so far: {:?})",
+        String::from_utf8_lossy(&buffer)
+    );
+    started.elapsed()
+}
+
+#[tokio::test]
+async fn slow_clients_are_cut_off_and_open_connections_are_capped() {
+    // Not about the database: SQLite only.
+    let db = zk_tests::db::TestDatabase::sqlite();
+    let server = TestServer::start_with(&db, |config| {
+        config.server.header_timeout = Duration::from_secs(1);
+        config.server.max_connections = 3;
+    })
+    .await;
+    let health = server.url("/api/health");
+    // No pooled connections: an idle keep-alive connection would hold a slot of its own.
+    let fresh = || reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    assert_eq!(fresh().get(&health).send().await.unwrap().status(), StatusCode::OK);
+
+    // Three slow clients take every slot: two half-sent request heads and one that sends nothing.
+    let head = format!("GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nX-Slow: ", server.port);
+    let mut slow = vec![
+        half_sent(server.port, &head).await,
+        half_sent(server.port, &head).await,
+        half_sent(server.port, "").await,
+    ];
+    // Let the server accept them before the next client arrives.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // A fourth client waits for a slot (a fresh client: no pooled connection to reuse) ...
+    let started = std::time::Instant::now();
+    let waiting = tokio::spawn(fresh().get(&health).timeout(Duration::from_secs(20)).send());
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(!waiting.is_finished(), "a connection over HTTP_MAX_CONNECTIONS waits while every slot is held");
+
+    // ... the slow ones are closed after the header timeout ...
+    for stream in &mut slow {
+        let took = closed_within(stream, Duration::from_secs(10)).await;
+        assert!(took < Duration::from_secs(10), "closed after HTTP_HEADER_TIMEOUT_SECS, not held: {took:?}");
+    }
+    // ... and the waiting request is answered once a slot is free.
+    let response = waiting.await.unwrap().expect("the waiting request is served once a slot frees");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "it was served only after the slow clients were cut off: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(fresh().get(&health).send().await.unwrap().status(), StatusCode::OK, "the server still serves");
+    server.stop().await;
+}

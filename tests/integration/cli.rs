@@ -275,11 +275,17 @@ impl Drop for Served {
     }
 }
 
-fn serve(mut command: Command) -> Served {
+fn serve(command: Command) -> Served {
+    serve_with(command, &[])
+}
+
+/// `zk-agent serve ARGS…` on a free port.
+fn serve_with(mut command: Command, args: &[&str]) -> Served {
     let port = free_port();
     let mut child = command
         .env("PORT", port.to_string())
         .arg("serve")
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -596,4 +602,110 @@ async fn agents_import_list_show_export_validate_and_chat_with_an_agent() {
         run_blocking(vec!["chat".into(), "--agent".into(), "nobody".into(), "hi".into()]).await.unwrap();
     assert_eq!(code, Some(2));
     assert!(err.contains("agent \"nobody\" not found"), "{err}");
+}
+
+/// Runs `command` to its end (at most 60 s, then the test fails), capturing its output.
+fn run_to_exit(command: &mut Command) -> Output {
+    let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            panic!("{command:?} did not exit within 60 s: {}{}", text(&output.stdout), text(&output.stderr));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// One blob in the file store, where an upload puts it (`UPLOAD_DIR/sha256/ab/cd/<hash>`).
+fn stored_blob(upload_dir: &Path) -> PathBuf {
+    let hash = format!("abcd{}", "0".repeat(60));
+    let dir = upload_dir.join("sha256/ab/cd");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(&hash), b"an upload").unwrap();
+    dir.join(hash)
+}
+
+/// Asserts that `output` is the refusal of a lost database, naming `found`.
+fn assert_refused_as_lost(output: &Output, found: &str, what: &str) {
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{what} is refused with a failure status: {stderr}");
+    assert!(stderr.contains("holds 1 file but the database"), "{what}: says what it found: {stderr}");
+    assert!(stderr.contains(found), "{what}: says the database {found}: {stderr}");
+    assert!(stderr.contains("backup"), "{what}: says where a backup is, or that none was found: {stderr}");
+    assert!(stderr.contains("restore the database from a backup"), "{what}: the first way on: {stderr}");
+    assert!(stderr.contains("zk-agent serve --new-database"), "{what}: the second way on: {stderr}");
+}
+
+#[tokio::test]
+async fn a_lost_database_with_files_in_the_store_is_refused_and_new_database_starts_over() {
+    each_database(|db| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let url = db.database_url();
+        let zk = || {
+            let mut command = zk(dir.path());
+            command.env("DATABASE_URL", &url).env("PORT", free_port().to_string());
+            command
+        };
+        let store = dir.path().join("files");
+        let blob = stored_blob(&store);
+        let sqlite = url.strip_prefix("sqlite://").map(PathBuf::from);
+
+        // SQLite: no file at all; PostgreSQL: a database without tables.
+        let found = if sqlite.is_some() { "is missing" } else { "no tables" };
+        assert_refused_as_lost(&run_to_exit(zk().arg("serve")), found, "serve");
+        assert_refused_as_lost(&run_to_exit(zk().args(["users", "list"])), found, "a command that opens the core");
+        assert_refused_as_lost(&run_to_exit(zk().arg("migrate")), found, "migrate");
+        let output = run_to_exit(zk().arg("doctor"));
+        let stdout = text(&output.stdout);
+        assert_eq!(output.status.code(), Some(1), "doctor finds the lost database a problem: {stdout}");
+        assert!(
+            stdout.contains("[FAIL] database") && stdout.contains("holds 1 file but the database"),
+            "doctor names it: {stdout}"
+        );
+        assert!(stdout.contains("--new-database") && !stdout.contains("run `zk-agent migrate`"), "{stdout}");
+        if let Some(path) = &sqlite {
+            assert!(!path.exists(), "no empty database was created in place of the lost one");
+            std::fs::write(path, b"").unwrap();
+            assert_refused_as_lost(&run_to_exit(zk().arg("serve")), "is empty (0 bytes)", "a truncated database");
+        }
+
+        // Starting over on purpose: the files are moved aside, the server starts and asks for setup.
+        let served = serve_with(zk(), &["--new-database"]);
+        let printed = served.wait_for_line("zk-agent users create").join("\n");
+        let moved = printed
+            .lines()
+            .find_map(|line| line.split(" moved aside to ").nth(1))
+            .and_then(|rest| rest.split(" (nothing was deleted)").next())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| panic!("says where the files went: {printed}"));
+        assert_eq!(moved.parent(), Some(dir.path()), "a dated folder next to the file store: {printed}");
+        assert!(moved.join("sha256/ab/cd").join(blob.file_name().unwrap()).is_file(), "the file was kept whole");
+        assert!(!blob.exists(), "the new database's file store does not mix the old files in");
+        drop(served);
+
+        // Without the flag, the new (empty) database starts again; with it, a database in use is refused.
+        let served = serve(zk());
+        served.wait_for_line("ZK-Agent is serving");
+        drop(served);
+        // A migrated database without accounts or file records (what `migrate` would leave) is empty too.
+        stored_blob(&store);
+        let found = "is empty (no accounts and no file records)";
+        assert_refused_as_lost(&run_to_exit(zk().arg("serve")), found, "a migrated database with no records");
+        std::fs::remove_file(&blob).unwrap();
+        let create = ["users", "create", "--username", "ada", "--role", "admin", "--generate-password"];
+        assert!(run(zk().args(create)).status.success());
+        stored_blob(&store);
+        let output = run_to_exit(zk().args(["serve", "--new-database"]));
+        assert_eq!(output.status.code(), Some(1), "--new-database on a database in use is refused");
+        assert!(
+            text(&output.stderr).contains("holds accounts or files; nothing was changed"),
+            "{}",
+            text(&output.stderr)
+        );
+        assert!(blob.exists(), "nothing was moved");
+    })
+    .await;
 }

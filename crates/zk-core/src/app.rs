@@ -24,6 +24,7 @@ use crate::config::Config;
 use crate::files::{BlobStore, FileService};
 use crate::health::{self, FastgptHealth, Health};
 use crate::keystore::{KeyStore, KeyStoreOptions};
+use crate::lost_database::{self, DatabaseInUse, LostDatabase, LostDatabasePolicy, SetAside};
 use crate::secret::Secret;
 use crate::store::{self, Store};
 use crate::tasks::{SelfTest, TaskHandler, TaskService, WorkerPool, WorkerSettings};
@@ -51,6 +52,9 @@ pub struct Core {
     pub cad_folder: std::sync::OnceLock<CadFolder>,
     /// Cancelled by [`Core::close`]: running answers end (as `interrupted`) and the folder watch stops.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// Where the files of a lost database's file store went, when this core started over on a new
+    /// database ([`LostDatabasePolicy::StartOver`]).
+    pub set_aside: Option<SetAside>,
 }
 
 /// How `Core::open` treats the database schema.
@@ -69,12 +73,32 @@ impl Core {
     }
 
     pub async fn open_with(config: Config, clock: SharedClock, migrations: Migrations) -> anyhow::Result<Arc<Self>> {
+        Self::open_with_policy(config, clock, migrations, LostDatabasePolicy::Refuse).await
+    }
+
+    /// [`Core::open_with`], deciding what a lost database (see [`crate::lost_database`]) leads to:
+    /// a refusal, or (`zk-agent serve --new-database`) a new database with the old files moved aside.
+    pub async fn open_with_policy(
+        config: Config,
+        clock: SharedClock,
+        migrations: Migrations,
+        lost: LostDatabasePolicy,
+    ) -> anyhow::Result<Arc<Self>> {
         create_private_dir(&config.data_dir)
             .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
+        // Checked before opening: opening creates a missing SQLite file.
+        let mut set_aside = None;
+        if let Some(found) = lost_database::before_open(&config.database) {
+            set_aside = lost_database_found(&config, found, lost, &clock)?;
+        }
         let store = store::open(&config.database)
             .await
             .with_context(|| format!("cannot open the database {}", config.database.display()))?;
         if migrations == Migrations::Apply {
+            if let Err(error) = check_open_database(&config, &*store, lost, &clock, &mut set_aside).await {
+                store.close().await;
+                return Err(error);
+            }
             store.migrate().await.context("cannot migrate the database")?;
         }
         let cache = Arc::new(match &config.cache.redis_url {
@@ -155,6 +179,7 @@ impl Core {
             cad_analyses,
             cad_folder: std::sync::OnceLock::new(),
             shutdown,
+            set_aside,
         }))
     }
 
@@ -229,6 +254,49 @@ impl Core {
         self.shutdown.cancel();
         self.store.close().await;
     }
+}
+
+/// The database was found empty: refused when the file store holds files (unless starting over,
+/// which moves them aside first).
+fn lost_database_found(
+    config: &Config,
+    found: lost_database::EmptyDatabase,
+    lost: LostDatabasePolicy,
+    clock: &SharedClock,
+) -> anyhow::Result<Option<SetAside>> {
+    let files = lost_database::stored_files(&config.files.upload_dir);
+    if files == 0 {
+        return Ok(None);
+    }
+    match lost {
+        LostDatabasePolicy::Refuse => Err(LostDatabase::new(config, found, files).into()),
+        LostDatabasePolicy::StartOver => lost_database::set_aside(&config.files.upload_dir, files, clock).map(Some),
+    }
+}
+
+/// The open database, before it is migrated: empty with files in the store is a lost database;
+/// `--new-database` on a database in use is refused.
+async fn check_open_database(
+    config: &Config,
+    store: &dyn Store,
+    lost: LostDatabasePolicy,
+    clock: &SharedClock,
+    set_aside: &mut Option<SetAside>,
+) -> anyhow::Result<()> {
+    if set_aside.is_some() {
+        return Ok(());
+    }
+    let found = lost_database::after_open(store)
+        .await
+        .with_context(|| format!("cannot read the database {}", config.database.display()))?;
+    match found {
+        Some(found) => *set_aside = lost_database_found(config, found, lost, clock)?,
+        None if lost == LostDatabasePolicy::StartOver => {
+            return Err(DatabaseInUse { database: config.database.display() }.into());
+        }
+        None => {}
+    }
+    Ok(())
 }
 
 /// Creates `dir` and its missing parents; on Unix those it creates are 0700 (the data directory

@@ -24,6 +24,7 @@ pub mod keystore;
 #[cfg(test)]
 mod layout;
 pub mod logging;
+pub mod lost_database;
 pub mod request;
 pub mod running;
 pub mod secret;

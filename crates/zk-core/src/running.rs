@@ -1,7 +1,8 @@
 //! The core at work: what runs in the background while a front door serves, started and stopped in
 //! one place for `zk-agent serve`, the desktop app and the black-box tests.
 //!
-//! Start, in order: open the core (data directory, database and its migrations, cache, file store,
+//! Start, in order: open the core (data directory, database (a lost one is refused, see
+//! [`crate::lost_database`]) and its migrations, cache, file store,
 //! services; answers a crash left `streaming` become `interrupted`), add the default settings that
 //! are missing, start the error-log writer, watch the agents and drawings folders, start the task
 //! workers. Later loops (object-storage sync, backups, metrics) are registered with
@@ -23,6 +24,7 @@ use tokio_util::task::TaskTracker;
 use crate::app::{Core, Migrations};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
+use crate::lost_database::LostDatabasePolicy;
 use crate::request::RequestMeta;
 use crate::tasks::WorkerPool;
 
@@ -48,7 +50,17 @@ impl Core {
 
     /// [`Core::start`] with a given clock (tests shift time).
     pub async fn start_with(config: Config, clock: SharedClock) -> anyhow::Result<Running> {
-        let core = Self::open_with(config, clock, Migrations::Apply).await?;
+        Self::start_with_policy(config, clock, LostDatabasePolicy::Refuse).await
+    }
+
+    /// [`Core::start_with`], deciding what a lost database leads to (`zk-agent serve --new-database`
+    /// starts over; everything else refuses).
+    pub async fn start_with_policy(
+        config: Config,
+        clock: SharedClock,
+        lost: LostDatabasePolicy,
+    ) -> anyhow::Result<Running> {
+        let core = Self::open_with_policy(config, clock, Migrations::Apply, lost).await?;
         let meta = RequestMeta { client: Some("start".into()), ..RequestMeta::default() };
         let added = core.admin.seed_defaults(&meta).await?;
         if !added.is_empty() {

@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::{ConfigError, Reader, Setting};
 
@@ -10,6 +11,14 @@ pub(super) const SETTINGS: &[Setting] = &[
     Setting::plain("PORT", "TCP port of the local server (default 3000)"),
     Setting::plain("ALLOWED_HOSTS", "extra Host names the server answers to, comma separated"),
     Setting::plain("UI_DIR", "built UI to serve (default ui/dist when present)"),
+    Setting::plain(
+        "HTTP_HEADER_TIMEOUT_SECS",
+        "a connection that has not sent a whole request head within this many seconds is closed (default 15, 1 to 30)",
+    ),
+    Setting::plain(
+        "HTTP_MAX_CONNECTIONS",
+        "open connections the server accepts at once; more wait until one closes (default 512)",
+    ),
 ];
 
 #[derive(Debug, Clone)]
@@ -19,6 +28,11 @@ pub struct ServerConfig {
     /// Host names answered besides the listening address, lower case.
     pub allowed_hosts: Vec<String>,
     pub ui_dir: Option<PathBuf>,
+    /// A connection that has not sent a whole request head within this time is closed (slow clients
+    /// must not hold connections forever).
+    pub header_timeout: Duration,
+    /// Connections accepted at once; the next one waits (in the listen backlog) until one closes.
+    pub max_connections: usize,
 }
 
 pub(super) fn read(reader: &mut Reader) -> Result<ServerConfig, ConfigError> {
@@ -34,5 +48,7 @@ pub(super) fn read(reader: &mut Reader) -> Result<ServerConfig, ConfigError> {
         .string("UI_DIR")
         .map(PathBuf::from)
         .or_else(|| Some(PathBuf::from("ui/dist")).filter(|p| p.join("index.html").is_file()));
-    Ok(ServerConfig { host, port, allowed_hosts, ui_dir })
+    let header_timeout = reader.seconds("HTTP_HEADER_TIMEOUT_SECS", 1, 30)?.unwrap_or(Duration::from_secs(15));
+    let max_connections = reader.number("HTTP_MAX_CONNECTIONS", 1, 100_000)?.unwrap_or(512) as usize;
+    Ok(ServerConfig { host, port, allowed_hosts, ui_dir, header_timeout, max_connections })
 }

@@ -256,6 +256,8 @@ fn config_show_rows_keep_their_order_values_redaction_and_sources() {
         ("ERROR_MONITOR_ENABLED", "true", "environment"),
         ("ERROR_MONITOR_WEBHOOK_URL", "<redacted>", "environment"),
         ("ALLOWED_HOSTS", "zk.example.com", "/etc/zk-agent/config.toml"),
+        ("HTTP_HEADER_TIMEOUT_SECS", "(unset)", "default"),
+        ("HTTP_MAX_CONNECTIONS", "(unset)", "default"),
         ("TASK_WORKERS", "5", "/srv/zk/.env"),
         ("TASK_LEASE_SECS", "45", "/srv/zk/.env.production"),
         ("LOG_FORMAT", "json", "/etc/zk-agent/config.toml"),
@@ -284,4 +286,17 @@ fn every_setting_is_declared_once_shown_and_read() {
     let mut read: Vec<&str> = config.shown.iter().map(|s| s.name).collect();
     read.sort_unstable();
     assert_eq!(read, names, "each section reads exactly the settings it declares");
+}
+
+#[test]
+fn slow_clients_and_connections_are_bounded_by_default_and_configurable() {
+    let config = Config::from_sources(&sources(&[])).expect("defaults are valid");
+    assert_eq!(config.server.header_timeout, Duration::from_secs(15), "a request head must arrive within 15 s");
+    assert_eq!(config.server.max_connections, 512);
+    let config = Config::from_sources(&sources(&[("HTTP_HEADER_TIMEOUT_SECS", "5"), ("HTTP_MAX_CONNECTIONS", "64")]))
+        .expect("valid");
+    assert_eq!((config.server.header_timeout, config.server.max_connections), (Duration::from_secs(5), 64));
+    let e = error_of(&[("HTTP_HEADER_TIMEOUT_SECS", "60")]);
+    assert!(e.to_string().contains("is outside 1..=30"), "the header timeout stays at most 30 s: {e}");
+    assert_eq!(error_of(&[("HTTP_MAX_CONNECTIONS", "0")]).name, "HTTP_MAX_CONNECTIONS");
 }

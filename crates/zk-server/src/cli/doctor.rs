@@ -10,6 +10,7 @@ use zk_core::config::Config;
 use zk_core::files::BlobStore;
 use zk_core::health;
 use zk_core::keystore::{KeyStore, KeyStoreBackend, KeyStoreMode, KeyStoreOptions};
+use zk_core::lost_database::{self, LostDatabase};
 
 #[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
 enum Verdict {
@@ -76,8 +77,21 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
         zk_core::config::DatabaseConfig::Sqlite { path } => (!path.exists()).then(|| path.clone()),
         zk_core::config::DatabaseConfig::Postgres { .. } => None,
     };
+    // A lost database (the file store holds files, the database is missing or empty) is what `serve`
+    // refuses; the doctor says so instead of advising a migration.
+    let stored_files = lost_database::stored_files(&config.files.upload_dir);
+    let lost = |found| {
+        let lost = LostDatabase::new(&config, found, stored_files);
+        (lost.headline(), "restore the database from a backup, or start over with `zk-agent serve --new-database`")
+    };
+    let found_before = lost_database::before_open(&config.database).filter(|_| stored_files > 0);
+    if let Some(found) = found_before {
+        let (problem, fix) = lost(found);
+        report.line(Verdict::Fail, "database", &problem, Some(fix));
+    }
     // Opening a SQLite database creates its file; the doctor changes nothing, so it only says so.
     let opened = match missing_file {
+        _ if found_before.is_some() => None,
         Some(path) => {
             report.line(
                 Verdict::Warn,
@@ -92,8 +106,15 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
     match opened {
         None => {}
         Some(Ok(store)) => {
+            let found = if stored_files > 0 { lost_database::after_open(&*store).await.ok().flatten() } else { None };
             let check = health::database(&*store).await;
             match (&check.error, store.migration_status().await) {
+                (None, _) if found.is_some() => {
+                    if let Some(found) = found {
+                        let (problem, fix) = lost(found);
+                        report.line(Verdict::Fail, "database", &problem, Some(fix));
+                    }
+                }
                 (Some(error), _) => report.line(
                     Verdict::Fail,
                     "database",

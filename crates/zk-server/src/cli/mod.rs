@@ -178,7 +178,7 @@ pub fn run() -> ExitCode {
     }
     let result = runtime().block_on(async move {
         match cli.command {
-            Command::Serve(_) => serve::run(config).await,
+            Command::Serve(args) => serve::run(config, args.new_database).await,
             Command::Migrate { status } => seed::migrate(config, status).await,
             Command::Seed => seed::seed(config).await,
             Command::Users(command) => users::run(config, command).await,

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -10,7 +11,9 @@ use clap::Args;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use zk_core::Core;
+use zk_core::clock::SystemClock;
 use zk_core::config::Config;
+use zk_core::lost_database::LostDatabasePolicy;
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -23,6 +26,10 @@ pub struct ServeArgs {
     /// Built UI to serve [UI_DIR]
     #[arg(long, value_name = "DIR")]
     ui_dir: Option<PathBuf>,
+    /// Start over on a new, empty database after the database was lost: the files of the file store
+    /// are moved aside into a dated folder next to it (refused when the database holds accounts or files)
+    #[arg(long)]
+    pub new_database: bool,
 }
 
 impl ServeArgs {
@@ -42,10 +49,18 @@ impl ServeArgs {
 /// How long a stop may take: open requests, then the core's background work and the database.
 const STOP_DEADLINE: Duration = Duration::from_secs(15);
 
-pub async fn run(config: Config) -> anyhow::Result<()> {
+pub async fn run(config: Config, new_database: bool) -> anyhow::Result<()> {
     let database = config.database.display();
-    let running = Core::start(config).await?;
+    let lost = if new_database { LostDatabasePolicy::StartOver } else { LostDatabasePolicy::Refuse };
+    let running = Core::start_with_policy(config, Arc::new(SystemClock), lost).await?;
     let core = running.core().clone();
+    if let Some(moved) = &core.set_aside {
+        out!(
+            "New database: the {} file(s) of the old file store were moved aside to {} (nothing was deleted)",
+            moved.files,
+            moved.dir.display()
+        );
+    }
     let config = &core.config;
     let address = SocketAddr::new(config.server.host, config.server.port);
     let listener = TcpListener::bind(address).await.with_context(|| {

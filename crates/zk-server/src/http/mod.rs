@@ -177,6 +177,11 @@ pub fn router(core: Arc<Core>, settings: &ServerSettings, shutdown: Cancellation
 }
 
 /// Serves until `shutdown` is cancelled, then stops accepting and lets open requests finish.
+///
+/// Connections are served one task each by hyper's HTTP/1 server (not `axum::serve`, which sets no
+/// timer): a connection whose request head is not complete within `HTTP_HEADER_TIMEOUT_SECS` is
+/// closed, and at most `HTTP_MAX_CONNECTIONS` are open at once; the next one is accepted only when a
+/// slot frees, and waits in the listen backlog until then.
 pub async fn serve(
     core: Arc<Core>,
     listener: TcpListener,
@@ -184,8 +189,95 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let port = listener.local_addr()?.port();
+    let limits = ConnectionLimits {
+        header_timeout: core.config.server.header_timeout,
+        max_connections: core.config.server.max_connections,
+    };
     let (app, _) = router(core, &ServerSettings { port, options }, shutdown.clone());
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
+    accept(listener, app, limits, shutdown).await;
+    Ok(())
+}
+
+/// How the accept loop bounds what clients hold.
+#[derive(Debug, Clone, Copy)]
+struct ConnectionLimits {
+    header_timeout: std::time::Duration,
+    max_connections: usize,
+}
+
+/// Accepts connections until `shutdown`, each served on its own task; then waits for the open ones
+/// to finish their requests (idle ones close at once).
+async fn accept(listener: TcpListener, app: Router, limits: ConnectionLimits, shutdown: CancellationToken) {
+    // One permit per open connection: the cap. A permit is taken before `accept`, so a connection
+    // over the cap is not accepted (it waits in the kernel's backlog) rather than accepted and dropped.
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    // Owns every connection task, so a graceful stop can wait for them all.
+    let connections = tokio_util::task::TaskTracker::new();
+    loop {
+        let permit = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            permit = slots.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                // Never closed while the loop runs.
+                Err(_) => break,
+            },
+        };
+        let (stream, remote) = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    accept_failed(&error).await;
+                    continue;
+                }
+            },
+        };
+        connections.spawn(serve_connection(stream, remote, app.clone(), limits, permit, shutdown.clone()));
+    }
+    drop(listener);
+    connections.close();
+    connections.wait().await;
+}
+
+/// One connection until it closes; on `shutdown`, its open request finishes and it closes.
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    remote: SocketAddr,
+    app: Router,
+    limits: ConnectionLimits,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+    shutdown: CancellationToken,
+) {
+    let service = hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+        request.extensions_mut().insert(axum::extract::ConnectInfo(remote));
+        tower::ServiceExt::oneshot(app.clone(), request.map(axum::body::Body::new))
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(limits.header_timeout);
+    let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    let finished = tokio::select! {
+        finished = connection.as_mut() => finished,
+        _ = shutdown.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(error) = finished {
+        // A client that went away or was too slow (the header timeout): nothing to do but note it.
+        tracing::debug!(%remote, error = %error, "connection closed with an error");
+    }
+}
+
+/// An `accept` that failed: a connection reset before it was accepted is skipped; anything else (out
+/// of file descriptors, most often) is logged and retried after a pause instead of spinning.
+async fn accept_failed(error: &std::io::Error) {
+    use std::io::ErrorKind;
+    if matches!(error.kind(), ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset | ErrorKind::ConnectionRefused)
+    {
+        return;
+    }
+    tracing::error!(error = %error, "cannot accept a connection; retrying in a second (lower HTTP_MAX_CONNECTIONS \
+        or raise the process's open-file limit if this repeats)");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
 }
