@@ -705,8 +705,13 @@ async fn without_a_cad_agent_the_facts_are_stored_with_a_note_and_upstream_failu
                 "the upstream's message and the fix: {message}"
             );
             assert!(analysis["factsSent"].is_object(), "what was sent is kept");
-            let (_, task) =
-                server.call(Method::GET, &format!("/api/tasks/{}", analysis["taskId"]), Some(&ada.access), None).await;
+            // The handler records the analysis's outcome before its worker ends the task: wait for that.
+            let task_path = format!("/api/tasks/{}", analysis["taskId"]);
+            let ended = || async {
+                let (_, task) = server.call(Method::GET, &task_path, Some(&ada.access), None).await;
+                (task["state"] != "running" && task["state"] != "queued").then_some(task)
+            };
+            let (task, _) = wait_for("the task to end", Duration::from_secs(30), ended).await;
             assert_eq!(
                 (task["state"].as_str(), task["attempts"].as_i64()),
                 (Some("failed"), Some(1)),
