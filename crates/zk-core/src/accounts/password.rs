@@ -2,8 +2,10 @@
 //! passwords, any characters).
 
 use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::rand_core::RngCore;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::LazyLock;
 
 use crate::error::{CoreError, CoreResult};
 
@@ -76,10 +78,20 @@ pub fn verify(password: &str, phc: &str) -> (bool, bool) {
     (ok, ok && !current)
 }
 
-/// A hash to verify against when the user does not exist, so that timing does not reveal user names.
+/// A hash to verify against when the user does not exist (or has no password), so that timing does
+/// not reveal user names: made once, with today's parameters, of a random password nobody knows.
 pub fn dummy_hash() -> &'static str {
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2DBy9YVY8x1nSOYZkDbMUtAN3gIE9bxSsK6nmBwvBrs"
+    static DUMMY: LazyLock<String> = LazyLock::new(|| {
+        let mut unguessable = [0u8; 24];
+        OsRng.fill_bytes(&mut unguessable);
+        hash(&hex::encode(unguessable)).unwrap_or_else(|_| FALLBACK_DUMMY.to_owned())
+    });
+    &DUMMY
 }
+
+/// Used only if hashing the dummy failed (it does not): a hash with the same parameters.
+const FALLBACK_DUMMY: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2DBy9YVY8x1nSOYZkDbMUtAN3gIE9bxSsK6nmBwvBrs";
 
 #[cfg(test)]
 mod tests {
@@ -127,7 +139,9 @@ mod tests {
     }
 
     #[test]
-    fn dummy_hash_is_a_valid_phc_string() {
+    fn dummy_hash_is_a_valid_phc_string_with_todays_parameters() {
         assert!(PasswordHash::new(dummy_hash()).is_ok());
+        assert!(dummy_hash().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "it costs what a real check costs");
+        assert_eq!(dummy_hash(), dummy_hash(), "made once");
     }
 }
