@@ -4,7 +4,8 @@
 //! posting a sign-in. Unbounded, a flood of sign-ins ran hundreds at once (3.2 GB in 3 s). Here a
 //! semaphore with one permit per worker decides how many run; a request waits for a permit at most
 //! the queue timeout and is then refused as busy (503 with `Retry-After`), so memory is bounded by
-//! the worker count whatever arrives.
+//! the worker count whatever arrives. One more permit is kept for clients the caller trusts (a
+//! browser with a valid device cookie), so that a flood of strangers does not queue its owner.
 
 use std::num::NonZeroUsize;
 use std::sync::Arc;
@@ -33,6 +34,8 @@ pub struct HashingPool {
     /// One permit per worker; a permit moves into the blocking job, so a job whose request was
     /// dropped still holds it until the hash ends.
     permits: Arc<Semaphore>,
+    /// The lane only trusted callers may take when every worker is busy.
+    reserved: Arc<Semaphore>,
     size: usize,
     queue_timeout: Duration,
     gauge: Arc<Gauge>,
@@ -48,15 +51,21 @@ struct Gauge {
 impl HashingPool {
     pub fn new(size: usize, queue_timeout: Duration) -> Self {
         let size = size.max(1);
-        Self { permits: Arc::new(Semaphore::new(size)), size, queue_timeout, gauge: Arc::default() }
+        Self {
+            permits: Arc::new(Semaphore::new(size)),
+            reserved: Arc::new(Semaphore::new(1)),
+            size,
+            queue_timeout,
+            gauge: Arc::default(),
+        }
     }
 
-    /// How many jobs may run at once.
+    /// How many jobs of strangers may run at once; trusted callers have one more lane.
     pub fn size(&self) -> usize {
         self.size
     }
 
-    /// The most jobs that ever ran at once.
+    /// The most jobs that ever ran at once (at most `size() + 1`, the reserved lane included).
     pub fn high_water(&self) -> usize {
         self.gauge.high_water.load(Ordering::SeqCst)
     }
@@ -64,9 +73,34 @@ impl HashingPool {
     /// Runs `job` on a blocking thread once a worker is free; `CoreError::Busy` when none frees up
     /// within the queue timeout.
     pub async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> CoreResult<T> {
-        let permit = match tokio::time::timeout(self.queue_timeout, self.permits.clone().acquire_owned()).await {
+        self.run_in(false, job).await
+    }
+
+    /// As [`run`](Self::run), for a caller the service trusts: it takes whichever frees first, a
+    /// worker or the reserved lane.
+    pub async fn run_trusted<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> CoreResult<T> {
+        self.run_in(true, job).await
+    }
+
+    async fn run_in<T: Send + 'static>(
+        &self,
+        trusted: bool,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> CoreResult<T> {
+        let shared = self.permits.clone().acquire_owned();
+        let acquire = async {
+            if trusted {
+                tokio::select! {
+                    permit = shared => permit,
+                    permit = self.reserved.clone().acquire_owned() => permit,
+                }
+            } else {
+                shared.await
+            }
+        };
+        let permit = match tokio::time::timeout(self.queue_timeout, acquire).await {
             Ok(Ok(permit)) => permit,
-            // Elapsed, or closed (never: the pool does not close its semaphore).
+            // Elapsed, or closed (never: the pool does not close its semaphores).
             Ok(Err(_)) | Err(_) => return Err(CoreError::Busy { retry_after_secs: RETRY_AFTER_SECS }),
         };
         let gauge = self.gauge.clone();
@@ -118,6 +152,20 @@ mod tests {
         assert!(slow.await.expect("joined").is_ok());
         assert!(pool.run(|| ()).await.is_ok(), "a free worker takes the next job");
         assert_eq!(pool.high_water(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_trusted_caller_takes_the_reserved_lane_when_strangers_fill_the_pool() {
+        let pool = Arc::new(HashingPool::new(1, Duration::from_millis(50)));
+        let slow = {
+            let pool = pool.clone();
+            tokio::spawn(async move { pool.run(|| std::thread::sleep(Duration::from_millis(500))).await })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(matches!(pool.run(|| ()).await, Err(CoreError::Busy { .. })), "a stranger waits and is refused");
+        assert!(pool.run_trusted(|| ()).await.is_ok(), "the owner's device is checked at once");
+        assert!(slow.await.expect("joined").is_ok());
+        assert!(pool.high_water() <= 2, "the reserved lane adds one job at most");
     }
 
     #[test]

@@ -207,20 +207,22 @@ impl AccountService {
 
         let stored = user.as_ref().and_then(|u| u.password_hash.clone());
         let given = password.to_owned();
-        let (verified, upgraded) = self
-            .hashing
-            .run(move || match stored {
-                Some(hash) => {
-                    let (ok, rehash) = password::verify(&given, &hash);
-                    (ok, if rehash { password::hash(&given).ok() } else { None })
-                }
-                // Same work as for a real user, so response time does not reveal which names exist.
-                None => {
-                    let _ = password::verify(&given, password::dummy_hash());
-                    (false, None)
-                }
-            })
-            .await?;
+        let check = move || match stored {
+            Some(hash) => {
+                let (ok, rehash) = password::verify(&given, &hash);
+                (ok, if rehash { password::hash(&given).ok() } else { None })
+            }
+            // Same work as for a real user, so response time does not reveal which names exist.
+            None => {
+                let _ = password::verify(&given, password::dummy_hash());
+                (false, None)
+            }
+        };
+        // A browser that signed in as this user before is not queued behind a flood of strangers.
+        let (verified, upgraded) = match device {
+            Some(_) => self.hashing.run_trusted(check).await?,
+            None => self.hashing.run(check).await?,
+        };
         let user = match user {
             Some(user) if verified => user,
             _ => {
