@@ -8,12 +8,13 @@
 //! browser with a valid device cookie), so that a flood of strangers does not queue its owner.
 
 use std::num::NonZeroUsize;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
+use super::password::HashMemory;
 use crate::error::{CoreError, CoreResult};
 
 /// The most workers chosen by default: 8 × 19 MiB stays far below the 512 MiB a sign-in flood may
@@ -39,6 +40,9 @@ pub struct HashingPool {
     size: usize,
     queue_timeout: Duration,
     gauge: Arc<Gauge>,
+    /// The working memory of idle workers: at most one per permit ever exists, each allocated once
+    /// and reused. A std mutex, held only to take or return one, never across an await.
+    spare: Arc<Mutex<Vec<HashMemory>>>,
 }
 
 /// How many jobs run now and the most that ever ran at once (what tests and benchmarks read).
@@ -57,6 +61,7 @@ impl HashingPool {
             size,
             queue_timeout,
             gauge: Arc::default(),
+            spare: Arc::default(),
         }
     }
 
@@ -72,20 +77,26 @@ impl HashingPool {
 
     /// Runs `job` on a blocking thread once a worker is free; `CoreError::Busy` when none frees up
     /// within the queue timeout.
-    pub async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> CoreResult<T> {
+    pub async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut HashMemory) -> T + Send + 'static,
+    ) -> CoreResult<T> {
         self.run_in(false, job).await
     }
 
     /// As [`run`](Self::run), for a caller the service trusts: it takes whichever frees first, a
     /// worker or the reserved lane.
-    pub async fn run_trusted<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> CoreResult<T> {
+    pub async fn run_trusted<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut HashMemory) -> T + Send + 'static,
+    ) -> CoreResult<T> {
         self.run_in(true, job).await
     }
 
     async fn run_in<T: Send + 'static>(
         &self,
         trusted: bool,
-        job: impl FnOnce() -> T + Send + 'static,
+        job: impl FnOnce(&mut HashMemory) -> T + Send + 'static,
     ) -> CoreResult<T> {
         let shared = self.permits.clone().acquire_owned();
         let acquire = async {
@@ -103,11 +114,13 @@ impl HashingPool {
             // Elapsed, or closed (never: the pool does not close its semaphores).
             Ok(Err(_)) | Err(_) => return Err(CoreError::Busy { retry_after_secs: RETRY_AFTER_SECS }),
         };
-        let gauge = self.gauge.clone();
+        let (gauge, spare) = (self.gauge.clone(), self.spare.clone());
         tokio::task::spawn_blocking(move || {
             let now = gauge.running.fetch_add(1, Ordering::SeqCst) + 1;
             gauge.high_water.fetch_max(now, Ordering::SeqCst);
-            let output = job();
+            let mut memory = spare.lock().unwrap_or_else(|p| p.into_inner()).pop().unwrap_or_default();
+            let output = job(&mut memory);
+            spare.lock().unwrap_or_else(|p| p.into_inner()).push(memory);
             gauge.running.fetch_sub(1, Ordering::SeqCst);
             drop(permit);
             output
@@ -127,7 +140,7 @@ mod tests {
         let jobs: Vec<_> = (0..12)
             .map(|_| {
                 let pool = pool.clone();
-                tokio::spawn(async move { pool.run(|| std::thread::sleep(Duration::from_millis(20))).await })
+                tokio::spawn(async move { pool.run(|_| std::thread::sleep(Duration::from_millis(20))).await })
             })
             .collect();
         for job in jobs {
@@ -141,16 +154,16 @@ mod tests {
         let pool = Arc::new(HashingPool::new(1, Duration::from_millis(50)));
         let slow = {
             let pool = pool.clone();
-            tokio::spawn(async move { pool.run(|| std::thread::sleep(Duration::from_millis(500))).await })
+            tokio::spawn(async move { pool.run(|_| std::thread::sleep(Duration::from_millis(500))).await })
         };
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let refused = pool.run(|| ()).await;
+        let refused = pool.run(|_| ()).await;
         assert!(
             matches!(refused, Err(CoreError::Busy { retry_after_secs }) if retry_after_secs > 0),
             "a full pool refuses after the queue timeout, with a time to retry: {refused:?}"
         );
         assert!(slow.await.expect("joined").is_ok());
-        assert!(pool.run(|| ()).await.is_ok(), "a free worker takes the next job");
+        assert!(pool.run(|_| ()).await.is_ok(), "a free worker takes the next job");
         assert_eq!(pool.high_water(), 1);
     }
 
@@ -159,11 +172,11 @@ mod tests {
         let pool = Arc::new(HashingPool::new(1, Duration::from_millis(50)));
         let slow = {
             let pool = pool.clone();
-            tokio::spawn(async move { pool.run(|| std::thread::sleep(Duration::from_millis(500))).await })
+            tokio::spawn(async move { pool.run(|_| std::thread::sleep(Duration::from_millis(500))).await })
         };
         tokio::time::sleep(Duration::from_millis(100)).await;
-        assert!(matches!(pool.run(|| ()).await, Err(CoreError::Busy { .. })), "a stranger waits and is refused");
-        assert!(pool.run_trusted(|| ()).await.is_ok(), "the owner's device is checked at once");
+        assert!(matches!(pool.run(|_| ()).await, Err(CoreError::Busy { .. })), "a stranger waits and is refused");
+        assert!(pool.run_trusted(|_| ()).await.is_ok(), "the owner's device is checked at once");
         assert!(slow.await.expect("joined").is_ok());
         assert!(pool.high_water() <= 2, "the reserved lane adds one job at most");
     }

@@ -207,14 +207,14 @@ impl AccountService {
 
         let stored = user.as_ref().and_then(|u| u.password_hash.clone());
         let given = password.to_owned();
-        let check = move || match stored {
+        let check = move |memory: &mut password::HashMemory| match stored {
             Some(hash) => {
-                let (ok, rehash) = password::verify(&given, &hash);
-                (ok, if rehash { password::hash(&given).ok() } else { None })
+                let (ok, rehash) = password::verify_in(memory, &given, &hash);
+                (ok, if rehash { password::hash_in(memory, &given).ok() } else { None })
             }
             // Same work as for a real user, so response time does not reveal which names exist.
             None => {
-                let _ = password::verify(&given, password::dummy_hash());
+                let _ = password::verify_in(memory, &given, password::dummy_hash());
                 (false, None)
             }
         };
@@ -481,7 +481,7 @@ impl AccountService {
                 return Err(CoreError::RateLimited { retry_after_secs: retry_after });
             }
             let given = current.to_owned();
-            let ok = self.hashing.run(move || password::verify(&given, &hash).0).await?;
+            let ok = self.hashing.run(move |memory| password::verify_in(memory, &given, &hash).0).await?;
             if !ok {
                 for (_, key) in &counted {
                     self.store.record_throttle_failure(key, now, now.plus(-throttle::QUIET_RESET)).await?;
@@ -745,7 +745,7 @@ impl AccountService {
 
     async fn hash_password(&self, password: &str) -> CoreResult<String> {
         let password = password.to_owned();
-        self.hashing.run(move || password::hash(&password)).await?
+        self.hashing.run(move |memory| password::hash_in(memory, &password)).await?
     }
 
     fn entry(&self, actor: &Principal, action: &str, target: String, details: serde_json::Value) -> NewAuditEntry {
