@@ -4,7 +4,7 @@
 # own client (device cookie); prints peak RSS (VmHWM), answers and checked passwords per second, and
 # the owner's latency. Loopback only.
 #
-#   bench/signin-flood.sh [path to zk-agent, default the debug build] [seconds, default 15]
+#   bench/signin-flood.sh [path to zk-agent, default the debug build] [seconds, default 15] [RSS limit MiB, default 4096]
 #
 # The debug build is fine: the dev profile optimises the argon2 crates (see Cargo.toml profiles).
 set -euo pipefail
@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/zk-agent/target}"
 bin="${1:-$CARGO_TARGET_DIR/debug/zk-agent}"
 seconds="${2:-15}"
+rss_limit="${3:-4096}"
 password='bench passphrase that is long enough'
 server_pid=""
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true; }
@@ -26,7 +27,7 @@ for clients in 16 48; do
   server_pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.1; done
   python3 bench/signin_flood.py --port "$port" --pid "$server_pid" --clients "$clients" --seconds "$seconds" \
-    --owner owner-bench --password "$password"
+    --owner owner-bench --password "$password" --rss-limit-mib "$rss_limit"
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
   rm -rf "$data"
 done

@@ -8,7 +8,8 @@ cookie of an earlier sign-in), and the server's memory is sampled from /proc. Pr
     bench/signin_flood.py --port 3000 --pid 1234 --clients 16 --seconds 15 \
         --owner bench --password '...'
 
-Loopback only; every loop is bounded by the deadline.
+Loopback only; every loop is bounded by the deadline, and the flood stops early when the server's
+RSS passes --rss-limit-mib (the unbounded server of before reached 9 GB; the machine is shared).
 """
 
 import argparse
@@ -38,10 +39,10 @@ def post(conn, path, body, cookie=None):
     return response.status, response.getheader("set-cookie"), response.getheader("retry-after")
 
 
-def flooder(port, deadline, counts, lock):
+def flooder(port, deadline, counts, lock, stop):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     local = {}
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not stop.is_set():
         name = "nobody-" + uuid.uuid4().hex[:12]
         try:
             status, _, _ = post(conn, "/api/auth/login", {"username": name, "password": "guess guess guess"})
@@ -64,6 +65,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--owner", required=True)
     parser.add_argument("--password", required=True)
+    parser.add_argument("--rss-limit-mib", type=float, default=4096)
     args = parser.parse_args()
 
     owner = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
@@ -76,16 +78,28 @@ def main():
     counts, lock = {}, threading.Lock()
     start = time.monotonic()
     deadline = start + args.seconds
+    stop, guard = threading.Event(), {"peak": rss_before, "stopped_at_s": None}
+
+    def sampler():
+        while time.monotonic() < deadline and not stop.is_set():
+            rss = rss_kib(args.pid, "VmRSS")
+            guard["peak"] = max(guard["peak"], rss)
+            if rss / 1024 > args.rss_limit_mib:
+                guard["stopped_at_s"] = round(time.monotonic() - start, 1)
+                stop.set()
+            time.sleep(0.1)
+
     threads = [
-        threading.Thread(target=flooder, args=(args.port, deadline, counts, lock), daemon=True)
+        threading.Thread(target=flooder, args=(args.port, deadline, counts, lock, stop), daemon=True)
         for _ in range(args.clients)
     ]
+    threading.Thread(target=sampler, daemon=True).start()
     for thread in threads:
         thread.start()
 
     owner_ms, owner_statuses, peak_rss = [], {}, rss_before
     time.sleep(1)
-    while time.monotonic() < deadline - 0.5:
+    while time.monotonic() < deadline - 0.5 and not stop.is_set():
         began = time.monotonic()
         try:
             status, _, _ = post(owner, "/api/auth/login", credentials, cookie)
@@ -96,7 +110,7 @@ def main():
         owner_ms.append((time.monotonic() - began) * 1000)
         owner_statuses[status] = owner_statuses.get(status, 0) + 1
         peak_rss = max(peak_rss, rss_kib(args.pid, "VmRSS"))
-        time.sleep(max(0.0, 1.0 - (time.monotonic() - began)))
+        stop.wait(max(0.0, 1.0 - (time.monotonic() - began)))
     for thread in threads:
         thread.join(timeout=60)
     elapsed = time.monotonic() - start
@@ -116,7 +130,8 @@ def main():
                 "owner_ms_max": round(max(owner_ms), 1) if owner_ms else None,
                 "rss_before_mib": round(rss_before / 1024, 1),
                 "rss_after_mib": round(rss_kib(args.pid, "VmRSS") / 1024, 1),
-                "peak_rss_mib": round(max(peak_rss, rss_kib(args.pid, "VmHWM")) / 1024, 1),
+                "peak_rss_mib": round(max(peak_rss, guard["peak"], rss_kib(args.pid, "VmHWM")) / 1024, 1),
+                "stopped_by_rss_limit_at_s": guard["stopped_at_s"],
             }
         )
     )
