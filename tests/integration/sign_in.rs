@@ -200,6 +200,26 @@ async fn the_owner_signs_in_from_their_device_while_strangers_are_throttled() {
 }
 
 #[tokio::test]
+async fn guesses_sent_all_at_once_do_not_slip_past_the_throttle() {
+    each_database(|db| async move {
+        let server = TestServer::start_with(&db, |config| config.auth.hash_workers = 2).await;
+        server.user("ada", Role::Admin).await;
+        let client = reqwest::Client::new();
+        let burst = (0..24).map(|_| sign_in(&server, &client, "ada", "wrong wrong wrong", None));
+        let answers = futures_util::future::join_all(burst).await;
+        let checked = answers.iter().filter(|a| a.status == StatusCode::UNAUTHORIZED).count();
+        let throttled = answers.iter().filter(|a| a.status == StatusCode::TOO_MANY_REQUESTS).count();
+        assert_eq!(checked + throttled, 24, "each guess is checked or throttled");
+        assert!(
+            checked <= 5 + 2,
+            "five guesses are free, and at most one more per worker slips in while a failure is recorded: {checked}"
+        );
+        server.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn unknown_and_known_names_get_the_same_answers_under_repeated_failures() {
     each_database(|db| async move {
         let server = TestServer::start(&db).await;

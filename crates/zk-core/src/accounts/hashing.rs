@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::password::HashMemory;
 use crate::error::{CoreError, CoreResult};
@@ -81,7 +81,7 @@ impl HashingPool {
         &self,
         job: impl FnOnce(&mut HashMemory) -> T + Send + 'static,
     ) -> CoreResult<T> {
-        self.run_in(false, job).await
+        self.worker(false).await?.run(job).await
     }
 
     /// As [`run`](Self::run), for a caller the service trusts: it takes whichever frees first, a
@@ -90,14 +90,13 @@ impl HashingPool {
         &self,
         job: impl FnOnce(&mut HashMemory) -> T + Send + 'static,
     ) -> CoreResult<T> {
-        self.run_in(true, job).await
+        self.worker(true).await?.run(job).await
     }
 
-    async fn run_in<T: Send + 'static>(
-        &self,
-        trusted: bool,
-        job: impl FnOnce(&mut HashMemory) -> T + Send + 'static,
-    ) -> CoreResult<T> {
+    /// Waits for a worker (or, when `trusted`, the reserved lane) at most the queue timeout. The
+    /// caller holds it while it checks and records what depends on the job, so that attempts sent
+    /// at once do not all pass a check made before any of them was recorded.
+    pub async fn worker(&self, trusted: bool) -> CoreResult<Worker> {
         let shared = self.permits.clone().acquire_owned();
         let acquire = async {
             if trusted {
@@ -109,12 +108,32 @@ impl HashingPool {
                 shared.await
             }
         };
-        let permit = match tokio::time::timeout(self.queue_timeout, acquire).await {
-            Ok(Ok(permit)) => permit,
+        match tokio::time::timeout(self.queue_timeout, acquire).await {
+            Ok(Ok(permit)) => {
+                Ok(Worker { permit: Arc::new(permit), gauge: self.gauge.clone(), spare: self.spare.clone() })
+            }
             // Elapsed, or closed (never: the pool does not close its semaphores).
-            Ok(Err(_)) | Err(_) => return Err(CoreError::Busy { retry_after_secs: RETRY_AFTER_SECS }),
-        };
-        let (gauge, spare) = (self.gauge.clone(), self.spare.clone());
+            Ok(Err(_)) | Err(_) => Err(CoreError::Busy { retry_after_secs: RETRY_AFTER_SECS }),
+        }
+    }
+}
+
+/// A worker of the pool, held until dropped. Its permit is shared with the blocking job it runs, so
+/// a request dropped while its hash runs (a client that hung up) frees the worker only when the
+/// hash ends.
+pub struct Worker {
+    permit: Arc<OwnedSemaphorePermit>,
+    gauge: Arc<Gauge>,
+    spare: Arc<Mutex<Vec<HashMemory>>>,
+}
+
+impl Worker {
+    /// Runs `job` on a blocking thread with this worker's memory.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut HashMemory) -> T + Send + 'static,
+    ) -> CoreResult<T> {
+        let (permit, gauge, spare) = (self.permit.clone(), self.gauge.clone(), self.spare.clone());
         tokio::task::spawn_blocking(move || {
             let now = gauge.running.fetch_add(1, Ordering::SeqCst) + 1;
             gauge.high_water.fetch_max(now, Ordering::SeqCst);

@@ -219,10 +219,16 @@ impl AccountService {
             }
         };
         // A browser that signed in as this user before is not queued behind a flood of strangers.
-        let (verified, upgraded) = match device {
-            Some(_) => self.hashing.run_trusted(check).await?,
-            None => self.hashing.run(check).await?,
-        };
+        let worker = self.hashing.worker(device.is_some()).await?;
+        // Checked again with the worker in hand, which is held until the failure is recorded:
+        // guesses sent at once all passed the first check, but only as many as there are workers
+        // can pass this one before the count moves.
+        if let Some(retry_after) = self.throttled(&counted, self.now()).await? {
+            drop(worker);
+            self.audit_login(user_id, username, "denied", "throttled", meta).await;
+            return Err(CoreError::RateLimited { retry_after_secs: retry_after });
+        }
+        let (verified, upgraded) = worker.run(check).await?;
         let user = match user {
             Some(user) if verified => user,
             _ => {
@@ -231,6 +237,7 @@ impl AccountService {
                     failures = failures
                         .max(self.store.record_throttle_failure(key, now, now.plus(-throttle::QUIET_RESET)).await?);
                 }
+                drop(worker);
                 self.prune_throttles_now_and_then(now).await;
                 let reason = if user_id.is_some() {
                     format!("wrong password ({failures} in a row)")
@@ -253,6 +260,7 @@ impl AccountService {
         for (_, key) in &counted {
             self.store.clear_throttle(key).await?;
         }
+        drop(worker);
         let signed_in = self.open_session(&user, meta).await?;
         self.audit_login(
             Some(user.id),
@@ -480,8 +488,13 @@ impl AccountService {
             if let Some(retry_after) = self.throttled(&counted, now).await? {
                 return Err(CoreError::RateLimited { retry_after_secs: retry_after });
             }
+            // Held until the failure is recorded, and checked again, as in `login`.
+            let worker = self.hashing.worker(false).await?;
+            if let Some(retry_after) = self.throttled(&counted, self.now()).await? {
+                return Err(CoreError::RateLimited { retry_after_secs: retry_after });
+            }
             let given = current.to_owned();
-            let ok = self.hashing.run(move |memory| password::verify_in(memory, &given, &hash).0).await?;
+            let ok = worker.run(move |memory| password::verify_in(memory, &given, &hash).0).await?;
             if !ok {
                 for (_, key) in &counted {
                     self.store.record_throttle_failure(key, now, now.plus(-throttle::QUIET_RESET)).await?;
