@@ -17,3 +17,4 @@ mod faults;
 mod files;
 mod keystore;
 mod model_api;
+mod sign_in;

@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use rand::RngCore;
 
 use crate::accounts::AccountService;
+use crate::accounts::hashing::HashingPool;
 use crate::accounts::tokens::TokenKeys;
 use crate::admin::AdminService;
 use crate::agents::watch::AgentFolder;
@@ -123,7 +124,8 @@ impl Core {
             TokenKeys::new(&access_secret, &refresh_secret),
             config.auth.access_token_ttl,
             config.auth.refresh_token_ttl,
-        );
+        )
+        .with_hashing(HashingPool::new(config.auth.hash_workers, config.auth.hash_queue_timeout));
         let admin = AdminService::new(store.clone(), cache.clone(), clock.clone(), audit.clone());
         let files = Arc::new(FileService::new(store.clone(), blobs, clock.clone(), config.files.upload_max_bytes));
         let keystore = KeyStore::open(KeyStoreOptions::from_config(&config.keystore)).await;

@@ -23,8 +23,11 @@ pub enum CoreError {
     #[error("{0}")]
     Forbidden(String),
     /// Too many attempts; retry after the given number of seconds.
-    #[error("too many failed sign-ins; try again in {retry_after_secs} s")]
+    #[error("too many failed attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// Every password worker is taken and the wait ran out (a sign-in flood); retry shortly.
+    #[error("the server is busy checking other sign-ins; try again in a few seconds")]
+    Busy { retry_after_secs: u64 },
     #[error("{what} is larger than the limit of {limit} bytes")]
     TooLarge { what: String, limit: u64 },
     #[error("{0}")]
@@ -64,6 +67,7 @@ impl CoreError {
             Self::Unauthenticated(_) => "unauthenticated",
             Self::Forbidden(_) => "forbidden",
             Self::RateLimited { .. } => "rate_limited",
+            Self::Busy { .. } => "busy",
             Self::TooLarge { .. } => "too_large",
             Self::UnsupportedType(_) => "unsupported_type",
             Self::Unprocessable { code, .. } => code,

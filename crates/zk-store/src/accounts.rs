@@ -89,6 +89,14 @@ pub struct RefreshTokenRecord {
     pub used_at: Option<Timestamp>,
 }
 
+/// Failed attempts counted under one throttle key (see `AccountStore::record_throttle_failure`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ThrottleRecord {
+    pub key: String,
+    pub failures: i32,
+    pub last_failure_at: Timestamp,
+}
+
 /// Users, sessions (one per sign-in: a refresh-token family) and refresh tokens (each usable once).
 ///
 /// Methods that take a `now` never read the clock themselves: the caller's clock decides.
@@ -110,6 +118,15 @@ pub trait AccountStore: Send + Sync {
     /// Counts a failed sign-in and returns the new count.
     async fn record_login_failure(&self, id: i64, now: Timestamp) -> StoreResult<i32>;
     async fn clear_login_failures(&self, id: i64) -> StoreResult<()>;
+
+    // Sign-in throttles: failures counted under keys the caller derives (account, address, device)
+    async fn throttle(&self, key: &str) -> StoreResult<Option<ThrottleRecord>>;
+    /// Counts a failure under `key` and returns the new count; a count whose last failure is older
+    /// than `restart_before` starts again at 1.
+    async fn record_throttle_failure(&self, key: &str, now: Timestamp, restart_before: Timestamp) -> StoreResult<i32>;
+    async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
+    /// Removes counts whose last failure is older than `before`; how many.
+    async fn prune_throttles(&self, before: Timestamp) -> StoreResult<u64>;
 
     // Sessions and refresh tokens
     async fn create_session(&self, session: &SessionRecord) -> StoreResult<()>;
@@ -223,6 +240,41 @@ macro_rules! impl_account_store {
             async fn clear_login_failures(&self, id: i64) -> StoreResult<()> {
                 sqlx::query("UPDATE users SET failed_logins = 0 WHERE id = $1 AND failed_logins <> 0").bind(id).execute(&self.pool).await?;
                 Ok(())
+            }
+
+            async fn throttle(&self, key: &str) -> StoreResult<Option<ThrottleRecord>> {
+                Ok(sqlx::query_as::<$db, ThrottleRecord>("SELECT * FROM sign_in_throttles WHERE key = $1")
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn record_throttle_failure(&self, key: &str, now: Timestamp, restart_before: Timestamp) -> StoreResult<i32> {
+                Ok(sqlx::query_scalar::<$db, i32>(
+                    "INSERT INTO sign_in_throttles (key, failures, last_failure_at) VALUES ($1, 1, $2) \
+                     ON CONFLICT (key) DO UPDATE SET \
+                     failures = CASE WHEN sign_in_throttles.last_failure_at < $3 THEN 1 ELSE sign_in_throttles.failures + 1 END, \
+                     last_failure_at = $2 \
+                     RETURNING failures",
+                )
+                .bind(key)
+                .bind(now)
+                .bind(restart_before)
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
+            async fn clear_throttle(&self, key: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM sign_in_throttles WHERE key = $1").bind(key).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn prune_throttles(&self, before: Timestamp) -> StoreResult<u64> {
+                let done = sqlx::query("DELETE FROM sign_in_throttles WHERE last_failure_at < $1")
+                    .bind(before)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
             }
 
             async fn create_session(&self, session: &SessionRecord) -> StoreResult<()> {

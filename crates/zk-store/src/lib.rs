@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use accounts::{AccountStore, NewUser, RefreshTokenRecord, Role, SessionRecord, UserRecord};
+pub use accounts::{AccountStore, NewUser, RefreshTokenRecord, Role, SessionRecord, ThrottleRecord, UserRecord};
 pub use agents::{AgentRecord, AgentStore, AgentVersionRecord, AgentWrite};
 pub use cad::{
     CadAnalysisOutcome, CadAnalysisRecord, CadDrawingRecord, CadDrawingWrite, CadStore, NewCadAnalysis, NewCadDrawing,

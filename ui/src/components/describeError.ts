@@ -6,6 +6,7 @@ export function describeError(error: unknown, t: Translate): string {
   if (error instanceof ApiError) {
     if (error.isNetwork) return t('error.network');
     if (error.status === 429) return t('error.rateLimited', { seconds: error.retryAfterSecs ?? 60 });
+    if (error.code === 'busy') return t('error.busy', { seconds: error.retryAfterSecs ?? 5 });
     if (error.status === 403) return t('error.forbidden');
     return t('error.server', { message: error.message });
   }

@@ -36,6 +36,7 @@ export const en = {
   'error.details': 'Technical details',
   'error.retry': 'Retry',
   'error.reload': 'Reload the app',
+  'error.busy': 'The server is busy with other sign-ins. Try again in {seconds} s.',
   'error.network': 'Cannot reach the server. Check that it is running and try again.',
   'error.rateLimited': 'Too many attempts. Try again in {seconds} s.',
   'error.forbidden': 'Your role does not allow this.',

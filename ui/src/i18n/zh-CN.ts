@@ -35,6 +35,7 @@ export const zhCN: Record<MessageKey, string> = {
   'error.details': '技术细节',
   'error.retry': '重试',
   'error.reload': '重新加载应用',
+  'error.busy': '服务器正忙于处理其他登录，请 {seconds} 秒后再试。',
   'error.network': '无法连接服务器。请确认服务器正在运行后重试。',
   'error.rateLimited': '尝试次数过多，请 {seconds} 秒后再试。',
   'error.forbidden': '您的角色无权执行此操作。',

@@ -1,8 +1,11 @@
 //! Accounts and access: users with roles, sign-in, token rotation, revocation, first-start setup.
 
+pub mod hashing;
 pub mod password;
+pub mod throttle;
 pub mod tokens;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,15 +19,15 @@ use crate::error::{CoreError, CoreResult};
 use crate::request::{Principal, RequestMeta};
 use crate::secret::Secret;
 use crate::store::{NewAuditEntry, NewUser, Role, SessionRecord, Store, Timestamp, UserRecord};
+use hashing::HashingPool;
+use throttle::Scope;
 use tokens::{TokenError, TokenKeys};
 
 /// How long a cached user or session answers for the database. Invalidation is explicit; this bounds
 /// staleness when an invalidation is lost (Redis down at that moment).
 const AUTH_CACHE_TTL: Duration = Duration::from_secs(30);
-/// Failed sign-ins allowed before each further attempt must wait.
-const FREE_FAILURES: i32 = 4;
-/// The longest wait between attempts: at most about 60 failures an hour, and never a permanent lock.
-const MAX_LOGIN_DELAY_SECS: i64 = 60;
+/// Every this many failed attempts, counts quiet for an hour are removed from the store.
+const PRUNE_EVERY: u64 = 64;
 const LOCAL_OWNER: &str = "owner";
 
 /// The result of a sign-in or a refresh.
@@ -35,6 +38,14 @@ pub struct SignedIn {
     /// Seconds until the access token expires.
     pub expires_in: i64,
     pub user: UserView,
+}
+
+/// A sign-in with a password: the tokens, and the device cookie this browser keeps so that it is
+/// not throttled with strangers next time (the front door sets it, the UI never sees it).
+#[derive(Debug, Clone)]
+pub struct PasswordSignIn {
+    pub signed_in: SignedIn,
+    pub device_cookie: String,
 }
 
 /// A user as the API shows it: never the hash.
@@ -102,6 +113,10 @@ pub struct AccountService {
     clock: SharedClock,
     audit: AuditLog,
     keys: TokenKeys,
+    /// Every password hash and check runs here, at most its size at once.
+    hashing: HashingPool,
+    /// Failed attempts counted, to prune old throttle counts now and then.
+    failures_seen: AtomicU64,
     access_ttl_secs: i64,
     refresh_ttl: chrono::Duration,
     /// The one-time token that lets the first admin be created on a server; std mutex, never held
@@ -128,11 +143,19 @@ impl AccountService {
             clock,
             audit,
             keys,
+            hashing: HashingPool::new(hashing::default_workers(), hashing::DEFAULT_QUEUE_TIMEOUT),
+            failures_seen: AtomicU64::new(0),
             access_ttl_secs: access_ttl.as_secs() as i64,
             refresh_ttl: chrono::Duration::from_std(refresh_ttl).unwrap_or(chrono::Duration::days(30)),
             setup_token: Mutex::new(None),
             desktop_launch: Mutex::new(None),
         }
+    }
+
+    /// Runs password work in `pool` instead of the default one (a worker per core, 3 s queue).
+    pub fn with_hashing(mut self, pool: HashingPool) -> Self {
+        self.hashing = pool;
+        self
     }
 
     fn now(&self) -> Timestamp {
@@ -141,60 +164,140 @@ impl AccountService {
 
     // ---- sign-in ------------------------------------------------------------------------------
 
-    pub async fn login(&self, username: &str, password: &str, meta: &RequestMeta) -> CoreResult<SignedIn> {
-        let now = self.now();
-        let user = self.store.user_by_username(username.trim()).await?;
-        let Some(user) = user else {
-            // Same work as for a real user, so response time does not reveal which names exist.
-            let password = password.to_owned();
-            let _ = tokio::task::spawn_blocking(move || password::verify(&password, password::dummy_hash())).await;
-            self.audit_login(None, username, "failed", "unknown user", meta).await;
-            return Err(wrong_credentials());
-        };
+    /// The pool password work runs in (its size and high-water mark, for tests and benchmarks).
+    pub fn hashing(&self) -> &HashingPool {
+        &self.hashing
+    }
 
-        if let Some(retry_after) = login_delay(&user, now) {
-            self.audit_login(Some(user.id), &user.username, "denied", "throttled", meta).await;
+    /// Signs in with a password. `device_cookie` is what the browser kept from an earlier sign-in:
+    /// when it is valid for this account, failures are counted under it alone, so strangers guessing
+    /// at the account do not slow its owner; without one, under the name with the client's address
+    /// and under the name from any untrusted client. Unknown names are counted and checked the same
+    /// way as known ones (against a dummy hash), so neither answers nor timing tell them apart.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        device_cookie: Option<&str>,
+        meta: &RequestMeta,
+    ) -> CoreResult<PasswordSignIn> {
+        let now = self.now();
+        let name_key = username.trim().to_lowercase();
+        let user = self.store.user_by_username(username.trim()).await?;
+        let device = device_cookie
+            .and_then(|cookie| self.keys.verify_device_cookie(cookie))
+            .filter(|device| user.as_ref().is_some_and(|u| u.id == device.user_id));
+        let counted = match &device {
+            Some(device) => {
+                vec![(Scope::Device, throttle::key(Scope::Device, &[&device.user_id.to_string(), &device.nonce]))]
+            }
+            None => {
+                let address = meta.ip.as_deref().unwrap_or("unknown");
+                vec![
+                    (Scope::AccountAtAddress, throttle::key(Scope::AccountAtAddress, &[&name_key, address])),
+                    (Scope::AccountUntrusted, throttle::key(Scope::AccountUntrusted, &[&name_key])),
+                ]
+            }
+        };
+        let user_id = user.as_ref().map(|u| u.id);
+        if let Some(retry_after) = self.throttled(&counted, now).await? {
+            self.audit_login(user_id, username, "denied", "throttled", meta).await;
             return Err(CoreError::RateLimited { retry_after_secs: retry_after });
         }
 
-        let verified = match user.password_hash.clone() {
+        let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+        let given = password.to_owned();
+        let check = move |memory: &mut password::HashMemory| match stored {
             Some(hash) => {
-                let password = password.to_owned();
-                tokio::task::spawn_blocking(move || {
-                    let (ok, rehash) = password::verify(&password, &hash);
-                    let upgraded = if rehash { password::hash(&password).ok() } else { None };
-                    (ok, upgraded)
-                })
-                .await
-                .map_err(|e| CoreError::Internal(anyhow::anyhow!("password check failed: {e}")))?
+                let (ok, rehash) = password::verify_in(memory, &given, &hash);
+                (ok, if rehash { password::hash_in(memory, &given).ok() } else { None })
             }
-            None => (false, None),
+            // Same work as for a real user, so response time does not reveal which names exist.
+            None => {
+                let _ = password::verify_in(memory, &given, password::dummy_hash());
+                (false, None)
+            }
         };
-        if !verified.0 {
-            let failures = self.store.record_login_failure(user.id, now).await?;
-            self.audit_login(
-                Some(user.id),
-                &user.username,
-                "failed",
-                &format!("wrong password ({failures} in a row)"),
-                meta,
-            )
-            .await;
-            return Err(wrong_credentials());
+        // A browser that signed in as this user before is not queued behind a flood of strangers.
+        let worker = self.hashing.worker(device.is_some()).await?;
+        // Checked again with the worker in hand, which is held until the failure is recorded:
+        // guesses sent at once all passed the first check, but only as many as there are workers
+        // can pass this one before the count moves.
+        if let Some(retry_after) = self.throttled(&counted, self.now()).await? {
+            drop(worker);
+            self.audit_login(user_id, username, "denied", "throttled", meta).await;
+            return Err(CoreError::RateLimited { retry_after_secs: retry_after });
         }
+        let (verified, upgraded) = worker.run(check).await?;
+        let user = match user {
+            Some(user) if verified => user,
+            _ => {
+                let mut failures = 0;
+                for (_, key) in &counted {
+                    failures = failures
+                        .max(self.store.record_throttle_failure(key, now, now.plus(-throttle::QUIET_RESET)).await?);
+                }
+                drop(worker);
+                self.prune_throttles_now_and_then(now).await;
+                let reason = if user_id.is_some() {
+                    format!("wrong password ({failures} in a row)")
+                } else {
+                    format!("unknown user ({failures} in a row)")
+                };
+                self.audit_login(user_id, username, "failed", &reason, meta).await;
+                return Err(wrong_credentials());
+            }
+        };
         if user.disabled {
             self.audit_login(Some(user.id), &user.username, "denied", "account disabled", meta).await;
             return Err(CoreError::Unauthenticated(
                 "this account is disabled; ask an administrator to enable it".into(),
             ));
         }
-        if let Some(upgraded) = verified.1 {
+        if let Some(upgraded) = upgraded {
             self.store.upgrade_password_hash(user.id, &upgraded).await?;
         }
-        self.store.clear_login_failures(user.id).await?;
+        for (_, key) in &counted {
+            self.store.clear_throttle(key).await?;
+        }
+        drop(worker);
         let signed_in = self.open_session(&user, meta).await?;
-        self.audit_login(Some(user.id), &user.username, "ok", "password", meta).await;
-        Ok(signed_in)
+        self.audit_login(
+            Some(user.id),
+            &user.username,
+            "ok",
+            if device.is_some() { "password, known device" } else { "password" },
+            meta,
+        )
+        .await;
+        // A valid cookie is kept; a browser without one gets one for next time.
+        let device_cookie = match (device, device_cookie) {
+            (Some(_), Some(cookie)) => cookie.to_owned(),
+            _ => self.keys.new_device_cookie(user.id),
+        };
+        Ok(PasswordSignIn { signed_in, device_cookie })
+    }
+
+    /// The longest wait any of `counted` asks for now, if any.
+    async fn throttled(&self, counted: &[(Scope, String)], now: Timestamp) -> CoreResult<Option<u64>> {
+        let mut wait = None;
+        for (scope, key) in counted {
+            if let Some(record) = self.store.throttle(key).await? {
+                wait = wait.max(throttle::delay(*scope, &record, now));
+            }
+        }
+        Ok(wait)
+    }
+
+    /// Removes counts quiet for an hour, once every [`PRUNE_EVERY`] failures: a flood of made-up
+    /// names leaves rows behind, and they serve no purpose after the quiet hour.
+    async fn prune_throttles_now_and_then(&self, now: Timestamp) {
+        if self.failures_seen.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY != PRUNE_EVERY - 1 {
+            return;
+        }
+        if let Err(error) = self.store.prune_throttles(now.plus(-throttle::QUIET_RESET)).await {
+            tracing::warn!(%error, "cannot remove old sign-in throttle counts");
+        }
     }
 
     async fn audit_login(&self, user_id: Option<i64>, username: &str, outcome: &str, reason: &str, meta: &RequestMeta) {
@@ -378,13 +481,42 @@ impl AccountService {
     ) -> CoreResult<SignedIn> {
         let user = self.store.user(principal.user_id).await?.ok_or_else(|| CoreError::NotFound("user".into()))?;
         if let Some(hash) = user.password_hash.clone() {
+            // Wrong current passwords are throttled like sign-ins: a stolen access token must not
+            // become a fast way to guess the password.
+            let now = self.now();
+            let counted = [(Scope::PasswordChange, throttle::key(Scope::PasswordChange, &[&user.id.to_string()]))];
+            if let Some(retry_after) = self.throttled(&counted, now).await? {
+                return Err(CoreError::RateLimited { retry_after_secs: retry_after });
+            }
+            // Held until the failure is recorded, and checked again, as in `login`.
+            let worker = self.hashing.worker(false).await?;
+            if let Some(retry_after) = self.throttled(&counted, self.now()).await? {
+                return Err(CoreError::RateLimited { retry_after_secs: retry_after });
+            }
             let given = current.to_owned();
-            let ok = tokio::task::spawn_blocking(move || password::verify(&given, &hash).0)
-                .await
-                .map_err(|e| CoreError::Internal(anyhow::anyhow!("password check failed: {e}")))?;
+            let ok = worker.run(move |memory| password::verify_in(memory, &given, &hash).0).await?;
             if !ok {
-                self.store.record_login_failure(user.id, self.now()).await?;
+                for (_, key) in &counted {
+                    self.store.record_throttle_failure(key, now, now.plus(-throttle::QUIET_RESET)).await?;
+                }
+                self.audit
+                    .record(
+                        NewAuditEntry {
+                            outcome: "failed".into(),
+                            ..self.entry(
+                                principal,
+                                "user.password_change",
+                                format!("user:{}", user.id),
+                                json!({ "reason": "wrong current password" }),
+                            )
+                        },
+                        meta,
+                    )
+                    .await;
                 return Err(CoreError::invalid("current_password", "the current password is wrong"));
+            }
+            for (_, key) in &counted {
+                self.store.clear_throttle(key).await?;
             }
             if new == current {
                 return Err(CoreError::invalid(
@@ -394,7 +526,7 @@ impl AccountService {
             }
         }
         password::check_policy(new, &user.username)?;
-        let hash = hash_blocking(new).await?;
+        let hash = self.hash_password(new).await?;
         let now = self.now();
         self.store.set_password_hash(user.id, &hash, now).await?;
         let revoked = self.store.revoke_user_sessions(user.id, "password changed", now).await?;
@@ -528,7 +660,7 @@ impl AccountService {
             None => username.clone(),
         };
         password::check_policy(&account.password, &username)?;
-        let hash = hash_blocking(&account.password).await?;
+        let hash = self.hash_password(&account.password).await?;
         let user = self
             .store
             .create_user(NewUser {
@@ -624,6 +756,11 @@ impl AccountService {
         Ok(UserView::from(&user))
     }
 
+    async fn hash_password(&self, password: &str) -> CoreResult<String> {
+        let password = password.to_owned();
+        self.hashing.run(move |memory| password::hash_in(memory, &password)).await?
+    }
+
     fn entry(&self, actor: &Principal, action: &str, target: String, details: serde_json::Value) -> NewAuditEntry {
         NewAuditEntry {
             actor_id: Some(actor.user_id),
@@ -639,26 +776,6 @@ impl AccountService {
 
 fn wrong_credentials() -> CoreError {
     CoreError::Unauthenticated("wrong user name or password".into())
-}
-
-/// Seconds the next attempt must wait, when it must: free for the first few failures, then doubling up
-/// to a minute. The wait ends by itself, so an attacker cannot lock the owner out for good.
-fn login_delay(user: &UserRecord, now: Timestamp) -> Option<u64> {
-    let over = user.failed_logins - FREE_FAILURES;
-    if over <= 0 {
-        return None;
-    }
-    let delay_secs = 1i64.checked_shl(over.min(16) as u32).unwrap_or(MAX_LOGIN_DELAY_SECS).min(MAX_LOGIN_DELAY_SECS);
-    let last = user.last_failed_login_at?;
-    let until = last.millis() + delay_secs * 1000;
-    (until > now.millis()).then(|| ((until - now.millis()) as u64).div_ceil(1000))
-}
-
-async fn hash_blocking(password: &str) -> CoreResult<String> {
-    let password = password.to_owned();
-    tokio::task::spawn_blocking(move || password::hash(&password))
-        .await
-        .map_err(|e| CoreError::Internal(anyhow::anyhow!("password hashing failed: {e}")))?
 }
 
 fn validate_username(raw: &str) -> CoreResult<String> {
@@ -694,34 +811,6 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn user_with(failures: i32, last_failed_ms: Option<i64>) -> UserRecord {
-        let t = Timestamp::from_millis(0).expect("epoch");
-        UserRecord {
-            id: 1,
-            username: "u".into(),
-            username_key: "u".into(),
-            display_name: "u".into(),
-            password_hash: None,
-            role: "viewer".into(),
-            disabled: false,
-            failed_logins: failures,
-            last_failed_login_at: last_failed_ms.and_then(Timestamp::from_millis),
-            tokens_valid_after: t,
-            created_at: t,
-            updated_at: t,
-        }
-    }
-
-    #[test]
-    fn login_delay_grows_and_is_capped() {
-        let now = Timestamp::from_millis(1_000_000).expect("valid");
-        assert_eq!(login_delay(&user_with(4, Some(1_000_000)), now), None, "the first failures are free");
-        assert_eq!(login_delay(&user_with(5, Some(1_000_000)), now), Some(2));
-        assert_eq!(login_delay(&user_with(6, Some(1_000_000)), now), Some(4));
-        assert_eq!(login_delay(&user_with(40, Some(1_000_000)), now), Some(60), "never more than a minute");
-        assert_eq!(login_delay(&user_with(40, Some(1_000_000 - 60_000)), now), None, "the wait ends by itself");
-    }
 
     #[test]
     fn usernames_are_checked() {

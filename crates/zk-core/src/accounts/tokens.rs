@@ -1,4 +1,5 @@
-//! Access tokens (JWT, HS256 only) and refresh tokens (opaque, stored as keyed hashes).
+//! Access tokens (JWT, HS256 only), refresh tokens (opaque, stored as keyed hashes) and device
+//! cookies (a browser that signed in before, signed with a key derived from the refresh secret).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -17,6 +18,17 @@ pub const ISSUER: &str = "zk-agent";
 pub const LEEWAY_SECS: i64 = 30;
 const ACCESS_TYPE: &str = "access";
 const REFRESH_PREFIX: &str = "zkr_";
+/// What the device-cookie key is derived from the refresh secret with, so neither key can stand in
+/// for the other.
+const DEVICE_KEY_LABEL: &[u8] = b"zk-agent device cookie v1";
+
+/// A valid device cookie: this browser signed in as `user_id` before (OWASP's device cookies).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceCookie {
+    pub user_id: i64,
+    /// Random per cookie; failures with this cookie are counted under it.
+    pub nonce: String,
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AccessClaims {
@@ -35,6 +47,7 @@ pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     refresh_key: Secret<Vec<u8>>,
+    device_key: Secret<Vec<u8>>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -52,11 +65,39 @@ pub enum TokenError {
 impl TokenKeys {
     pub fn new(access_secret: &Secret, refresh_secret: &Secret) -> Self {
         let access = access_secret.expose().as_bytes();
+        let refresh_key = refresh_secret.expose().as_bytes().to_vec();
+        let device_key = mac(&refresh_key, DEVICE_KEY_LABEL).to_vec();
         Self {
             encoding: EncodingKey::from_secret(access),
             decoding: DecodingKey::from_secret(access),
-            refresh_key: Secret::new(refresh_secret.expose().as_bytes().to_vec()),
+            refresh_key: Secret::new(refresh_key),
+            device_key: Secret::new(device_key),
         }
+    }
+
+    /// A new device cookie for a browser that just signed in as `user_id`:
+    /// `<user id>.<random nonce>.<HMAC-SHA256 of both>`.
+    pub fn new_device_cookie(&self, user_id: i64) -> String {
+        let mut nonce = [0u8; 16];
+        rand::rng().fill_bytes(&mut nonce);
+        let signed = format!("{user_id}.{}", URL_SAFE_NO_PAD.encode(nonce));
+        let signature = URL_SAFE_NO_PAD.encode(mac(self.device_key.expose(), signed.as_bytes()));
+        format!("{signed}.{signature}")
+    }
+
+    /// The cookie's user and nonce when its signature is ours; `None` for anything else.
+    pub fn verify_device_cookie(&self, cookie: &str) -> Option<DeviceCookie> {
+        if cookie.len() > 200 {
+            return None;
+        }
+        let (signed, signature) = cookie.rsplit_once('.')?;
+        let (user_id, nonce) = signed.split_once('.')?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        let mut check = Hmac::<Sha256>::new_from_slice(self.device_key.expose()).ok()?;
+        check.update(signed.as_bytes());
+        // verify_slice compares in constant time.
+        check.verify_slice(&signature).ok()?;
+        Some(DeviceCookie { user_id: user_id.parse().ok()?, nonce: nonce.to_owned() })
     }
 
     pub fn issue_access(
@@ -126,6 +167,15 @@ impl TokenKeys {
     }
 }
 
+fn mac(key: &[u8], message: &[u8]) -> [u8; 32] {
+    let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
+        Ok(mac) => mac,
+        Err(_) => unreachable!("HMAC takes any key length"),
+    };
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +223,21 @@ mod tests {
         let other = TokenKeys::new(&Secret::new("a".repeat(40)), &Secret::new("e".repeat(40)));
         assert_ne!(keys().refresh_token_hash(&token), other.refresh_token_hash(&token));
         assert_ne!(TokenKeys::new_refresh_token(), token);
+    }
+
+    #[test]
+    fn device_cookies_verify_only_with_our_key_and_unchanged() {
+        let keys = keys();
+        let cookie = keys.new_device_cookie(7);
+        let device = keys.verify_device_cookie(&cookie).expect("our cookie verifies");
+        assert_eq!(device.user_id, 7);
+        assert_ne!(keys.new_device_cookie(7), cookie, "every cookie has its own nonce");
+        let other = TokenKeys::new(&Secret::new("a".repeat(40)), &Secret::new("e".repeat(40)));
+        assert_eq!(other.verify_device_cookie(&cookie), None, "another server's key does not verify it");
+        let forged = cookie.replacen("7.", "8.", 1);
+        assert_eq!(keys.verify_device_cookie(&forged), None, "the user id cannot be changed");
+        for junk in ["", "7", "7.abc", "7.abc.def", "x.y.z.w", &"a.".repeat(200)] {
+            assert_eq!(keys.verify_device_cookie(junk), None, "{junk:?} is not a device cookie");
+        }
     }
 }

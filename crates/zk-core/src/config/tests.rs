@@ -239,6 +239,8 @@ fn config_show_rows_keep_their_order_values_redaction_and_sources() {
         ("JWT_REFRESH_SECRET", "(unset)", "default"),
         ("ACCESS_TOKEN_TTL_SECS", "(unset)", "default"),
         ("REFRESH_TOKEN_TTL_SECS", "(unset)", "default"),
+        ("AUTH_HASH_WORKERS", "(unset)", "default"),
+        ("AUTH_HASH_QUEUE_MS", "(unset)", "default"),
         ("FASTGPT_API_URL", "https://fastgpt.example.com/", "environment"),
         ("FASTGPT_API_KEY", "<redacted>", "environment"),
         ("UPLOAD_DIR", "/srv/zk-uploads", "/srv/zk/.env.production"),

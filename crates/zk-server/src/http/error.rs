@@ -69,7 +69,9 @@ impl From<CoreError> for ApiError {
             CoreError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             CoreError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             CoreError::NoSuchLayout { .. } => StatusCode::NOT_FOUND,
-            CoreError::DatabaseUnavailable(_) | CoreError::KeychainUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            CoreError::DatabaseUnavailable(_) | CoreError::KeychainUnavailable(_) | CoreError::Busy { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             CoreError::KeyStoreLocked(_) => StatusCode::LOCKED,
             CoreError::Storage(_) | CoreError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
@@ -77,7 +79,7 @@ impl From<CoreError> for ApiError {
         match &error {
             CoreError::Invalid { field: Some(field), .. } => api.details = json!({ "field": field }),
             CoreError::Problems { problems, .. } => api.details = json!({ "problems": problems }),
-            CoreError::RateLimited { retry_after_secs } => {
+            CoreError::RateLimited { retry_after_secs } | CoreError::Busy { retry_after_secs } => {
                 api.retry_after = Some(*retry_after_secs);
                 api.details = json!({ "retry_after_secs": retry_after_secs });
             }

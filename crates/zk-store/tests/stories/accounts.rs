@@ -244,3 +244,33 @@ async fn refresh_tokens_are_stored_found_and_consumed_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn sign_in_throttles_count_restart_clear_and_prune() {
+    each_backend(|store| async move {
+        assert!(store.throttle("k1").await.unwrap().is_none(), "an unknown key has no failures");
+        assert_eq!(store.record_throttle_failure("k1", at(10), at(0)).await.unwrap(), 1, "the first failure counts 1");
+        assert_eq!(store.record_throttle_failure("k1", at(11), at(0)).await.unwrap(), 2);
+        assert_eq!(store.record_throttle_failure("k1", at(12), at(0)).await.unwrap(), 3, "failures accumulate");
+        let record = store.throttle("k1").await.unwrap().expect("counted");
+        assert_eq!((record.failures, record.last_failure_at), (3, at(12)), "the latest failure's instant is kept");
+
+        assert_eq!(
+            store.record_throttle_failure("k1", at(100), at(50)).await.unwrap(),
+            1,
+            "a count quiet since before the restart instant starts again"
+        );
+        assert_eq!(store.record_throttle_failure("k2", at(101), at(50)).await.unwrap(), 1, "keys count apart");
+
+        store.clear_throttle("k1").await.unwrap();
+        assert!(store.throttle("k1").await.unwrap().is_none(), "a success clears its key");
+        store.clear_throttle("k1").await.expect("clearing a clear key is harmless");
+        assert!(store.throttle("k2").await.unwrap().is_some(), "other keys are left alone");
+
+        store.record_throttle_failure("k3", at(200), at(0)).await.unwrap();
+        assert_eq!(store.prune_throttles(at(150)).await.unwrap(), 1, "counts quiet since before the instant go");
+        assert!(store.throttle("k2").await.unwrap().is_none());
+        assert!(store.throttle("k3").await.unwrap().is_some(), "recent counts stay");
+    })
+    .await;
+}

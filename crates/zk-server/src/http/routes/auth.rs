@@ -1,6 +1,7 @@
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use zk_core::accounts::{NewAccount, SignedIn};
 use zk_core::store::Role;
@@ -16,12 +17,44 @@ pub struct Login {
     password: String,
 }
 
+/// The cookie that marks a browser that signed in before (OWASP's device cookies): only sign-in
+/// reads it, so it is scoped to `/api/auth` and never readable by scripts.
+const DEVICE_COOKIE: &str = "zk_device";
+/// A device stays known for a year after its last sign-in.
+const DEVICE_COOKIE_MAX_AGE_SECS: u64 = 365 * 86_400;
+
 pub async fn login(
     State(state): State<AppState>,
     Meta(meta): Meta,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<Login>,
-) -> ApiResult<Json<SignedIn>> {
-    Ok(Json(state.core.accounts.login(&body.username, &body.password, &meta).await?))
+) -> ApiResult<Response> {
+    let device = cookie(&headers, DEVICE_COOKIE);
+    let outcome = state.core.accounts.login(&body.username, &body.password, device.as_deref(), &meta).await?;
+    // The server speaks plain HTTP; behind a TLS proxy the browser's own Origin says https.
+    let secure = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).is_some_and(|o| o.starts_with("https://"));
+    let set_cookie = format!(
+        "{DEVICE_COOKIE}={}; Path=/api/auth; Max-Age={DEVICE_COOKIE_MAX_AGE_SECS}; HttpOnly; SameSite=Strict{}",
+        outcome.device_cookie,
+        if secure { "; Secure" } else { "" }
+    );
+    let mut response = Json(outcome.signed_in).into_response();
+    if let Ok(value) = HeaderValue::from_str(&set_cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+/// The value of the cookie `name` in the request's `Cookie` headers.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim_matches('"').to_owned())
 }
 
 #[derive(Deserialize, ts_rs::TS)]
