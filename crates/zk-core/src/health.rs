@@ -14,7 +14,7 @@ use crate::cache::{Cache, CacheStats};
 use crate::config::Config;
 use crate::files::BlobStore;
 use crate::store::Store;
-use crate::upstream::{self, UpstreamHealth};
+use crate::upstream::{self, UpstreamHealth, millis};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -59,10 +59,6 @@ impl Check {
         self.backend = Some(backend);
         self
     }
-}
-
-fn millis(elapsed: Duration) -> f64 {
-    (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
 
 /// `GET /api/health`: the database, the cache and the file store, each timed.

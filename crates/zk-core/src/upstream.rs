@@ -104,6 +104,7 @@ pub struct UpstreamHealth {
     pub error: Option<String>,
 }
 
-fn millis(elapsed: Duration) -> f64 {
+/// A duration in milliseconds with microsecond precision, as health reports show latencies.
+pub(crate) fn millis(elapsed: Duration) -> f64 {
     (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }

@@ -374,6 +374,6 @@ pub(crate) use {impl_account_store, set_user_role};
 
 /// The unique key of a user name: Unicode lower case, computed here because SQLite's `lower()` folds
 /// ASCII only.
-pub(crate) fn username_key(username: &str) -> String {
+pub fn username_key(username: &str) -> String {
     username.trim().to_lowercase()
 }

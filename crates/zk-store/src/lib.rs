@@ -26,7 +26,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use accounts::{AccountStore, NewUser, RefreshTokenRecord, Role, SessionRecord, ThrottleRecord, UserRecord};
+pub use accounts::{
+    AccountStore, NewUser, RefreshTokenRecord, Role, SessionRecord, ThrottleRecord, UserRecord, username_key,
+};
 pub use agents::{AgentRecord, AgentStore, AgentVersionRecord, AgentWrite};
 pub use cad::{
     CadAnalysisOutcome, CadAnalysisRecord, CadDrawingRecord, CadDrawingWrite, CadStore, NewCadAnalysis, NewCadDrawing,

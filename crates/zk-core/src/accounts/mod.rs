@@ -182,7 +182,8 @@ impl AccountService {
         meta: &RequestMeta,
     ) -> CoreResult<PasswordSignIn> {
         let now = self.now();
-        let name_key = username.trim().to_lowercase();
+        // The name as the store keys it, so a throttle count cannot be dodged by case or spaces.
+        let name_key = crate::store::username_key(username);
         let user = self.store.user_by_username(username.trim()).await?;
         let device = device_cookie
             .and_then(|cookie| self.keys.verify_device_cookie(cookie))

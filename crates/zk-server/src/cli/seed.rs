@@ -2,8 +2,6 @@
 
 use anyhow::Context;
 use zk_core::Core;
-use zk_core::app::Migrations;
-use zk_core::clock::SystemClock;
 use zk_core::config::Config;
 use zk_core::request::RequestMeta;
 
@@ -44,7 +42,7 @@ pub async fn migrate(config: Config, status_only: bool) -> anyhow::Result<()> {
 }
 
 pub async fn seed(config: Config) -> anyhow::Result<()> {
-    let core = Core::open_with(config, std::sync::Arc::new(SystemClock), Migrations::Apply).await?;
+    let core = Core::open(config).await?;
     let meta = RequestMeta { client: Some("zk-agent seed".into()), ..RequestMeta::default() };
     let added = core.admin.seed_defaults(&meta).await;
     core.close().await;
