@@ -892,6 +892,65 @@ async fn two_instances_share_sign_ins_and_revocations_through_redis() {
 }
 
 #[tokio::test]
+async fn two_instances_without_redis_refuse_a_revoked_session_within_a_second() {
+    each_database(|db| async move {
+        let shared = |config: &mut zk_core::config::Config| {
+            config.auth.jwt_access_secret =
+                Some(zk_core::secret::Secret::new("shared-access-secret-0123456789abcdef".into()));
+            config.auth.jwt_refresh_secret =
+                Some(zk_core::secret::Secret::new("shared-refresh-secret-0123456789abcdef".into()));
+        };
+        let a = TestServer::start_with(&db, shared).await;
+        let b = TestServer::start_with(&db, shared).await;
+        assert_eq!(b.core.cache.backend_name(), "memory");
+        let admin = a.user("ada", Role::Admin).await;
+        let dan = a.user("dan", Role::Designer).await;
+        let eve = a.user("eve", Role::Designer).await;
+        // Each check on B fills B's own cache with the session and the user.
+        for user in [&dan, &eve] {
+            let (status, _) = b.call(Method::GET, "/api/auth/me", Some(&user.access), None).await;
+            assert_eq!(status, StatusCode::OK, "instance B accepts a sign-in made on A");
+        }
+
+        // Within a second of the change on A, B refuses: polled, so the test waits no longer than needed.
+        async fn refused_within_a_second(b: &TestServer, token: &str, what: &str) {
+            let started = std::time::Instant::now();
+            loop {
+                let (status, _) = b.call(Method::GET, "/api/auth/me", Some(token), None).await;
+                if status == StatusCode::UNAUTHORIZED {
+                    return;
+                }
+                assert_eq!(status, StatusCode::OK);
+                assert!(started.elapsed() < Duration::from_secs(1), "{what} on A still accepted on B after 1 s");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        let (status, _) = a.call(Method::POST, "/api/auth/logout", Some(&dan.access), None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        refused_within_a_second(&b, &dan.access, "a sign-out").await;
+
+        let (status, _) = a
+            .call(
+                Method::PATCH,
+                &format!("/api/users/{}", eve.user_id),
+                Some(&admin.access),
+                Some(json!({ "disabled": true })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        refused_within_a_second(&b, &eve.access, "disabling an account").await;
+
+        // The refusal lasts: the cache never brings the revoked session back.
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let (status, _) = b.call(Method::GET, "/api/auth/me", Some(&dan.access), None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        a.stop().await;
+        b.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn an_unreachable_redis_makes_requests_slower_not_broken() {
     each_database(|db| async move {
         let server = TestServer::start_with(&db, |config| {

@@ -25,6 +25,9 @@ const MEMORY_MAX_ENTRIES: usize = 50_000;
 #[async_trait]
 pub trait CacheBackend: Send + Sync + 'static {
     fn name(&self) -> &'static str;
+    /// Whether every instance sharing the database also shares this cache, so that a `delete` here
+    /// reaches all of them. An in-process map is seen by its own process only.
+    fn shared_across_instances(&self) -> bool;
     async fn get(&self, key: &str) -> Result<Option<String>, String>;
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), String>;
     async fn delete(&self, key: &str) -> Result<(), String>;
@@ -63,6 +66,11 @@ impl Cache {
 
     pub fn backend_name(&self) -> &'static str {
         self.backend.name()
+    }
+
+    /// See [`CacheBackend::shared_across_instances`].
+    pub fn shared_across_instances(&self) -> bool {
+        self.backend.shared_across_instances()
     }
 
     pub fn stats(&self) -> CacheStats {
@@ -138,6 +146,10 @@ pub struct MemoryCache {
 impl CacheBackend for MemoryCache {
     fn name(&self) -> &'static str {
         "memory"
+    }
+
+    fn shared_across_instances(&self) -> bool {
+        false
     }
 
     async fn get(&self, key: &str) -> Result<Option<String>, String> {
@@ -243,6 +255,10 @@ impl RedisCache {
 impl CacheBackend for RedisCache {
     fn name(&self) -> &'static str {
         "redis"
+    }
+
+    fn shared_across_instances(&self) -> bool {
+        true
     }
 
     async fn get(&self, key: &str) -> Result<Option<String>, String> {

@@ -23,9 +23,15 @@ use hashing::HashingPool;
 use throttle::Scope;
 use tokens::{TokenError, TokenKeys};
 
-/// How long a cached user or session answers for the database. Invalidation is explicit; this bounds
-/// staleness when an invalidation is lost (Redis down at that moment).
-const AUTH_CACHE_TTL: Duration = Duration::from_secs(30);
+/// How long a cached user or session answers for the database when the cache is shared by every
+/// instance (Redis): invalidation is explicit and reaches them all; this bounds staleness when an
+/// invalidation is lost (Redis down at that moment).
+const SHARED_AUTH_CACHE_TTL: Duration = Duration::from_secs(30);
+/// The same with an in-process cache. Another instance on the same database cannot invalidate it,
+/// so a sign-out, a disabled account or a role change made there must reach this one by expiry:
+/// within a second, at the cost of one session and one user read per signed-in client per
+/// half-second.
+const LOCAL_AUTH_CACHE_TTL: Duration = Duration::from_millis(500);
 /// Every this many failed attempts, counts quiet for an hour are removed from the store.
 const PRUNE_EVERY: u64 = 64;
 const LOCAL_OWNER: &str = "owner";
@@ -441,7 +447,7 @@ impl AccountService {
             revoked: session.revoked_at.is_some(),
             expires_at_ms: session.expires_at.millis(),
         };
-        self.cache.set_json(&key, &cached, AUTH_CACHE_TTL).await;
+        self.cache.set_json(&key, &cached, self.auth_cache_ttl()).await;
         Ok(Some(cached))
     }
 
@@ -457,8 +463,12 @@ impl AccountService {
             disabled: user.disabled,
             tokens_valid_after_ms: user.tokens_valid_after.millis(),
         };
-        self.cache.set_json(&key, &cached, AUTH_CACHE_TTL).await;
+        self.cache.set_json(&key, &cached, self.auth_cache_ttl()).await;
         Ok(Some(cached))
+    }
+
+    fn auth_cache_ttl(&self) -> Duration {
+        if self.cache.shared_across_instances() { SHARED_AUTH_CACHE_TTL } else { LOCAL_AUTH_CACHE_TTL }
     }
 
     async fn forget_session(&self, id: &str) {
