@@ -5,14 +5,21 @@
 # database, no token check).
 #
 #   bench/http.sh [seconds per endpoint, default 20]
+#
+# ZK_BENCH_BIN=path runs that zk-agent binary instead of building this checkout's (a before/after
+# comparison: build the other revision, copy its binary aside, run once with each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-20}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/zk-agent/target}"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 scripts/services.sh >/dev/null
-cargo build --release --locked -p zk-server --bin zk-agent 2>&1 | tail -n1
-bin="$CARGO_TARGET_DIR/release/zk-agent"
+if [ -n "${ZK_BENCH_BIN:-}" ]; then
+  bin="$ZK_BENCH_BIN"
+else
+  cargo build --release --locked -p zk-server --bin zk-agent 2>&1 | tail -n1
+  bin="$CARGO_TARGET_DIR/release/zk-agent"
+fi
 password='bench passphrase that is long enough'
 out="bench/results/http-$(date -u +%Y%m%dT%H%M%SZ).md"
 mkdir -p bench/results
@@ -42,7 +49,7 @@ to_ms() { # wrk prints 512.00us, 1.23ms or 2.00s
 {
   echo "# Local server load benchmark"
   echo
-  echo "$(date -u +%FT%TZ), $(nproc) cores, wrk -t2 -c8 -d${duration}s, release build, TASK_WORKERS=0, LOG_LEVEL=warn"
+  echo "$(date -u +%FT%TZ), $(nproc) cores, wrk -t2 -c8 -d${duration}s, release build ($bin), TASK_WORKERS=0, LOG_LEVEL=warn"
   echo
   echo "| backend | endpoint | requests/s | p50 ms | p99 ms | p50 / baseline | p99 / baseline | non-2xx |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|"

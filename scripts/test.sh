@@ -42,6 +42,9 @@ fi
 echo "== UI: install, type check, lint, unit tests, build (ui/dist: served by zk-agent, embedded by the desktop app)"
 (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run --silent typecheck && npm run --silent lint && npm test && npm run --silent build)
 
+echo "== dependency audit (RustSec, npm advisories; each says SKIPPED where its source is unreachable)"
+scripts/audit.sh
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy"
