@@ -169,7 +169,7 @@ impl Backend {
         let api_base = format!("http://{address}");
 
         let server_shutdown = CancellationToken::new();
-        let options = zk_server::ServeOptions { ui_dir: None, desktop_origins };
+        let options = zk_server::ServeOptions { ui: zk_server::UiSource::None, desktop_origins };
         // Owned by `Backend::server`: awaited in `stop` after the shutdown token is cancelled.
         let server =
             tauri::async_runtime::spawn(zk_server::serve(core.clone(), listener, options, server_shutdown.clone()));

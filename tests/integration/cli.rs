@@ -709,3 +709,60 @@ async fn a_lost_database_with_files_in_the_store_is_refused_and_new_database_sta
     })
     .await;
 }
+
+#[tokio::test]
+async fn serve_from_any_folder_serves_the_built_in_ui_with_cache_headers() {
+    // zk() runs in a temporary folder with no UI_DIR: whatever is served comes from the binary.
+    let dir = tempfile::tempdir().unwrap();
+    let served = serve(zk(dir.path()));
+    let printed = served.wait_for_line("zk-agent users create").join("\n");
+    assert!(
+        printed.contains("UI:       built in"),
+        "this zk-agent embeds the UI (build ui/ with `npm run build` before cargo build): {printed}"
+    );
+    let setup_address = format!("{}/setup?token=zks_", served.base);
+    assert!(printed.contains(&setup_address), "the first start prints the setup address: {printed}");
+    assert!(
+        printed.find(&setup_address) < printed.find("curl -X POST"),
+        "the address comes before the terminal form: {printed}"
+    );
+
+    let http = reqwest::Client::new();
+    let page = http.get(format!("{}/", served.base)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(page.headers()["cache-control"], "no-cache", "the page is revalidated: a new binary's UI shows at once");
+    let etag = page.headers()["etag"].to_str().unwrap().to_owned();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<div id=\"root\">"), "the page is the app: {html}");
+
+    let revalidated = http.get(format!("{}/", served.base)).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(revalidated.status(), 304);
+    let spa_route = http.get(format!("{}/cad/some/drawing", served.base)).send().await.unwrap();
+    assert_eq!(spa_route.status(), 200, "the app's own routes load the page");
+    assert_eq!(spa_route.headers()["etag"].to_str().unwrap(), etag);
+
+    let script = html
+        .split('"')
+        .find(|part| part.starts_with("/assets/") && part.ends_with(".js"))
+        .expect("the page loads a script from /assets/")
+        .to_owned();
+    let plain = http.get(format!("{}{script}", served.base)).send().await.unwrap();
+    assert_eq!(plain.status(), 200);
+    assert_eq!(plain.headers()["cache-control"], "public, max-age=31536000, immutable", "hashed assets never change");
+    assert!(plain.headers().get("content-encoding").is_none(), "a client that takes no gzip gets the file itself");
+    let plain = plain.bytes().await.unwrap();
+    let compressed =
+        http.get(format!("{}{script}", served.base)).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(compressed.headers()["content-encoding"], "gzip");
+    let compressed = compressed.bytes().await.unwrap();
+    assert!(compressed.len() < plain.len(), "scripts travel compressed: {} of {} bytes", compressed.len(), plain.len());
+    let mut inflated = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&compressed[..]), &mut inflated).unwrap();
+    assert_eq!(inflated, plain, "the compressed file is the same file");
+
+    let missing = http.get(format!("{}/assets/not-in-this-build.js", served.base)).send().await.unwrap();
+    assert_eq!(missing.status(), 404, "a script of another build is missing, not the page");
+    let posted = http.post(format!("{}/", served.base)).send().await.unwrap();
+    assert_eq!(posted.status(), 405);
+}

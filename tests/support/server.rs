@@ -83,7 +83,7 @@ impl TestServer {
     /// As the desktop shell runs it: CORS for the window's origins, a launch secret for the owner.
     pub async fn start_desktop(db: &TestDatabase, origins: &[&str], launch_secret: &str) -> Self {
         let options = zk_server::ServeOptions {
-            ui_dir: None,
+            ui: zk_server::UiSource::None,
             desktop_origins: origins.iter().map(|o| (*o).to_owned()).collect(),
         };
         let server = Self::start_serving(db, |_| {}, options).await;
@@ -112,7 +112,9 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("address").port();
         let shutdown = CancellationToken::new();
-        options.ui_dir = options.ui_dir.or_else(|| core.config.server.ui_dir.clone());
+        if let (zk_server::UiSource::None, Some(dir)) = (&options.ui, &core.config.server.ui_dir) {
+            options.ui = zk_server::UiSource::Dir(dir.clone());
+        }
         let served = tokio::spawn(zk_server::serve(core.clone(), listener, options, shutdown.clone()));
         Self {
             base: format!("http://127.0.0.1:{port}"),

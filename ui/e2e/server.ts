@@ -96,12 +96,17 @@ export interface RunningServer {
 /**
  * Starts `zk-agent serve` on a fresh SQLite database in a temporary data directory, serving
  * ui/dist, with an admin and a viewer made by the CLI beforehand. A clean environment: nothing of
- * the developer's configuration leaks in.
+ * the developer's configuration leaks in. `embeddedUi` serves the UI built into the binary instead,
+ * run from the data directory as from any folder.
  */
-export async function startServer(options: { uiDir?: string; users?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(
+  options: { uiDir?: string; users?: boolean; embeddedUi?: boolean } = {},
+): Promise<RunningServer> {
   const binary = agentBinary();
   const uiDir = options.uiDir ?? path.join(UI_DIR, 'dist');
-  if (!existsSync(path.join(uiDir, 'index.html'))) throw new Error(`no UI build in ${uiDir}: run npm run build`);
+  if (!options.embeddedUi && !existsSync(path.join(uiDir, 'index.html'))) {
+    throw new Error(`no UI build in ${uiDir}: run npm run build`);
+  }
   const dataDir = mkdtempSync(path.join(tmpdir(), 'zk-e2e-'));
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
@@ -110,7 +115,7 @@ export async function startServer(options: { uiDir?: string; users?: boolean } =
     ZK_DATA_DIR: dataDir,
     DATABASE_URL: `sqlite://${dataDir}/zk.db`,
     PORT: String(port),
-    UI_DIR: uiDir,
+    ...(options.embeddedUi ? {} : { UI_DIR: uiDir }),
     TASK_WORKERS: '2',
     LOG_LEVEL: 'warn',
     // Agents' keys in an encrypted file of this run: the tests do not depend on a session keychain.
@@ -127,7 +132,7 @@ export async function startServer(options: { uiDir?: string; users?: boolean } =
     if (created.status !== 0) throw new Error(`users create ${user.username} failed: ${created.stderr}`);
   }
   const log = openSync(path.join(dataDir, 'server.log'), 'a');
-  const child = spawn(binary, ['serve'], { env, stdio: ['ignore', log, log] });
+  const child = spawn(binary, ['serve'], { env, cwd: dataDir, stdio: ['ignore', log, log] });
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {

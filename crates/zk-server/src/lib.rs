@@ -5,4 +5,4 @@
 
 pub mod http;
 
-pub use http::{RouteSpec, ServeOptions, ServerSettings, router, serve};
+pub use http::{RouteSpec, ServeOptions, ServerSettings, UiSource, router, serve};

@@ -38,7 +38,13 @@ export const ROUTES: readonly AppRoute[] = [
 export const HOME = '/tasks';
 
 /** Paths that stand for another one. */
-const REDIRECTS: Record<string, string> = { '/': HOME, '/index.html': HOME, '/admin': '/admin/users' };
+const REDIRECTS: Record<string, string> = {
+  '/': HOME,
+  '/index.html': HOME,
+  // The address a new server prints for its first admin; once set up, it leads home.
+  '/setup': HOME,
+  '/admin': '/admin/users',
+};
 
 export function redirectFor(path: string): string | null {
   const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;

@@ -60,7 +60,7 @@ export const en = {
   'auth.setup.intro':
     'This server has no accounts yet. Create the first administrator. The setup token was printed by the server when it started.',
   'auth.setup.token': 'Setup token',
-  'auth.setup.tokenHint': 'zk-agent serve prints it at start, after “No accounts yet”.',
+  'auth.setup.tokenHint': 'Filled in when you open the address zk-agent serve printed at start; or copy the token from that output.',
   'auth.setup.displayName': 'Display name (optional)',
   'auth.setup.confirm': 'Repeat the password',
   'auth.setup.submit': 'Create administrator',

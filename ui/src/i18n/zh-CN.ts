@@ -58,7 +58,7 @@ export const zhCN: Record<MessageKey, string> = {
   'auth.setup.title': '初始化 ZK-Agent',
   'auth.setup.intro': '此服务器还没有任何账号。请创建第一个管理员。初始化令牌由服务器启动时打印。',
   'auth.setup.token': '初始化令牌',
-  'auth.setup.tokenHint': 'zk-agent serve 启动时会在 “No accounts yet” 之后打印该令牌。',
+  'auth.setup.tokenHint': '打开 zk-agent serve 启动时打印的地址即可自动填入；也可从那段输出中复制令牌。',
   'auth.setup.displayName': '显示名称（可选）',
   'auth.setup.confirm': '再次输入密码',
   'auth.setup.submit': '创建管理员',

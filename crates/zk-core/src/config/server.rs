@@ -10,7 +10,7 @@ pub(super) const SETTINGS: &[Setting] = &[
     Setting::plain("HOST", "address the local server binds (default 127.0.0.1)"),
     Setting::plain("PORT", "TCP port of the local server (default 3000)"),
     Setting::plain("ALLOWED_HOSTS", "extra Host names the server answers to, comma separated"),
-    Setting::plain("UI_DIR", "built UI to serve (default ui/dist when present)"),
+    Setting::plain("UI_DIR", "a built UI on disk to serve instead of the one built into zk-agent (development)"),
     Setting::plain(
         "HTTP_HEADER_TIMEOUT_SECS",
         "a connection that has not sent a whole request head within this many seconds is closed (default 15, 1 to 30)",
@@ -44,10 +44,7 @@ pub(super) fn read(reader: &mut Reader) -> Result<ServerConfig, ConfigError> {
         .string("ALLOWED_HOSTS")
         .map(|v| v.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect())
         .unwrap_or_default();
-    let ui_dir = reader
-        .string("UI_DIR")
-        .map(PathBuf::from)
-        .or_else(|| Some(PathBuf::from("ui/dist")).filter(|p| p.join("index.html").is_file()));
+    let ui_dir = reader.string("UI_DIR").map(PathBuf::from);
     let header_timeout = reader.seconds("HTTP_HEADER_TIMEOUT_SECS", 1, 30)?.unwrap_or(Duration::from_secs(15));
     let max_connections = reader.number("HTTP_MAX_CONNECTIONS", 1, 100_000)?.unwrap_or(512) as usize;
     Ok(ServerConfig { host, port, allowed_hosts, ui_dir, header_timeout, max_connections })

@@ -271,7 +271,7 @@ impl KeyStore {
                     if options.passphrase.is_some() || file_exists {
                         file_backend(&options, Some(problem)).await
                     } else {
-                        tracing::warn!(%problem, "no OS keychain; agents' keys come from environment variables only");
+                        tracing::info!(%problem, "no OS keychain; agents' keys come from environment variables only");
                         Backend::Environment {
                             reason: format!(
                                 "{problem}; set ZK_KEYSTORE_PASSPHRASE to keep keys in an encrypted file, \

@@ -82,13 +82,17 @@ pub async fn run(config: Config, new_database: bool) -> anyhow::Result<()> {
     out!("  database: {database}");
     out!("  files:    {}", config.files.upload_dir.display());
     out!("  drawings: {} (watched folder, CAD_DIR)", config.cad.dir.display());
-    match &config.server.ui_dir {
-        Some(dir) => out!("  UI:       {}", dir.display()),
-        None => out!("  UI:       not built (run `npm run build` in ui/, or set UI_DIR)"),
-    }
+    let ui = zk_server::UiSource::for_server(config.server.ui_dir.as_deref());
+    out!("  UI:       {}", ui.describe());
     if let Some(token) = core.accounts.begin_setup().await? {
         out!("");
-        out!("No accounts yet. Create the first admin with this one-time setup token:");
+        if ui != zk_server::UiSource::None {
+            out!("No accounts yet. Open this address to create the first admin (the link holds a one-time token):");
+            out!("  {url}setup?token={token}");
+            out!("or from a terminal:");
+        } else {
+            out!("No accounts yet. Create the first admin with this one-time setup token:");
+        }
         out!("  curl -X POST {url}api/setup -H 'Content-Type: application/json' \\");
         out!("       -d '{{\"token\":\"{token}\",\"username\":\"admin\",\"password\":\"<a long password>\"}}'");
         out!("or stop the server and run: zk-agent users create --username admin --role admin --generate-password");
@@ -107,8 +111,7 @@ pub async fn run(config: Config, new_database: bool) -> anyhow::Result<()> {
             shutdown.cancel();
         }
     });
-    let ui_dir = config.server.ui_dir.clone();
-    let options = zk_server::ServeOptions { ui_dir, desktop_origins: Vec::new() };
+    let options = zk_server::ServeOptions { ui, desktop_origins: Vec::new() };
     let served = zk_server::serve(core.clone(), listener, options, shutdown.clone()).await;
     shutdown.cancel();
     running.stop(STOP_DEADLINE).await;

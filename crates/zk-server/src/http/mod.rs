@@ -7,6 +7,7 @@
 
 #[cfg(test)]
 mod bindings;
+mod embedded_ui;
 mod error;
 mod extract;
 mod guard;
@@ -58,11 +59,47 @@ pub struct RouteSpec {
 /// How the server is run, besides the core's configuration.
 #[derive(Debug, Clone, Default)]
 pub struct ServeOptions {
-    /// The built UI to serve at `/` (`None`: the API only).
-    pub ui_dir: Option<PathBuf>,
+    /// What answers outside `/api`.
+    pub ui: UiSource,
     /// Exact origins of the desktop app's own window (e.g. `tauri://localhost`). They may call the API
     /// cross-origin, with CORS answered for them alone; empty for `zk-agent serve`.
     pub desktop_origins: Vec<String>,
+}
+
+/// Where the UI served at `/` comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum UiSource {
+    /// The API only (the desktop app's window has the UI itself).
+    #[default]
+    None,
+    /// A built UI on disk (`UI_DIR`, or `ui/dist` of a checkout whose binary embeds none).
+    Dir(PathBuf),
+    /// The UI built into this binary.
+    Embedded,
+}
+
+impl UiSource {
+    /// What `zk-agent serve` serves: `UI_DIR` when set, else the UI built into the binary, else
+    /// `ui/dist` under the working folder when a binary without one runs in a checkout.
+    pub fn for_server(ui_dir: Option<&std::path::Path>) -> Self {
+        match ui_dir {
+            Some(dir) => Self::Dir(dir.to_path_buf()),
+            None if embedded_ui::available() => Self::Embedded,
+            None => {
+                let checkout = PathBuf::from("ui/dist");
+                if checkout.join("index.html").is_file() { Self::Dir(checkout) } else { Self::None }
+            }
+        }
+    }
+
+    /// One line for the start-up banner.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::None => "not built (run `npm run build` in ui/ and rebuild, or set UI_DIR)".to_owned(),
+            Self::Dir(dir) => dir.display().to_string(),
+            Self::Embedded => format!("built in ({} files)", embedded_ui::file_count()),
+        }
+    }
 }
 
 /// What the router needs besides the core.
@@ -156,9 +193,10 @@ pub fn router(core: Arc<Core>, settings: &ServerSettings, shutdown: Cancellation
 
     let request_id = HeaderName::from_static("x-request-id");
     let mut app = Router::new().nest("/api", api_router);
-    app = match &settings.options.ui_dir {
-        Some(dir) => app.fallback_service(static_ui::service(dir)),
-        None => app.fallback(static_ui::no_ui),
+    app = match &settings.options.ui {
+        UiSource::Dir(dir) => app.fallback_service(static_ui::service(dir)),
+        UiSource::Embedded => app.fallback(embedded_ui::serve),
+        UiSource::None => app.fallback(static_ui::no_ui),
     };
     let app = app
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))

@@ -8,17 +8,31 @@ import { AuthLayout } from './AuthLayout';
 
 type FieldName = 'token' | 'username' | 'display_name' | 'password' | 'confirm';
 
+/**
+ * The setup token of the address the server printed (`/setup?token=…`), taken out of the address
+ * bar at once so it stays in neither the history nor a shared screenshot.
+ */
+function takeTokenFromAddress(): string {
+  const url = new URL(window.location.href);
+  const token = url.searchParams.get('token') ?? '';
+  if (token) {
+    url.searchParams.delete('token');
+    window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${url.hash}`);
+  }
+  return token;
+}
+
 /** First start of a new server: the setup token (from the server's log) creates the first admin. */
 export function SetupView() {
   const { t } = useI18n();
   const api = useApi();
-  const [values, setValues] = useState<Record<FieldName, string>>({
-    token: '',
+  const [values, setValues] = useState<Record<FieldName, string>>(() => ({
+    token: takeTokenFromAddress(),
     username: '',
     display_name: '',
     password: '',
     confirm: '',
-  });
+  }));
   const [errors, setErrors] = useState<Partial<Record<FieldName, string>>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
