@@ -32,15 +32,15 @@ if [ "$mode" = desktop ]; then
     echo "error: --desktop needs a display (DISPLAY or WAYLAND_DISPLAY); use --server for the browser UI" >&2
     exit 2
   fi
-  echo "== building the desktop app"
+  echo "== building the desktop app (release; the first build compiles every dependency and takes several minutes, cargo shows its progress; later builds take seconds)"
   scripts/desktop-deps.sh --build
   cargo build --release --locked -p zk-agent-desktop --bins --features tauri/custom-protocol
   echo "== starting the desktop app on display ${DISPLAY:-$WAYLAND_DISPLAY} (its data: the OS data directory, or ZK_DATA_DIR)"
   exec "$CARGO_TARGET_DIR/release/zk-agent-desktop"
 fi
 
-echo "== building zk-agent"
+echo "== building zk-agent (release, with the UI inside; the first build compiles every dependency and takes several minutes, cargo shows its progress; later builds take seconds)"
 scripts/desktop-deps.sh --core
 cargo build --release --locked -p zk-server --bin zk-agent
 echo "== starting the local server (no display, or --server): open the URL below in a browser"
-exec "$CARGO_TARGET_DIR/release/zk-agent" serve --ui-dir ui/dist "${serve_args[@]}"
+exec "$CARGO_TARGET_DIR/release/zk-agent" serve "${serve_args[@]}"

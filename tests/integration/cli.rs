@@ -431,6 +431,17 @@ async fn chat_streams_an_answer_and_exits_by_how_the_stream_ended() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     assert_eq!(text(&output.stdout), "你好，（引用规范）设计师\n", "the answer is streamed to stdout");
 
+    // The README's form: the URL on the command line, only the key in the environment.
+    let output = tokio::task::spawn_blocking({
+        let mut command = zk(dir.path());
+        command.env("FASTGPT_API_KEY", "fastgpt-good").args(["chat", "--base-url", &double.base, "plain"]);
+        move || run(&mut command)
+    })
+    .await
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("设计师"), "{}", text(&output.stdout));
+
     let output = tokio::task::spawn_blocking({
         let mut command = chat("fastgpt-good", &["--json", "plain"]);
         move || run(&mut command)

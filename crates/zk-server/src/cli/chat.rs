@@ -44,6 +44,16 @@ pub struct ChatArgs {
     message: String,
 }
 
+impl ChatArgs {
+    /// `--base-url` of a FastGPT chat stands for FASTGPT_API_URL in this run, so a key given as
+    /// FASTGPT_API_KEY alone goes with it (and the configuration check that pairs the two passes).
+    pub fn add_overrides(&self, flags: &mut std::collections::BTreeMap<String, String>) {
+        if let (None, ProviderArg::Fastgpt, Some(url)) = (&self.agent, self.provider, &self.base_url) {
+            flags.insert("FASTGPT_API_URL".into(), url.clone());
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum ProviderArg {
     Fastgpt,

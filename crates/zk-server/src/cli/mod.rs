@@ -153,6 +153,9 @@ pub fn run() -> ExitCode {
     if let Command::Serve(args) = &cli.command {
         args.add_overrides(&mut flags);
     }
+    if let Command::Chat(args) = &cli.command {
+        args.add_overrides(&mut flags);
+    }
     if let Command::Doctor = cli.command {
         return runtime().block_on(doctor::run(flags));
     }
