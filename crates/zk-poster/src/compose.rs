@@ -129,16 +129,16 @@ impl Composer<'_> {
         let mut right = trim.x + (frame[0] + frame[2]) / 100.0 * trim.w;
         let mut bottom = trim.y + (frame[1] + frame[3]) / 100.0 * trim.h;
         if frame[0] <= 0.0 {
-            left = 0.0;
+            left = left.min(0.0);
         }
         if frame[1] <= 0.0 {
-            top = 0.0;
+            top = top.min(0.0);
         }
         if frame[0] + frame[2] >= 100.0 {
-            right = self.geometry.canvas_w as f32;
+            right = right.max(self.geometry.canvas_w as f32);
         }
         if frame[1] + frame[3] >= 100.0 {
-            bottom = self.geometry.canvas_h as f32;
+            bottom = bottom.max(self.geometry.canvas_h as f32);
         }
         BoxPx { x: left, y: top, w: (right - left).max(0.0), h: (bottom - top).max(0.0) }
     }

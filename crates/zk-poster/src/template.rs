@@ -146,8 +146,8 @@ pub enum SlotKind {
     Qr(QrSlot),
 }
 
+// No deny_unknown_fields here: serde does not support it beside a flattened enum.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Slot {
     pub name: String,
     pub label: Localized,
