@@ -48,9 +48,16 @@ pub fn compose(
     let canvas = BoxPx { x: 0.0, y: 0.0, w: geometry.canvas_w as f32, h: geometry.canvas_h as f32 };
     let background = match &style.background {
         Background::Solid => Paint::Solid(style.palette.background),
-        Background::Linear { from, to, angle_deg } => linear(&canvas, *angle_deg, style.palette.get(*from), style.palette.get(*to)),
+        Background::Linear { from, to, angle_deg } => {
+            linear(&canvas, *angle_deg, style.palette.get(*from), style.palette.get(*to))
+        }
     };
-    composer.items.push(Item::Shape { bounds: canvas, kind: ShapeKind::Rect { radius: 0.0 }, paint: background, opacity: 1.0 });
+    composer.items.push(Item::Shape {
+        bounds: canvas,
+        kind: ShapeKind::Rect { radius: 0.0 },
+        paint: background,
+        opacity: 1.0,
+    });
     for decoration in &template.decorations {
         let bounds = composer.frame(&decoration.frame);
         let kind = match decoration.shape {
@@ -192,12 +199,25 @@ impl Composer<'_> {
         };
         let color = self.palette.get(slot.color);
         let mut outside_safe = false;
+        let mut missing = String::new();
         for line in &set.lines {
-            let extent =
-                BoxPx { x: frame.x + line.left, y: top + line.top, w: line.right - line.left, h: line.bottom - line.top };
+            let extent = BoxPx {
+                x: frame.x + line.left,
+                y: top + line.top,
+                w: line.right - line.left,
+                h: line.bottom - line.top,
+            };
             outside_safe |= !self.geometry.safe.contains(&extent);
             let line_text = set.text.get(line.text_range.clone()).unwrap_or("").to_string();
             for run in &line.runs {
+                for glyph in run.glyphs.iter().filter(|glyph| glyph.id == 0) {
+                    let characters = set.text.get(glyph.text_range.clone()).unwrap_or("");
+                    for character in characters.chars().filter(|c| !c.is_whitespace()) {
+                        if !missing.contains(character) {
+                            missing.push(character);
+                        }
+                    }
+                }
                 let glyphs = run
                     .glyphs
                     .iter()
@@ -222,6 +242,9 @@ impl Composer<'_> {
         if outside_safe {
             self.warnings.push(Warning::TextOutsideSafeArea { slot: name.to_string() });
         }
+        if !missing.is_empty() {
+            self.warnings.push(Warning::MissingGlyphs { slot: name.to_string(), characters: missing });
+        }
         if set.truncated {
             self.warnings.push(Warning::TextCut { slot: name.to_string() });
         }
@@ -232,7 +255,12 @@ impl Composer<'_> {
         let Some((image, focal)) = picture else {
             if let Some(placeholder) = &slot.placeholder {
                 let paint = self.paint(placeholder, &frame);
-                self.items.push(Item::Shape { bounds: frame, kind: ShapeKind::Rect { radius }, paint, opacity: slot.opacity });
+                self.items.push(Item::Shape {
+                    bounds: frame,
+                    kind: ShapeKind::Rect { radius },
+                    paint,
+                    opacity: slot.opacity,
+                });
             }
             return;
         };

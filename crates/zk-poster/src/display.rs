@@ -12,13 +12,19 @@ use crate::size::{BoxPx, Geometry};
 pub enum Paint {
     Solid(Rgba),
     /// Colour stops (offset 0..1) along the line from `start` to `end`, in canvas pixels.
-    Linear { start: (f32, f32), end: (f32, f32), stops: Vec<(f32, Rgba)> },
+    Linear {
+        start: (f32, f32),
+        end: (f32, f32),
+        stops: Vec<(f32, Rgba)>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ShapeKind {
     /// A rectangle with this corner radius.
-    Rect { radius: f32 },
+    Rect {
+        radius: f32,
+    },
     Ellipse,
 }
 
@@ -43,14 +49,37 @@ pub struct Glyph {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
-    Shape { bounds: BoxPx, kind: ShapeKind, paint: Paint, opacity: f32 },
+    Shape {
+        bounds: BoxPx,
+        kind: ShapeKind,
+        paint: Paint,
+        opacity: f32,
+    },
     /// `pixels` stretched over `placed` (which may reach past `clip` when cropped to cover), shown
     /// only inside `clip` with rounded corners.
-    Image { pixels: Pixels, placed: BoxPx, clip: BoxPx, radius: f32, opacity: f32 },
+    Image {
+        pixels: Pixels,
+        placed: BoxPx,
+        clip: BoxPx,
+        radius: f32,
+        opacity: f32,
+    },
     /// One line's glyphs of one face: `text` is that line's text, so a PDF reader can copy it.
-    Text { face: Face, size: f32, color: Rgba, text: String, glyphs: Vec<Glyph> },
+    Text {
+        face: Face,
+        size: f32,
+        color: Rgba,
+        text: String,
+        glyphs: Vec<Glyph>,
+    },
     /// Dark squares of a QR code: `modules` is row-major, `width` by `width`.
-    Modules { origin: (f32, f32), module: f32, width: usize, modules: Vec<bool>, color: Rgba },
+    Modules {
+        origin: (f32, f32),
+        module: f32,
+        width: usize,
+        modules: Vec<bool>,
+        color: Rgba,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -53,7 +53,8 @@ pub fn render_pdf(display: &DisplayList, options: &PdfOptions) -> Result<Vec<u8>
     let mut document = Document::new_with(SerializeSettings { enable_tagging: false, ..SerializeSettings::default() });
     let mut metadata = Metadata::new().title(display.title.clone()).language(display.language.tag().to_string());
     if let Some((year, month, day, hour, minute, second)) = parse_utc(&display.created) {
-        let date = DateTime::new(year).month(month).day(day).hour(hour).minute(minute).second(second).utc_offset_hour(0);
+        let date =
+            DateTime::new(year).month(month).day(day).hour(hour).minute(minute).second(second).utc_offset_hour(0);
         metadata = metadata.creation_date(date);
     }
     document.set_metadata(metadata);
@@ -80,7 +81,11 @@ fn draw_item(surface: &mut Surface<'_>, item: &Item, fonts: &mut HashMap<Face, O
     match item {
         Item::Shape { bounds, kind, paint, opacity } => {
             if let Some(path) = path_of(&display::outline(bounds, *kind)) {
-                surface.set_fill(Some(Fill { paint: pdf_paint(paint), opacity: normalized(*opacity), rule: FillRule::NonZero }));
+                surface.set_fill(Some(Fill {
+                    paint: pdf_paint(paint),
+                    opacity: normalized(*opacity),
+                    rule: FillRule::NonZero,
+                }));
                 surface.set_stroke(None);
                 surface.draw_path(&path);
             }
@@ -99,10 +104,8 @@ fn draw_item(surface: &mut Surface<'_>, item: &Item, fonts: &mut HashMap<Face, O
         }
         Item::Text { face, size, color, text, glyphs } => {
             let Some(first) = glyphs.first() else { return };
-            let font = fonts
-                .entry(*face)
-                .or_insert_with(|| Font::new(Data::from(Arc::new(face.bytes().to_vec())), 0))
-                .clone();
+            let font =
+                fonts.entry(*face).or_insert_with(|| Font::new(Data::from(Arc::new(face.bytes().to_vec())), 0)).clone();
             let Some(font) = font else { return };
             let em = size.max(f32::MIN_POSITIVE);
             // Our positions are absolute; krilla places glyphs by advances, so each glyph's advance is

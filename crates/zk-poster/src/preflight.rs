@@ -17,6 +17,9 @@ pub enum Warning {
     TextOutsideSafeArea { slot: String },
     /// A text was longer than its box and was cut with an ellipsis.
     TextCut { slot: String },
+    /// Characters the bundled fonts do not have (outside GB2312 and the kept symbols): they show as
+    /// empty boxes.
+    MissingGlyphs { slot: String, characters: String },
 }
 
 impl fmt::Display for Warning {
@@ -30,6 +33,10 @@ impl fmt::Display for Warning {
                 write!(f, "text `{slot}` reaches outside the safe area and may be trimmed: shorten it")
             }
             Warning::TextCut { slot } => write!(f, "text `{slot}` does not fit its box and was cut: shorten it"),
+            Warning::MissingGlyphs { slot, characters } => write!(
+                f,
+                "text `{slot}` uses characters the bundled fonts lack ({characters}): they show as boxes; replace them"
+            ),
         }
     }
 }

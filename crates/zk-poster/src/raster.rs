@@ -160,8 +160,10 @@ impl GlyphCache {
     fn face(&mut self, face: Face) -> (&mut FaceOutlines, f32) {
         let (outlines, units_per_em) = self.faces.entry(face).or_insert_with(|| {
             let font = FontRef::from_index(face.bytes(), 0).ok();
-            let units_per_em =
-                font.as_ref().map(|font| font.metrics(Size::unscaled(), LocationRef::default()).units_per_em).unwrap_or(1000);
+            let units_per_em = font
+                .as_ref()
+                .map(|font| font.metrics(Size::unscaled(), LocationRef::default()).units_per_em)
+                .unwrap_or(1000);
             (FaceOutlines { font, paths: HashMap::new() }, f32::from(units_per_em.max(1)))
         });
         (outlines, *units_per_em)

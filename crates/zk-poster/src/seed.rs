@@ -84,8 +84,12 @@ mod tests {
                 );
             }
         }
-        let with_image = templates.iter().filter(|t| t.slots.iter().any(|s| matches!(s.kind, SlotKind::Image(_)))).count();
+        let with_image =
+            templates.iter().filter(|t| t.slots.iter().any(|s| matches!(s.kind, SlotKind::Image(_)))).count();
         let with_logo = templates.iter().filter(|t| t.slot("logo").is_some()).count();
-        assert!(with_image * 2 > templates.len() && with_logo * 2 > templates.len(), "most have an image and a logo slot");
+        assert!(
+            with_image * 2 > templates.len() && with_logo * 2 > templates.len(),
+            "most have an image and a logo slot"
+        );
     }
 }

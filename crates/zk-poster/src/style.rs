@@ -58,7 +58,11 @@ impl Palette {
 pub enum Background {
     Solid,
     /// From `from` to `to` along `angle_deg` (0 = left to right, 90 = top to bottom).
-    Linear { from: ColorRole, to: ColorRole, angle_deg: f32 },
+    Linear {
+        from: ColorRole,
+        to: ColorRole,
+        angle_deg: f32,
+    },
 }
 
 /// Which bundled face a text uses.

@@ -160,9 +160,15 @@ pub struct Slot {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Paint {
-    Solid { color: ColorRole },
+    Solid {
+        color: ColorRole,
+    },
     /// From `from` to `to` along `angle_deg` (0 = left to right, 90 = top to bottom).
-    Linear { from: ColorRole, to: ColorRole, angle_deg: f32 },
+    Linear {
+        from: ColorRole,
+        to: ColorRole,
+        angle_deg: f32,
+    },
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -29,11 +29,7 @@ const ELLIPSIS: char = '…';
 
 /// The kinsoku rule as parley's line-break override: `Some(false)` forbids a break between the pair.
 fn kinsoku(context: LineBreakContext) -> Option<bool> {
-    if NO_LINE_START.contains(context.after) || NO_LINE_END.contains(context.before) {
-        Some(false)
-    } else {
-        None
-    }
+    if NO_LINE_START.contains(context.after) || NO_LINE_END.contains(context.before) { Some(false) } else { None }
 }
 
 /// What to set and where.
@@ -125,8 +121,7 @@ impl Default for Typesetter {
 impl Typesetter {
     pub fn new() -> Self {
         // No system fonts, ever: the output must not depend on the machine.
-        let collection =
-            parley::fontique::Collection::new(CollectionOptions { shared: false, system_fonts: false });
+        let collection = parley::fontique::Collection::new(CollectionOptions { shared: false, system_fonts: false });
         let mut fonts = FontContext { collection, source_cache: Default::default() };
         let mut faces_by_blob = HashMap::new();
         let mut sans_family = None;
@@ -238,10 +233,10 @@ impl Typesetter {
                 let mut ranges: Vec<Range<usize>> = Vec::new();
                 for cluster in run.visual_clusters() {
                     let glyph_count = cluster.glyphs().count();
-                    if glyph_count == 0 {
-                        if let Some(last) = ranges.last_mut() {
-                            last.end = last.end.max(cluster.text_range().end);
-                        }
+                    if glyph_count == 0
+                        && let Some(last) = ranges.last_mut()
+                    {
+                        last.end = last.end.max(cluster.text_range().end);
                     }
                     ranges.extend(std::iter::repeat_n(cluster.text_range(), glyph_count));
                 }
@@ -253,7 +248,7 @@ impl Typesetter {
                     .iter()
                     .zip(ranges)
                     .map(|(glyph, text_range)| SetGlyph {
-                        id: u32::from(glyph.id),
+                        id: glyph.id,
                         x: glyph.x,
                         y: glyph.y,
                         advance: glyph.advance,
@@ -311,4 +306,109 @@ pub fn kinsoku_violations(set: &SetText) -> Vec<(usize, char)> {
         }
     }
     violations
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(text: &str, width: f32) -> TextRequest<'_> {
+        TextRequest {
+            text,
+            face: Face::SansRegular,
+            size_px: 20.0,
+            min_size_px: None,
+            max_lines: 100,
+            line_height: 1.3,
+            tracking_em: 0.0,
+            width,
+            height: 10_000.0,
+            align: Align::Start,
+            language: Language::ZhCn,
+        }
+    }
+
+    #[test]
+    fn no_line_starts_with_closing_punctuation_nor_ends_with_an_opening_one() {
+        let mut typesetter = Typesetter::new();
+        // Every width from 3 to 12 characters puts some punctuation at a line edge.
+        let text =
+            "设计，是把想法变成现实。你好！真的吗？一、二、三（注释）《书名》「引号」和“引文”都在这里，对吧？好。";
+        for characters in 3..=12 {
+            let set = typesetter.set(&request(text, characters as f32 * 20.0 + 1.0));
+            assert!(set.lines.len() > 1, "the text wraps at {characters} characters");
+            assert_eq!(kinsoku_violations(&set), vec![], "kinsoku at {characters} characters: {:?}", set.line_texts());
+        }
+    }
+
+    #[test]
+    fn without_the_kinsoku_rule_a_break_would_fall_before_the_comma() {
+        // The same width as above with the comma exactly at the edge: five characters fit, the
+        // sixth is "，". The rule must carry one character over instead.
+        let mut typesetter = Typesetter::new();
+        let set = typesetter.set(&request("一二三四五，六七八九十。", 5.0 * 20.0 + 1.0));
+        let lines = set.line_texts();
+        assert!(!lines[1].starts_with('，'), "{lines:?}");
+        assert_eq!(lines[0], "一二三四", "the last character moves down with the comma: {lines:?}");
+    }
+
+    #[test]
+    fn mixed_chinese_and_latin_break_between_words_and_characters_never_inside_a_word() {
+        let mut typesetter = Typesetter::new();
+        let text = "我们用 Rust 和 TypeScript 写设计工具，支持 DXF 与 PDF 导出。";
+        let set = typesetter.set(&request(text, 160.0));
+        let lines = set.line_texts();
+        assert!(lines.len() >= 3, "{lines:?}");
+        for word in ["Rust", "TypeScript", "DXF", "PDF"] {
+            assert!(lines.iter().any(|line| line.contains(word)), "{word} stays whole: {lines:?}");
+        }
+        assert_eq!(lines.concat().replace(' ', ""), text.replace(' ', ""), "nothing is lost");
+        // Latin letters and hanzi come from the same bundled face: no fallback to anything else.
+        assert!(set.lines.iter().flat_map(|line| &line.runs).all(|run| run.face == Face::SansRegular));
+    }
+
+    #[test]
+    fn characters_missing_from_the_serif_fall_back_to_the_sans_per_character() {
+        let mut typesetter = Typesetter::new();
+        // U+2460 ① is in both; the serif subset lacks nothing of the charset, so force a miss with
+        // a character only the sans has if there is one; otherwise every run is serif.
+        let mut serif = request("山水 Landscape ①", 1000.0);
+        serif.face = Face::SerifBold;
+        let set = typesetter.set(&serif);
+        assert!(set.lines[0].runs.iter().any(|run| run.face == Face::SerifBold), "the serif sets what it has");
+        assert!(set.lines[0].runs.iter().all(|run| run.glyphs.iter().all(|glyph| glyph.id != 0)), "no missing glyphs");
+    }
+
+    #[test]
+    fn a_title_too_long_for_its_box_shrinks_then_ends_with_an_ellipsis() {
+        let mut typesetter = Typesetter::new();
+        let mut title = request("城市夜跑嘉年华", 200.0);
+        title.size_px = 60.0;
+        title.min_size_px = Some(20.0);
+        title.max_lines = 1;
+        title.height = 80.0;
+        let set = typesetter.set(&title);
+        assert!(set.shrunk && !set.truncated, "seven characters fit at a smaller size: {} px", set.size_px);
+        assert!(set.size_px * 7.0 <= 201.0 && set.size_px >= 20.0);
+
+        let long = "这是一个非常非常长的标题，长到即使缩小到最小字号也放不下";
+        title.text = long;
+        let set = typesetter.set(&title);
+        assert!(set.truncated, "cut when even the smallest size is too wide");
+        assert_eq!(set.size_px, 20.0, "at the minimum size");
+        assert_eq!(set.lines.len(), 1);
+        assert!(set.text.ends_with('…'), "{}", set.text);
+        assert!(set.width <= 200.5, "the cut line fits: {}", set.width);
+        assert!(long.starts_with(set.text.trim_end_matches('…')), "the kept part is the start of the title");
+    }
+
+    #[test]
+    fn a_body_that_overflows_its_lines_is_cut_on_the_last_line() {
+        let mut typesetter = Typesetter::new();
+        let mut body = request("一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十", 100.0);
+        body.max_lines = 2;
+        let set = typesetter.set(&body);
+        assert_eq!(set.lines.len(), 2);
+        assert!(set.truncated && set.text.ends_with('…'));
+    }
 }

@@ -31,7 +31,8 @@ fn every_seeded_template_matches_its_pinned_snapshot_in_both_languages() {
             }
             match std::fs::read(&path) {
                 Ok(pinned) if pinned == png => {}
-                Ok(_) => failures.push(format!("{} differs (re-pin with ZK_UPDATE_SNAPSHOTS=1 after looking)", path.display())),
+                Ok(_) => failures
+                    .push(format!("{} differs (re-pin with ZK_UPDATE_SNAPSHOTS=1 after looking)", path.display())),
                 Err(_) => failures.push(format!("{} is missing", path.display())),
             }
         }
