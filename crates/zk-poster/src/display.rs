@@ -34,6 +34,11 @@ pub struct Pixels {
     pub width: u32,
     pub height: u32,
     pub rgba: Arc<Vec<u8>>,
+    /// Every pixel is opaque: the PDF stores no alpha mask.
+    pub opaque: bool,
+    /// The original file when it was a JPEG: the PDF embeds it as it is (no second compression,
+    /// no generation loss); the PNG uses the decoded pixels.
+    pub jpeg: Option<Arc<Vec<u8>>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

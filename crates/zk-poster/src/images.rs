@@ -65,7 +65,12 @@ pub fn decode_image(bytes: &[u8], limits: &ImageLimits) -> Result<DecodedImage, 
     let image = reader.decode().map_err(|error| PosterError::Image(format!("{format:?}: {error}")))?;
     let rgba = image.into_rgba8();
     let (width, height) = rgba.dimensions();
-    Ok(DecodedImage { sha256: sha256_hex(bytes), pixels: Pixels { width, height, rgba: Arc::new(rgba.into_raw()) } })
+    let opaque = rgba.pixels().all(|pixel| pixel[3] == 255);
+    let jpeg = (format == ImageFormat::Jpeg).then(|| Arc::new(bytes.to_vec()));
+    Ok(DecodedImage {
+        sha256: sha256_hex(bytes),
+        pixels: Pixels { width, height, rgba: Arc::new(rgba.into_raw()), opaque, jpeg },
+    })
 }
 
 /// The images a poster may use, by SHA-256: the caller decodes and adds them, the composer looks

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use krilla::color::rgb;
 use krilla::geom::{Path, PathBuilder, Point, Rect, Size, Transform};
-use krilla::image::Image;
+use krilla::image::{BitsPerComponent, CustomImage, Image, ImageColorspace};
 use krilla::metadata::{DateTime, Metadata};
 use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
@@ -17,7 +17,7 @@ use krilla::text::{Font, GlyphId, KrillaGlyph};
 use krilla::{Data, Document, SerializeSettings};
 
 use crate::PosterError;
-use crate::display::{self, DisplayList, Item, Paint, Segment, ShapeKind};
+use crate::display::{self, DisplayList, Item, Paint, Pixels, Segment, ShapeKind};
 use crate::document::parse_utc;
 use crate::fonts::Face;
 
@@ -93,7 +93,7 @@ fn draw_item(surface: &mut Surface<'_>, item: &Item, fonts: &mut HashMap<Face, O
         Item::Image { pixels, placed, clip, radius, opacity } => {
             let Some(clip_path) = path_of(&display::outline(clip, ShapeKind::Rect { radius: *radius })) else { return };
             let Some(size) = Size::from_wh(placed.w, placed.h) else { return };
-            let image = Image::from_rgba8(pixels.rgba.as_ref().clone(), pixels.width, pixels.height);
+            let Some(image) = pdf_image(pixels) else { return };
             surface.push_clip_path(&clip_path, &FillRule::NonZero);
             surface.push_opacity(normalized(*opacity));
             surface.push_transform(&Transform::from_translate(placed.x, placed.y));
@@ -153,6 +153,51 @@ fn draw_item(surface: &mut Surface<'_>, item: &Item, fonts: &mut HashMap<Face, O
                 surface.draw_path(&path);
             }
         }
+    }
+}
+
+/// The image for krilla: a JPEG as it came, otherwise the pixels with an alpha mask only when some
+/// pixel is not opaque.
+fn pdf_image(pixels: &Pixels) -> Option<Image> {
+    if let Some(jpeg) = &pixels.jpeg
+        && let Ok(image) = Image::from_jpeg(Data::from(jpeg.clone()), true)
+    {
+        return Some(image);
+    }
+    let color: Vec<u8> = pixels.rgba.chunks_exact(4).flat_map(|pixel| [pixel[0], pixel[1], pixel[2]]).collect();
+    let alpha = (!pixels.opaque).then(|| pixels.rgba.chunks_exact(4).map(|pixel| pixel[3]).collect());
+    let image =
+        RgbPixels { color: Arc::new(color), alpha: alpha.map(Arc::new), width: pixels.width, height: pixels.height };
+    Image::from_custom(image, true).ok()
+}
+
+/// Decoded pixels as krilla's custom image: RGB bytes and an optional alpha channel.
+#[derive(Clone, Hash)]
+struct RgbPixels {
+    color: Arc<Vec<u8>>,
+    alpha: Option<Arc<Vec<u8>>>,
+    width: u32,
+    height: u32,
+}
+
+impl CustomImage for RgbPixels {
+    fn color_channel(&self) -> &[u8] {
+        &self.color
+    }
+    fn alpha_channel(&self) -> Option<&[u8]> {
+        self.alpha.as_deref().map(Vec::as_slice)
+    }
+    fn bits_per_component(&self) -> BitsPerComponent {
+        BitsPerComponent::Eight
+    }
+    fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+    fn icc_profile(&self) -> Option<&[u8]> {
+        None
+    }
+    fn color_space(&self) -> ImageColorspace {
+        ImageColorspace::Rgb
     }
 }
 
