@@ -5,7 +5,7 @@
 //! The modules share this process and run on parallel threads, so no test changes what the process
 //! holds for all: no `std::env::set_var` (the workspace forbids unsafe code), no global tracing
 //! subscriber or panic hook, no fixed port, no file another test writes too. A test that needs
-//! another environment starts a process with it: `zk-agent` (cli, cad, faults), or this binary
+//! another environment starts a process with it: `zk-agent` (cli, cad, poster, faults), or this binary
 //! again, filtered to one test (`keystore::no_keychain_falls_back_to_the_file_or_the_environment`).
 
 mod api;
@@ -17,4 +17,5 @@ mod faults;
 mod files;
 mod keystore;
 mod model_api;
+mod poster;
 mod sign_in;

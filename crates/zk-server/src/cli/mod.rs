@@ -12,6 +12,7 @@ mod cad;
 mod chat;
 mod config_show;
 mod doctor;
+mod poster;
 mod seed;
 mod serve;
 mod users;
@@ -92,6 +93,10 @@ enum Command {
     /// CAD drawings: facts and diagnostics (info), SVG and PNG images (render); no database needed
     #[command(subcommand)]
     Cad(cad::CadCommand),
+    /// Posters: templates, styles and sizes; render a template or a poster document to PNG or PDF;
+    /// offline, no database needed
+    #[command(subcommand)]
+    Poster(poster::PosterCommand),
 }
 
 #[derive(Subcommand)]
@@ -145,7 +150,8 @@ impl GlobalFlags {
     }
 }
 
-/// Exit codes: 0 success, 1 failure (or problems found by `doctor`, or a drawing `cad` cannot read),
+/// Exit codes: 0 success, 1 failure (or problems found by `doctor`, or a drawing `cad` cannot read, or
+/// a poster that cannot be rendered),
 /// 2 bad configuration or usage.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
@@ -161,6 +167,10 @@ pub fn run() -> ExitCode {
     }
     if let Command::Agents(agents::AgentsCommand::Validate { files }) = &cli.command {
         return agents::validate(files);
+    }
+    // Posters need no configuration, database or network: they run before any of those is read.
+    if let Command::Poster(command) = cli.command {
+        return poster::run(command);
     }
     let config = match Config::load(flags) {
         Ok(config) => config,
@@ -187,7 +197,7 @@ pub fn run() -> ExitCode {
             Command::Users(command) => users::run(config, command).await,
             Command::Agents(command) => agents::run(config, command).await,
             Command::Config(ConfigCommand::Show { json }) => config_show::run(&config, json),
-            Command::Doctor | Command::Chat(_) | Command::Cad(_) => Ok(()),
+            Command::Doctor | Command::Chat(_) | Command::Cad(_) | Command::Poster(_) => Ok(()),
         }
     });
     match result {
