@@ -22,6 +22,10 @@ pub const GREEK_BELOW_PX: f32 = 2.5;
 /// The largest width or height of a raster, in pixels (a 16384 × 16384 image is 1 GiB of RGBA).
 pub const MAX_RASTER_SIDE: u32 = 8192;
 
+/// Primitives drawn as one path: large enough that the corpus's batches are one path each (a
+/// triangle fill split in two could show a seam), small enough to bound a path's memory (~17 MB).
+const PATH_CHUNK: usize = 1 << 20;
+
 #[derive(Clone, Copy, Debug)]
 pub struct RasterOptions {
     /// Width of the image in pixels (1 to [`MAX_RASTER_SIDE`]); the height follows the drawing's
@@ -157,9 +161,11 @@ fn draw_scene(
     // its layer).
     for batch in scene.batches.iter().filter(|b| shows(b.layer)) {
         let paint = paint(ink_color(batch.ink, background));
-        if !batch.triangles.is_empty() {
+        // A path per chunk of primitives, not per batch: a path costs about 17 bytes a segment, and
+        // a batch can hold millions (a path per batch took 340 MB for 20 M segments).
+        for triangles in batch.triangles.chunks(6 * PATH_CHUNK) {
             let mut path = PathBuilder::new();
-            for t in batch.triangles.chunks_exact(6) {
+            for t in triangles.chunks_exact(6) {
                 let (Some(a), Some(b), Some(c)) =
                     (frame.pixel(t[0], t[1]), frame.pixel(t[2], t[3]), frame.pixel(t[4], t[5]))
                 else {
@@ -180,9 +186,9 @@ fn draw_scene(
                 pixmap.stroke_path(&path, &paint, &hairline, identity, mask);
             }
         }
-        if !batch.lines.is_empty() {
+        for lines in batch.lines.chunks(4 * PATH_CHUNK) {
             let mut path = PathBuilder::new();
-            for s in batch.lines.chunks_exact(4) {
+            for s in lines.chunks_exact(4) {
                 if let (Some(a), Some(b)) = (frame.pixel(s[0], s[1]), frame.pixel(s[2], s[3])) {
                     path.move_to(a.0, a.1);
                     path.line_to(b.0, b.1);

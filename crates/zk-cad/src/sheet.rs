@@ -561,7 +561,7 @@ mod tests {
             &drawing,
             &model,
             &TessellateOptions::default(),
-            &SvgOptions { width: 4000, background: Background::Light },
+            &SvgOptions { width: 4000, background: Background::Light, ..SvgOptions::default() },
         )
         .unwrap();
         assert!(svg.contains(r#"height="20000""#), "the SVG is narrowed within its cap too");

@@ -185,6 +185,9 @@ fn corpus_layouts_tessellate() {
             };
             layouts += 1;
             truncated += usize::from(scene.truncated);
+            let over_instances =
+                scene.shortfall.is_some_and(|s| matches!(s.limit, zk_cad::tessellate::budget::Limit::Instances(_)));
+            assert!(!over_instances, "{path}, layout {:?}: real drawings stay within the instance budget", layout.name);
             for batch in &scene.batches {
                 assert_eq!(batch.lines.len(), batch.line_owners.len() * 4, "{path}: one owner per segment");
                 assert_eq!(batch.triangles.len(), batch.triangle_owners.len() * 6, "{path}: one owner per triangle");
