@@ -6,7 +6,7 @@
 # fresh SQLite data dir is given the uploaded drawing and asked once; the table prints the
 # server's VmHWM (peak RSS) after the operation, the HTTP status and the time. Loopback only.
 #
-#   bench/cad-bombs.sh [path to zk-agent, default the release build] [operations, default all]
+#   bench/cad-bombs.sh [path to zk-agent, default the release build] [operations, default all] [export width, default 4000]
 #
 # operations: scene svg png svg3 png3 (space-separated, quoted)
 set -euo pipefail
@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/zk-agent/target}"
 bin="${1:-$CARGO_TARGET_DIR/release/zk-agent}"
 operations="${2:-scene svg png svg3 png3}"
+width="${3:-4000}"
 password='bench passphrase that is long enough'
 work=$(mktemp -d)
 server_pid=""
@@ -68,10 +69,10 @@ for bomb in array nested; do
     base="http://127.0.0.1:$PORT/api/cad/drawings/$id"
     case "$op" in
       scene) urls=("$base/scene") ;;
-      svg) urls=("$base/render?format=svg&width=4000") ;;
-      png) urls=("$base/render?format=png&width=4000") ;;
-      svg3) urls=("$base/render?format=svg&width=4000" "$base/render?format=svg&width=4000" "$base/render?format=svg&width=4000") ;;
-      png3) urls=("$base/render?format=png&width=4000" "$base/render?format=png&width=4000" "$base/render?format=png&width=4000") ;;
+      svg) urls=("$base/render?format=svg&width=$width") ;;
+      png) urls=("$base/render?format=png&width=$width") ;;
+      svg3) urls=("$base/render?format=svg&width=$width" "$base/render?format=svg&width=$width" "$base/render?format=svg&width=$width") ;;
+      png3) urls=("$base/render?format=png&width=$width" "$base/render?format=png&width=$width" "$base/render?format=png&width=$width") ;;
     esac
     started=$(date +%s.%N)
     pids=(); i=0

@@ -78,6 +78,8 @@ pub struct DrawBudgets {
     pub max_instances: u64,
     pub max_vertices: usize,
     pub max_svg_bytes: usize,
+    /// Pixels of one PNG export: a larger one is narrowed to fit.
+    pub max_png_pixels: u64,
 }
 
 impl DrawBudgets {
@@ -86,6 +88,7 @@ impl DrawBudgets {
             max_instances: budgets.max_instances,
             max_vertices: usize::try_from(budgets.max_vertices).unwrap_or(usize::MAX),
             max_svg_bytes: usize::try_from(budgets.max_svg_bytes).unwrap_or(usize::MAX),
+            max_png_pixels: budgets.max_png_pixels,
         }
     }
 }
@@ -309,7 +312,11 @@ fn render_layout(
             (text.into_bytes(), sheet, more)
         }
         ImageFormat::Png => {
-            let png = RasterOptions { width: request.width, background: request.background };
+            let png = RasterOptions {
+                width: request.width,
+                background: request.background,
+                max_pixels: budgets.max_png_pixels,
+            };
             zk_cad::raster::render_png(drawing, layout, &options, &png).map_err(|error| match error {
                 zk_cad::raster::RenderError::Tessellate(_) => CadError::Timeout { budget: guard.budget },
                 zk_cad::raster::RenderError::Raster(error) => CadError::Render(error.to_string()),

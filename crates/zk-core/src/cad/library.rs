@@ -708,7 +708,11 @@ fn thumbnail(
         let (box_w, box_h) = THUMBNAIL_BOX;
         // Fit the box: a tall drawing gets a narrower image, never a taller one.
         let width = if h * box_w > w * box_h && h > 0.0 { (box_h * w / h).round().max(16.0) } else { box_w };
-        let options = zk_cad::raster::RasterOptions { width: width as u32, background: super::Background::Light };
+        let options = zk_cad::raster::RasterOptions {
+            width: width as u32,
+            background: super::Background::Light,
+            ..Default::default()
+        };
         return match zk_cad::raster::scene_to_png(&scene, &options) {
             Ok(png) => Ok(Some(png)),
             Err(error) => {

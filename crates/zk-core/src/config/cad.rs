@@ -59,6 +59,9 @@ pub struct CadBudgets {
     pub max_vertices: u64,
     /// Bytes of one SVG export (`CAD_MAX_SVG_BYTES`).
     pub max_svg_bytes: u64,
+    /// Pixels of one PNG export, a larger one narrowed to fit: `CAD_MAX_BYTES` / 8 (32 M pixels
+    /// at 256 MiB: 128 MiB of pixmap and as much again while it is encoded).
+    pub max_png_pixels: u64,
     /// Drawings read or drawn at once (`CAD_WORKERS`).
     pub workers: usize,
     /// How long a request waits for a worker (`CAD_QUEUE_SECS`).
@@ -74,6 +77,7 @@ impl CadBudgets {
             max_instances: (max_bytes / 256).max(1),
             max_vertices: (max_bytes / 16).max(1),
             max_svg_bytes: max_bytes.max(1),
+            max_png_pixels: (max_bytes / 8).max(1),
             workers: default_workers(),
             queue: DEFAULT_QUEUE,
         }
@@ -108,6 +112,7 @@ pub(super) fn read(reader: &mut Reader, data_dir: &Path) -> Result<CadConfig, Co
         max_instances: reader.number("CAD_MAX_INSTANCES", 1, u64::MAX)?.unwrap_or(derived.max_instances),
         max_vertices: reader.number("CAD_MAX_VERTICES", 1, u64::MAX)?.unwrap_or(derived.max_vertices),
         max_svg_bytes: reader.size("CAD_MAX_SVG_BYTES")?.unwrap_or(derived.max_svg_bytes),
+        max_png_pixels: derived.max_png_pixels,
         workers: reader.number("CAD_WORKERS", 1, 256)?.map_or(derived.workers, |n| n as usize),
         queue: reader.seconds("CAD_QUEUE_SECS", 1, 600)?.unwrap_or(derived.queue),
     };

@@ -315,6 +315,7 @@ fn cad_budgets_follow_cad_max_bytes_unless_set() {
     assert_eq!(budgets.max_instances, 262_144, "CAD_MAX_BYTES / 256");
     assert_eq!(budgets.max_vertices, 4_194_304, "CAD_MAX_BYTES / 16");
     assert_eq!(budgets.max_svg_bytes, 64 * 1024 * 1024, "CAD_MAX_BYTES");
+    assert_eq!(budgets.max_png_pixels, 8 * 1024 * 1024, "CAD_MAX_BYTES / 8");
     assert!((1..=crate::config::cad::MAX_DEFAULT_CAD_WORKERS).contains(&budgets.workers), "the cores, at most 4");
 
     let set = [
