@@ -44,9 +44,10 @@ pub const MAGIC: &[u8; 8] = b"ZKSCENE1";
 /// The header's `version`; a viewer refuses a version it does not know.
 pub const FORMAT_VERSION: u32 = 1;
 /// What the tessellator draws for the same drawing, counted apart from the format: raised whenever a
-/// change draws the same bytes differently (layer state, colours against the background: 2), so a
-/// scene a browser cached under an older revision is sent again instead of confirmed.
-pub const SCENE_REVISION: u32 = 2;
+/// change draws the same bytes differently (layer state, colours against the background: 2; the
+/// block-instance budget and the header's shortfall: 3), so a scene a browser cached under an older
+/// revision is sent again instead of confirmed.
+pub const SCENE_REVISION: u32 = 3;
 /// The payload's ink for "the foreground colour".
 pub const INK_FOREGROUND: u32 = 0xFFFF_FFFF;
 
