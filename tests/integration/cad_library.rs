@@ -14,6 +14,7 @@ use reqwest::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, HeaderM
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use zk_core::store::Role;
+use zk_tests::cad_bombs;
 use zk_tests::db::{TestDatabase, each_database};
 use zk_tests::model_double::ModelDouble;
 use zk_tests::server::{SignedIn, TestServer};
@@ -757,6 +758,110 @@ async fn without_a_cad_agent_the_facts_are_stored_with_a_note_and_upstream_failu
             .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         server.stop().await;
+    })
+    .await;
+}
+
+/// The two bombs of issue 12 (a 32767 × 32767 MINSERT; 30 levels of nested 2 × 2 arrays), and the
+/// instances each holds.
+fn bombs() -> [(&'static str, Vec<u8>, u64); 2] {
+    [
+        ("array-bomb.dxf", cad_bombs::array_bomb(), cad_bombs::ARRAY_INSTANCES),
+        ("nested-bomb.dxf", cad_bombs::nested_bomb(), cad_bombs::NESTED_INSTANCES),
+    ]
+}
+
+#[tokio::test]
+async fn drawing_bombs_are_drawn_partially_within_their_budgets_with_a_diagnostic() {
+    each_database(|db| async move {
+        // Budgets a debug build draws in well under a second; the defaults come from CAD_MAX_BYTES.
+        let server = TestServer::start_with(&db, |config| {
+            config.cad.budgets.max_instances = 20_000;
+            config.cad.budgets.max_svg_bytes = 300_000;
+        })
+        .await;
+        let designer = server.user("bomber", Role::Designer).await;
+        let viewer = server.user("onlooker", Role::Viewer).await;
+        for (name, bytes, total) in bombs() {
+            let (status, drawing) = upload(&server, &designer.access, name, bytes).await;
+            assert_eq!(status, StatusCode::CREATED, "{name} is a valid drawing: {drawing}");
+            let id = drawing["id"].as_str().unwrap().to_owned();
+            let partial = format!("20000 of {total} instances drawn: over the budget");
+
+            let started = Instant::now();
+            let (status, _, doc) = fetch(&server, &viewer.access, &format!("/api/cad/drawings/{id}/scene")).await;
+            assert_eq!(status, StatusCode::OK, "{name}: the scene is drawn partially, not refused");
+            assert!(started.elapsed() < Duration::from_secs(30), "{name}: the scene answers quickly");
+            let (header, _) = decode_scene(&doc);
+            assert_eq!(header["truncated"], true, "{name}");
+            assert_eq!(header["shortfall"]["instancesDrawn"], 20_000, "{name}: {}", header["shortfall"]);
+            assert_eq!(header["shortfall"]["instancesTotal"].as_f64().unwrap(), total as f64, "{name}: counted");
+            let message = header["shortfall"]["message"].as_str().unwrap();
+            assert!(message.starts_with(&partial), "{name}: the viewer's diagnostic: {message}");
+            let segments: u64 =
+                header["batches"].as_array().unwrap().iter().map(|b| b["lines"]["count"].as_u64().unwrap()).sum();
+            // A line per instance of the array; nested, only the innermost instances hold a line.
+            assert!(segments > 10_000 && segments <= 20_000, "{name}: a line per innermost instance: {segments}");
+
+            let started = Instant::now();
+            let path = format!("/api/cad/drawings/{id}/render?format=svg&width=4000");
+            let (status, headers, svg) = fetch(&server, &viewer.access, &path).await;
+            assert_eq!(status, StatusCode::OK, "{name}: the SVG is drawn partially");
+            assert!(started.elapsed() < Duration::from_secs(30), "{name}: the SVG answers quickly");
+            let shortfall = headers.get("x-cad-shortfall").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            assert!(shortfall.contains("SVG reached its budget of 300000 bytes"), "{name}: {shortfall}");
+            assert!(svg.len() < 300_000 + 1_000, "{name}: the SVG stays within its budget: {}", svg.len());
+            assert!(String::from_utf8_lossy(&svg).trim_end().ends_with("</svg>"), "{name}: a whole document");
+
+            let started = Instant::now();
+            let path = format!("/api/cad/drawings/{id}/render?format=png&width=4000");
+            let (status, headers, png) = fetch(&server, &viewer.access, &path).await;
+            assert_eq!(status, StatusCode::OK, "{name}: the PNG is drawn partially");
+            assert!(started.elapsed() < Duration::from_secs(60), "{name}: the PNG answers quickly");
+            assert!(png.starts_with(b"\x89PNG"), "{name}");
+            let shortfall = headers.get("x-cad-shortfall").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            assert!(shortfall.starts_with(&partial), "{name}: the export says it is partial: {shortfall}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn heavy_cad_work_waits_for_a_worker_and_is_refused_busy_past_the_queue() {
+    each_database(|db| async move {
+        // One worker, a short queue, and budgets so large that the bomb outlasts the time budget.
+        let server = TestServer::start_with(&db, |config| {
+            config.cad.budgets.workers = 1;
+            config.cad.budgets.queue = Duration::from_millis(500);
+            config.cad.budgets.max_instances = u64::MAX;
+            config.cad.budgets.max_vertices = 400_000_000;
+            config.cad.time_budget = Duration::from_secs(3);
+        })
+        .await;
+        let designer = server.user("bomber", Role::Designer).await;
+        let (status, drawing) = upload(&server, &designer.access, "array-bomb.dxf", cad_bombs::array_bomb()).await;
+        assert_eq!(status, StatusCode::CREATED, "{drawing}");
+        let id = drawing["id"].as_str().unwrap().to_owned();
+
+        let scene = format!("/api/cad/drawings/{id}/scene");
+        let svg = format!("/api/cad/drawings/{id}/render?format=svg&width=4000");
+        let started = Instant::now();
+        let (first, second) = tokio::join!(fetch(&server, &designer.access, &scene), async {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            fetch(&server, &designer.access, &svg).await
+        });
+        let (status, headers, body) = second;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "the second waits for the only worker, then is refused");
+        assert!(header(&headers, reqwest::header::RETRY_AFTER).parse::<u64>().unwrap() > 0, "with Retry-After");
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["code"], "busy", "{body}");
+        assert!(body["message"].as_str().unwrap().contains("CAD"), "{body}");
+
+        let (status, _, body) = first;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "past its time budget the scene is refused clearly");
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert!(body["message"].as_str().unwrap().contains("CAD_TIME_BUDGET_SECS"), "{body}");
+        assert!(started.elapsed() < Duration::from_secs(10), "the time budget ends it: {:?}", started.elapsed());
     })
     .await;
 }

@@ -776,4 +776,70 @@ async fn serve_from_any_folder_serves_the_built_in_ui_with_cache_headers() {
     assert_eq!(missing.status(), 404, "a script of another build is missing, not the page");
     let posted = http.post(format!("{}/", served.base)).send().await.unwrap();
     assert_eq!(posted.status(), 405);
+#[tokio::test]
+async fn a_cad_time_out_and_a_busy_refusal_are_logged_into_the_error_log() {
+    each_database(|db| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let url = db.database_url();
+        let zk = || {
+            let mut command = zk(dir.path());
+            // One CAD worker with a short queue; budgets so large that a bomb outlasts its time budget.
+            command.env("DATABASE_URL", &url).env("CAD_WORKERS", "1").env("CAD_QUEUE_SECS", "1");
+            command.env("CAD_TIME_BUDGET_SECS", "3").env("CAD_MAX_INSTANCES", "18446744073709551615");
+            command.env("CAD_MAX_VERTICES", "400000000");
+            command
+        };
+        let create = ["users", "create", "--username", "ada", "--role", "admin", "--password-stdin"];
+        assert!(run_with_stdin(zk().args(create), b"a long and private passphrase\n").status.success());
+        let served = serve(zk());
+        served.wait_for_line("ZK-Agent is serving");
+        let http = reqwest::Client::new();
+        let credentials = json!({ "username": "ada", "password": "a long and private passphrase" });
+        let signed_in: Value = http
+            .post(format!("{}/api/auth/login", served.base))
+            .json(&credentials)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let access = signed_in["access_token"].as_str().unwrap().to_owned();
+        let drawing: Value = http
+            .post(format!("{}/api/cad/drawings?name=array-bomb.dxf", served.base))
+            .bearer_auth(&access)
+            .body(zk_tests::cad_bombs::array_bomb())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = drawing["id"].as_str().unwrap_or_else(|| panic!("uploaded: {drawing}")).to_owned();
+
+        let scene = http.get(format!("{}/api/cad/drawings/{id}/scene", served.base)).bearer_auth(&access).send();
+        let svg = async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let url = format!("{}/api/cad/drawings/{id}/render?format=svg", served.base);
+            http.get(url).bearer_auth(&access).send().await
+        };
+        let (scene, svg) = tokio::join!(scene, svg);
+        assert_eq!(svg.unwrap().status(), 503, "the only CAD worker is drawing the scene");
+        let scene = scene.unwrap();
+        assert_eq!(scene.status(), 422, "the scene ran out of its time budget");
+        let request_id = scene.headers()["x-request-id"].to_str().unwrap().to_owned();
+
+        let timed_out = wait_for_error(&http, &served.base, &access, |e| e["request_id"] == request_id.as_str()).await;
+        assert_eq!(timed_out["level"], "WARN", "{timed_out}");
+        assert_eq!(timed_out["message"], "a CAD request was refused");
+        assert!(timed_out["context"]["error"].as_str().unwrap().contains("time budget"), "{timed_out}");
+        assert_eq!(timed_out["context"]["drawing"], id.as_str());
+        let busy = wait_for_error(&http, &served.base, &access, |e| {
+            e["context"]["error"].as_str().is_some_and(|error| error.contains("busy"))
+        })
+        .await;
+        assert_eq!(busy["level"], "WARN", "{busy}");
+        assert_eq!(busy["context"]["what"], "SVG export", "{busy}");
+    })
+    .await;
 }

@@ -1,5 +1,6 @@
 //! Shared helpers of the black-box tests: fresh databases on both backends, a running server.
 
+pub mod cad_bombs;
 pub mod db;
 pub mod server;
 

@@ -39,7 +39,7 @@ fn main() {
     let inputs: Vec<(PathBuf, Vec<u8>)> = files.into_iter().map(|f| (f.clone(), std::fs::read(&f).unwrap())).collect();
     let bytes_total: usize = inputs.iter().map(|(_, b)| b.len()).sum();
 
-    let options = RasterOptions { width: 256, background: Background::Light };
+    let options = RasterOptions { width: 256, background: Background::Light, ..Default::default() };
     let (mut read_s, mut tess_s, mut raster_s) = (0.0, 0.0, 0.0);
     let mut per_file = Vec::new();
     let (mut made, mut failed) = (0usize, 0usize);

@@ -86,6 +86,9 @@ pub enum DiagnosticCode {
     /// A hatch names a pattern that is neither in the file nor in the bundled library: drawn
     /// with ANSI31 instead.
     UnknownHatchPattern,
+    /// A scene or export reached a budget (vertices, block instances, output bytes): what fit
+    /// was drawn, the rest left out; the message says how much of how much.
+    OverBudget,
 }
 
 /// Collects diagnostics, keeping the first few of each code and counting the rest, so a file

@@ -22,19 +22,29 @@ pub const GREEK_BELOW_PX: f32 = 2.5;
 /// The largest width or height of a raster, in pixels (a 16384 × 16384 image is 1 GiB of RGBA).
 pub const MAX_RASTER_SIDE: u32 = 8192;
 
+/// Primitives drawn as one path: large enough that the corpus's batches are one path each (a
+/// triangle fill split in two could show a seam), small enough to bound a path's memory (~17 MB).
+const PATH_CHUNK: usize = 1 << 20;
+
 #[derive(Clone, Copy, Debug)]
 pub struct RasterOptions {
     /// Width of the image in pixels (1 to [`MAX_RASTER_SIDE`]); the height follows the drawing's
     /// aspect ratio, within the same limit.
     pub width: u32,
     pub background: Background,
+    /// The most pixels the image may have: a larger one is narrowed to fit (a pixmap is 4 bytes a
+    /// pixel, and encoding copies it once more: 8192 × 8192 pixels are 512 MB).
+    pub max_pixels: u64,
 }
 
 impl Default for RasterOptions {
     fn default() -> Self {
-        RasterOptions { width: 1200, background: Background::Light }
+        RasterOptions { width: 1200, background: Background::Light, max_pixels: MAX_RASTER_PIXELS }
     }
 }
+
+/// The default of [`RasterOptions::max_pixels`]: every image within [`MAX_RASTER_SIDE`].
+pub const MAX_RASTER_PIXELS: u64 = MAX_RASTER_SIDE as u64 * MAX_RASTER_SIDE as u64;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RasterError {
@@ -96,16 +106,28 @@ impl Frame {
 
 /// The size of the image and the frame that maps the scene (its geometry and its glyphs, which
 /// the scene's bounds include) onto it: `width` pixels across, unless the drawing is so tall that
-/// its height would pass [`MAX_RASTER_SIDE`]: then it is narrowed to fit.
-fn frame(scene: &Scene, width: u32) -> (u32, u32, Frame) {
-    let (rect, (width, height), scale) =
-        crate::sheet::fit(scene.bounds, scene.origin, width, MAX_RASTER_SIDE, MAX_RASTER_SIDE);
-    (width, height, Frame::fitted(rect[0], rect[1] + rect[3], scale))
+/// its height would pass [`MAX_RASTER_SIDE`], or the image would have more than `max_pixels`:
+/// then it is narrowed to fit.
+fn frame(scene: &Scene, width: u32, max_pixels: u64) -> (u32, u32, Frame) {
+    let fit = |width| crate::sheet::fit(scene.bounds, scene.origin, width, MAX_RASTER_SIDE, MAX_RASTER_SIDE);
+    let (mut rect, (mut w, mut h), mut scale) = fit(width);
+    let pixels = u64::from(w) * u64::from(h);
+    if pixels > max_pixels.max(1) {
+        // Both sides shrink with the width: by the square root of the excess, then rounded down.
+        let mut narrower = (f64::from(w) * (max_pixels.max(1) as f64 / pixels as f64).sqrt()).floor().max(1.0) as u32;
+        (rect, (w, h), scale) = fit(narrower);
+        // The height is rounded: a pixel narrower at a time until it fits (a step or two).
+        while u64::from(w) * u64::from(h) > max_pixels.max(1) && narrower > 1 {
+            narrower -= 1;
+            (rect, (w, h), scale) = fit(narrower);
+        }
+    }
+    (w, h, Frame::fitted(rect[0], rect[1] + rect[3], scale))
 }
 
 /// Rasterises `scene` into a pixmap.
 pub fn scene_to_pixmap(scene: &Scene, options: &RasterOptions) -> Result<Pixmap, RasterError> {
-    let (width, height, frame) = frame(scene, options.width);
+    let (width, height, frame) = frame(scene, options.width, options.max_pixels);
     let mut pixmap = Pixmap::new(width, height).ok_or(RasterError::Size { width, height })?;
     pixmap.fill(background_color(options.background));
     draw_scene(&mut pixmap, scene, &frame, &|layer| scene.shows(layer), None, options.background);
@@ -116,7 +138,7 @@ pub fn scene_to_pixmap(scene: &Scene, options: &RasterOptions) -> Result<Pixmap,
 /// to the viewport's rectangle.
 pub fn sheet_to_pixmap(sheet: &Sheet, options: &RasterOptions) -> Result<Pixmap, RasterError> {
     let scene = &sheet.scene;
-    let (width, height, frame) = frame(scene, options.width);
+    let (width, height, frame) = frame(scene, options.width, options.max_pixels);
     let mut pixmap = Pixmap::new(width, height).ok_or(RasterError::Size { width, height })?;
     pixmap.fill(background_color(options.background));
     draw_scene(&mut pixmap, scene, &frame, &|layer| scene.shows(layer), None, options.background);
@@ -157,9 +179,11 @@ fn draw_scene(
     // its layer).
     for batch in scene.batches.iter().filter(|b| shows(b.layer)) {
         let paint = paint(ink_color(batch.ink, background));
-        if !batch.triangles.is_empty() {
+        // A path per chunk of primitives, not per batch: a path costs about 17 bytes a segment, and
+        // a batch can hold millions (a path per batch took 340 MB for 20 M segments).
+        for triangles in batch.triangles.chunks(6 * PATH_CHUNK) {
             let mut path = PathBuilder::new();
-            for t in batch.triangles.chunks_exact(6) {
+            for t in triangles.chunks_exact(6) {
                 let (Some(a), Some(b), Some(c)) =
                     (frame.pixel(t[0], t[1]), frame.pixel(t[2], t[3]), frame.pixel(t[4], t[5]))
                 else {
@@ -180,9 +204,9 @@ fn draw_scene(
                 pixmap.stroke_path(&path, &paint, &hairline, identity, mask);
             }
         }
-        if !batch.lines.is_empty() {
+        for lines in batch.lines.chunks(4 * PATH_CHUNK) {
             let mut path = PathBuilder::new();
-            for s in batch.lines.chunks_exact(4) {
+            for s in lines.chunks_exact(4) {
                 if let (Some(a), Some(b)) = (frame.pixel(s[0], s[1]), frame.pixel(s[2], s[3])) {
                     path.move_to(a.0, a.1);
                     path.line_to(b.0, b.1);
@@ -360,7 +384,8 @@ mod tests {
         let dxf = "0\nSECTION\n2\nENTITIES\n0\nLINE\n62\n1\n10\n0\n20\n0\n11\n10\n21\n0\n0\nSOLID\n10\n0\n20\n5\n11\n10\n21\n5\n12\n0\n22\n10\n13\n10\n23\n10\n0\nENDSEC\n0\nEOF\n";
         let scene = scene(dxf);
         for (background, fill) in [(Background::Light, [0u8, 0, 0]), (Background::Dark, [0xFF, 0xFF, 0xFF])] {
-            let pixmap = scene_to_pixmap(&scene, &RasterOptions { width: 200, background }).unwrap();
+            let pixmap =
+                scene_to_pixmap(&scene, &RasterOptions { width: 200, background, ..Default::default() }).unwrap();
             assert_eq!((pixmap.width(), pixmap.height()), (200, 200), "square drawing, square image");
             // The solid covers the upper half: its centre is in the foreground colour.
             let p = pixmap.pixel(100, 50).unwrap();
@@ -387,8 +412,11 @@ mod tests {
 
     #[test]
     fn hidden_layers_are_not_drawn_and_white_is_drawn_black_on_light() {
-        let pixmap =
-            scene_to_pixmap(&scene(LAYERED), &RasterOptions { width: 200, background: Background::Light }).unwrap();
+        let pixmap = scene_to_pixmap(
+            &scene(LAYERED),
+            &RasterOptions { width: 200, background: Background::Light, ..Default::default() },
+        )
+        .unwrap();
         let pixels: Vec<[u8; 3]> = pixmap.pixels().iter().map(|p| [p.red(), p.green(), p.blue()]).collect();
         let reddish = pixels.iter().filter(|p| p[0] > 128 && p[1] < 100 && p[2] < 100).count();
         let bluish = pixels.iter().filter(|p| p[2] > 128 && p[0] < 100 && p[1] < 100).count();
@@ -401,26 +429,50 @@ mod tests {
         assert!(greenish > 50, "the shown layer's line is drawn ({greenish} pixels)");
         let black = pixels.iter().filter(|p| p.iter().all(|c| *c < 30)).count();
         assert!(black > 1000, "the true-colour white solid is drawn black on white ({black} pixels)");
-        let dark =
-            scene_to_pixmap(&scene(LAYERED), &RasterOptions { width: 200, background: Background::Dark }).unwrap();
+        let dark = scene_to_pixmap(
+            &scene(LAYERED),
+            &RasterOptions { width: 200, background: Background::Dark, ..Default::default() },
+        )
+        .unwrap();
         let white = dark.pixels().iter().filter(|p| p.red() > 240 && p.green() > 240 && p.blue() > 240).count();
         assert!(white > 1000, "and white on the dark background ({white} pixels)");
     }
 
     #[test]
+    fn an_image_over_its_pixel_budget_is_narrowed_to_fit() {
+        let dxf = "0\nSECTION\n2\nENTITIES\n0\nLINE\n10\n0\n20\n0\n11\n100\n21\n100\n0\nENDSEC\n0\nEOF\n";
+        let square = scene(dxf);
+        let whole = scene_to_pixmap(&square, &RasterOptions { width: 400, ..Default::default() }).unwrap();
+        assert_eq!((whole.width(), whole.height()), (400, 400));
+        let capped = RasterOptions { width: 400, max_pixels: 10_000, ..Default::default() };
+        let narrowed = scene_to_pixmap(&square, &capped).unwrap();
+        assert!(u64::from(narrowed.width()) * u64::from(narrowed.height()) <= 10_000, "within the budget");
+        assert!(narrowed.width() >= 99, "as wide as the budget allows: {}", narrowed.width());
+    }
+
+    #[test]
     fn an_empty_scene_is_a_blank_image() {
         let scene = scene("0\nSECTION\n2\nENTITIES\n0\nENDSEC\n0\nEOF\n");
-        let pixmap = scene_to_pixmap(&scene, &RasterOptions { width: 0, background: Background::Dark }).unwrap();
+        let pixmap =
+            scene_to_pixmap(&scene, &RasterOptions { width: 0, background: Background::Dark, ..Default::default() })
+                .unwrap();
         assert_eq!(pixmap.width(), 1, "width clamped to at least one pixel");
-        let huge = scene_to_pixmap(&scene, &RasterOptions { width: u32::MAX, background: Background::Light }).unwrap();
+        let huge = scene_to_pixmap(
+            &scene,
+            &RasterOptions { width: u32::MAX, background: Background::Light, ..Default::default() },
+        )
+        .unwrap();
         assert!(huge.width() <= MAX_RASTER_SIDE && huge.height() <= MAX_RASTER_SIDE);
     }
 
     #[test]
     fn texts_are_filled_glyphs() {
         let inked = |dxf: &str| {
-            let pixmap =
-                scene_to_pixmap(&scene(dxf), &RasterOptions { width: 400, background: Background::Light }).unwrap();
+            let pixmap = scene_to_pixmap(
+                &scene(dxf),
+                &RasterOptions { width: 400, background: Background::Light, ..Default::default() },
+            )
+            .unwrap();
             pixmap.pixels().iter().filter(|p| p.red() < 200).count()
         };
         let line = "0\nLINE\n10\n0\n20\n0\n11\n100\n21\n100\n";
@@ -433,7 +485,11 @@ mod tests {
     #[test]
     fn a_drawing_of_one_text_is_framed_around_its_glyphs() {
         let dxf = "0\nSECTION\n2\nENTITIES\n0\nTEXT\n1\nHELLO\n10\n1000\n20\n1000\n40\n10\n0\nENDSEC\n0\nEOF\n";
-        let pixmap = scene_to_pixmap(&scene(dxf), &RasterOptions { width: 400, background: Background::Dark }).unwrap();
+        let pixmap = scene_to_pixmap(
+            &scene(dxf),
+            &RasterOptions { width: 400, background: Background::Dark, ..Default::default() },
+        )
+        .unwrap();
         let inked: Vec<(u32, u32)> = (0..pixmap.height())
             .flat_map(|y| (0..pixmap.width()).map(move |x| (x, y)))
             .filter(|&(x, y)| pixmap.pixel(x, y).is_some_and(|p| p.red() > 128))

@@ -375,7 +375,7 @@ mod tests {
     #[test]
     fn a_sheet_shows_model_space_through_each_viewport_clipped_at_its_scale_and_twist() {
         let (drawing, paper) = sheet(SHEET);
-        let options = RasterOptions { width: 874, background: Background::Light };
+        let options = RasterOptions { width: 874, background: Background::Light, ..Default::default() };
         let (png, sheet, diagnostics) = render_png(&drawing, &paper, &TessellateOptions::default(), &options).unwrap();
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
         assert_eq!(sheet.views.len(), 2, "the sheet's own viewport (id 1) is not a view");
@@ -400,7 +400,7 @@ mod tests {
                 &drawing,
                 &paper,
                 &TessellateOptions::default(),
-                &RasterOptions { width: 256, background: Background::Light },
+                &RasterOptions { width: 256, background: Background::Light, ..Default::default() },
             )
             .unwrap()
             .0,
@@ -410,7 +410,7 @@ mod tests {
     #[test]
     fn a_layer_frozen_in_one_viewport_is_hidden_there_only() {
         let (drawing, paper) = sheet(SHEET);
-        let options = RasterOptions { width: 874, background: Background::Light };
+        let options = RasterOptions { width: 874, background: Background::Light, ..Default::default() };
         let (png, _, _) = render_png(&drawing, &paper, &TessellateOptions::default(), &options).unwrap();
         let pixmap = Pixmap::decode_png(&png).unwrap();
         // Model (250, 50) through A: (100, 100) + 0.5·(100, 0) = (150, 100).
@@ -448,7 +448,7 @@ mod tests {
         {
             let dxf = SHEET.replace("45\n400\n", bad);
             let (drawing, paper) = sheet(&dxf);
-            let options = RasterOptions { width: 874, background: Background::Light };
+            let options = RasterOptions { width: 874, background: Background::Light, ..Default::default() };
             let (png, sheet, diagnostics) =
                 render_png(&drawing, &paper, &TessellateOptions::default(), &options).unwrap();
             assert_eq!(sheet.views.len(), 1, "{what}: viewport B is left out");
@@ -463,7 +463,7 @@ mod tests {
     fn a_viewport_at_a_huge_scale_or_twist_renders_within_its_rectangle() {
         for (view, what) in [("45\n1e-9\n51\n1e6\n", "scale 8e10, twist 1e6°"), ("45\n1e9\n", "scale 2e-7")] {
             let (drawing, paper) = sheet(&SHEET.replace("45\n400\n51\n30\n", view));
-            let options = RasterOptions { width: 874, background: Background::Light };
+            let options = RasterOptions { width: 874, background: Background::Light, ..Default::default() };
             let (png, sheet, _) = render_png(&drawing, &paper, &TessellateOptions::default(), &options).unwrap();
             assert_eq!(sheet.views.len(), 2, "{what}: B is a view");
             let pixmap = Pixmap::decode_png(&png).unwrap();
@@ -487,7 +487,7 @@ mod tests {
     #[test]
     fn a_viewport_clipped_by_a_circle_shows_model_space_inside_the_circle_only() {
         let (drawing, paper) = sheet(&clipped_sheet("C1"));
-        let options = RasterOptions { width: 874, background: Background::Light };
+        let options = RasterOptions { width: 874, background: Background::Light, ..Default::default() };
         let (png, sheet, diagnostics) = render_png(&drawing, &paper, &TessellateOptions::default(), &options).unwrap();
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
         assert!(sheet.views[0].outline.as_ref().is_some_and(|o| o.len() >= 24), "A is clipped by the circle's polygon");
@@ -498,7 +498,7 @@ mod tests {
         assert_eq!(rgb(&pixmap, to_pixel(874, 279.0, 76.3)), RED, "B is not affected");
         let (svg, _, _) = render_svg(&drawing, &paper, &TessellateOptions::default(), &SvgOptions::default()).unwrap();
         assert!(svg.contains(r#"<clipPath id="vp0"><path d="M"#), "the SVG clips A by a path");
-        let small = RasterOptions { width: 256, background: Background::Light };
+        let small = RasterOptions { width: 256, background: Background::Light, ..Default::default() };
         check_snapshot(
             "sheet-viewport-clip-boundary",
             &render_png(&drawing, &paper, &TessellateOptions::default(), &small).unwrap().0,
@@ -509,7 +509,7 @@ mod tests {
     fn a_clip_entity_that_is_missing_or_open_leaves_the_rectangle_with_a_diagnostic() {
         for (handle, what) in [("FFF", "does not hold"), ("C2", "is not closed")] {
             let (drawing, paper) = sheet(&clipped_sheet(handle));
-            let options = RasterOptions { width: 874, background: Background::Light };
+            let options = RasterOptions { width: 874, background: Background::Light, ..Default::default() };
             let (png, sheet, diagnostics) =
                 render_png(&drawing, &paper, &TessellateOptions::default(), &options).unwrap();
             assert!(diagnostics.iter().any(|d| d.message.contains(what)), "{handle}: {diagnostics:?}");
@@ -547,7 +547,7 @@ mod tests {
 0\nSOLID\n62\n1\n10\n0\n20\n990\n11\n100\n21\n990\n12\n0\n22\n1000\n13\n100\n23\n1000\n0\nENDSEC\n0\nEOF\n";
         let (drawing, _) = read(dxf.as_bytes(), &ReadOptions::default()).unwrap();
         let model = drawing.layouts.iter().find(|l| l.is_model()).cloned().unwrap();
-        let options = RasterOptions { width: 4000, background: Background::Light };
+        let options = RasterOptions { width: 4000, background: Background::Light, ..Default::default() };
         let (png, sheet, _) = render_png(&drawing, &model, &TessellateOptions::default(), &options).unwrap();
         let pixmap = Pixmap::decode_png(&png).unwrap();
         assert_eq!(pixmap.height(), crate::raster::MAX_RASTER_SIDE, "as tall as the cap allows");
@@ -561,7 +561,7 @@ mod tests {
             &drawing,
             &model,
             &TessellateOptions::default(),
-            &SvgOptions { width: 4000, background: Background::Light },
+            &SvgOptions { width: 4000, background: Background::Light, ..SvgOptions::default() },
         )
         .unwrap();
         assert!(svg.contains(r#"height="20000""#), "the SVG is narrowed within its cap too");

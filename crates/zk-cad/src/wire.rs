@@ -23,8 +23,9 @@
 //! | `glyphs.instanceOwners` | u32 | the owner of each instance's text |
 //! | `texts` | byte | JSON: `SceneText[]`, read when the viewer needs it (search, picking) |
 //!
-//! `viewports[].frozenLayers` came within version 1 (a scene without it freezes no layer in its
-//! viewports), so a viewer of either age reads a scene of either age.
+//! `viewports[].frozenLayers` and `shortfall` came within version 1 (a scene without them freezes
+//! no layer in its viewports and reports no budget), so a viewer of either age reads a scene of
+//! either age.
 //!
 //! Coordinates are relative to `origin` (drawing units); `x' = a·x + c·y + tx`,
 //! `y' = b·x + d·y + ty` places a glyph's em-unit corner in the scene. Inks are `null` in JSON and
@@ -43,9 +44,10 @@ pub const MAGIC: &[u8; 8] = b"ZKSCENE1";
 /// The header's `version`; a viewer refuses a version it does not know.
 pub const FORMAT_VERSION: u32 = 1;
 /// What the tessellator draws for the same drawing, counted apart from the format: raised whenever a
-/// change draws the same bytes differently (layer state, colours against the background: 2), so a
-/// scene a browser cached under an older revision is sent again instead of confirmed.
-pub const SCENE_REVISION: u32 = 2;
+/// change draws the same bytes differently (layer state, colours against the background: 2; the
+/// block-instance budget and the header's shortfall: 3), so a scene a browser cached under an older
+/// revision is sent again instead of confirmed.
+pub const SCENE_REVISION: u32 = 3;
 /// The payload's ink for "the foreground colour".
 pub const INK_FOREGROUND: u32 = 0xFFFF_FFFF;
 
@@ -75,8 +77,13 @@ pub struct SceneHeader {
     pub units: Option<String>,
     /// The flattening tolerance used, in drawing units.
     pub tolerance: f64,
-    /// The vertex budget ran out: part of the layout is missing.
+    /// A budget ran out: part of the layout is missing.
     pub truncated: bool,
+    /// When `truncated`: how many block instances were drawn of how many the layout holds, and
+    /// the budget's message ("N of M instances drawn: over the budget…"). Added within version 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub shortfall: Option<SceneShortfall>,
     /// Owners are `0 .. entityCount`.
     pub entity_count: u32,
     pub layers: Vec<SceneLayer>,
@@ -85,6 +92,22 @@ pub struct SceneHeader {
     /// JSON bytes of `SceneText[]`.
     pub texts: Slice,
     pub viewports: Vec<SceneViewport>,
+}
+
+/// What a scene cut short by a budget drew.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SceneShortfall {
+    /// Block instances drawn (inserts, every cell of an array, nested ones included).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub instances_drawn: u64,
+    /// Block instances the layout holds, counted without drawing them (at most `u64::MAX`; a
+    /// JSON number, exact below 2^53).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub instances_total: u64,
+    /// The diagnostic's message, in English.
+    pub message: String,
 }
 
 /// A layer of the drawing, indexed as batches and instances refer to it.
@@ -225,6 +248,11 @@ pub fn encode_scene(drawing: &Drawing, layout: &Layout, scene: &Scene, entity_co
         units: drawing.header.insunits.filter(|&u| u > 0).map(|u| units_name(u).to_owned()),
         tolerance: scene.tolerance,
         truncated: scene.truncated,
+        shortfall: scene.shortfall.map(|s| SceneShortfall {
+            instances_drawn: s.instances_drawn,
+            instances_total: s.instances_total,
+            message: s.message(),
+        }),
         entity_count,
         layers: drawing.layers.iter().map(|l| scene_layer(drawing, l)).collect(),
         batches: sections.batches,
@@ -484,6 +512,28 @@ mod tests {
 0\nLAYER\n2\nNotes\n70\n0\n62\n-7\n6\nCONTINUOUS\n0\nENDTAB\n0\nENDSEC\n\
 0\nSECTION\n2\nENTITIES\n0\nLINE\n8\nWalls\n10\n0\n20\n0\n11\n100\n21\n50\n\
 0\nTEXT\n8\nNotes\n10\n10\n20\n10\n40\n5\n1\nAB\n0\nENDSEC\n0\nEOF\n";
+
+    #[test]
+    fn a_scene_cut_short_carries_its_shortfall_and_a_whole_one_none() {
+        let (drawing, _) = read(DXF.as_bytes(), &ReadOptions::default()).unwrap();
+        let layout = drawing.layouts.iter().find(|l| l.is_model()).cloned().unwrap_or_default();
+        let (scene, _) = tessellate(&drawing, &layout, &TessellateOptions::default()).unwrap();
+        let (header, _) = split(&encode_scene(&drawing, &layout, &scene, 2));
+        assert!(header.get("shortfall").is_none(), "no shortfall field on a whole scene: {header}");
+
+        let bomb = "0\nSECTION\n2\nBLOCKS\n0\nBLOCK\n2\nB\n0\nLINE\n11\n1\n0\nENDBLK\n0\nENDSEC\n\
+0\nSECTION\n2\nENTITIES\n0\nINSERT\n2\nB\n70\n1000\n71\n1000\n0\nENDSEC\n0\nEOF\n";
+        let (drawing, _) = read(bomb.as_bytes(), &ReadOptions::default()).unwrap();
+        let layout = drawing.layouts.iter().find(|l| l.is_model()).cloned().unwrap_or_default();
+        let options = TessellateOptions { max_instances: 100, ..TessellateOptions::default() };
+        let (scene, _) = tessellate(&drawing, &layout, &options).unwrap();
+        let (header, _) = split(&encode_scene(&drawing, &layout, &scene, 1));
+        assert_eq!(header["truncated"], true);
+        assert_eq!(header["shortfall"]["instancesDrawn"], 100);
+        assert_eq!(header["shortfall"]["instancesTotal"], 1_000_000);
+        let message = header["shortfall"]["message"].as_str().unwrap();
+        assert!(message.starts_with("100 of 1000000 instances drawn: over the budget"), "{message}");
+    }
 
     #[test]
     fn a_line_and_its_layers_round_trip_through_the_payload() {

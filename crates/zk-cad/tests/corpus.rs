@@ -185,6 +185,9 @@ fn corpus_layouts_tessellate() {
             };
             layouts += 1;
             truncated += usize::from(scene.truncated);
+            let over_instances =
+                scene.shortfall.is_some_and(|s| matches!(s.limit, zk_cad::tessellate::budget::Limit::Instances(_)));
+            assert!(!over_instances, "{path}, layout {:?}: real drawings stay within the instance budget", layout.name);
             for batch in &scene.batches {
                 assert_eq!(batch.lines.len(), batch.line_owners.len() * 4, "{path}: one owner per segment");
                 assert_eq!(batch.triangles.len(), batch.triangle_owners.len() * 6, "{path}: one owner per triangle");
@@ -579,7 +582,11 @@ fn corpus_sheets_render_model_space_through_their_viewports() {
         let Ok((drawing, _)) = zk_cad::read(&bytes, &ReadOptions::default()) else { continue };
         for layout in drawing.layouts.iter().filter(|l| !l.is_model()) {
             let options = zk_cad::TessellateOptions { max_vertices: 5_000_000, ..Default::default() };
-            let raster = zk_cad::raster::RasterOptions { width: 128, background: zk_cad::svg::Background::Light };
+            let raster = zk_cad::raster::RasterOptions {
+                width: 128,
+                background: zk_cad::svg::Background::Light,
+                ..Default::default()
+            };
             let outcome = std::panic::catch_unwind(|| zk_cad::raster::render_png(&drawing, layout, &options, &raster));
             let Ok(Ok((_, sheet, _))) = outcome else {
                 panic!("{path}, layout {:?}: rendering the sheet panicked or failed", layout.name)
@@ -594,7 +601,8 @@ fn corpus_sheets_render_model_space_through_their_viewports() {
     let bytes = std::fs::read(dir.join("mozman__ezdxf/examples_dxf/viewport_frozen_layers.dxf")).expect("readable");
     let (drawing, _) = zk_cad::read(&bytes, &ReadOptions::default()).expect("opens");
     let layout = drawing.layouts.iter().find(|l| l.name == "Layout1").expect("Layout1");
-    let raster = zk_cad::raster::RasterOptions { width: 256, background: zk_cad::svg::Background::Light };
+    let raster =
+        zk_cad::raster::RasterOptions { width: 256, background: zk_cad::svg::Background::Light, ..Default::default() };
     let (png, sheet, _) =
         zk_cad::raster::render_png(&drawing, layout, &zk_cad::TessellateOptions::default(), &raster).expect("renders");
     assert_eq!(sheet.views.len(), 3);

@@ -14,10 +14,10 @@ use crate::agents::watch::AgentFolder;
 use crate::agents::{AgentKeys, AgentService};
 use crate::audit::AuditLog;
 use crate::cache::Cache;
-use crate::cad::CadOptions;
 use crate::cad::analysis::{AnalysisHandler, CadAnalysisService};
 use crate::cad::library::CadLibrary;
 use crate::cad::watch::CadFolder;
+use crate::cad::{CadOptions, CadWorkers};
 use crate::chat::ChatService;
 use crate::chat::import::ImportHandler;
 use crate::clock::{SharedClock, SystemClock};
@@ -144,6 +144,7 @@ impl Core {
             cad_options.clone(),
             config.cad.dir.clone(),
             config.cad.cache_bytes,
+            CadWorkers::new(config.cad.budgets.workers, config.cad.budgets.queue),
         ));
         let cad_analyses =
             Arc::new(CadAnalysisService::new(cad.clone(), agents.clone(), tasks.clone(), store.clone(), clock.clone()));

@@ -8,12 +8,18 @@
 //! cannot hold the caller. DWG files are converted to DXF on the same worker thread by `zk-dwg`
 //! (the `acadrust` reader), with the DXF capped at `CAD_MAX_BYTES`; what it cannot read goes to
 //! LibreDWG's `dwg2dxf` when that is installed, else is refused with the reason and what to do.
+//!
+//! What one drawing may draw is bounded too ([`DrawBudgets`]: block instances, vertices, SVG bytes,
+//! from `CAD_MAX_BYTES` or their own settings): a tiny file describing billions of instances is
+//! drawn partially with an `OverBudget` diagnostic, and [`CadWorkers`] bounds how many drawings are
+//! read or drawn at once for the library.
 
 pub mod analysis;
 pub mod cache;
 pub mod library;
 pub mod properties;
 pub mod watch;
+mod workers;
 
 use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -35,7 +41,8 @@ pub use zk_cad::{Diagnostic, DiagnosticCode, Drawing, Facts, ReadError, Severity
 
 use crate::config::Config;
 
-pub use crate::config::{DEFAULT_MAX_BYTES, DEFAULT_TIME_BUDGET};
+pub use crate::config::{CadBudgets, DEFAULT_MAX_BYTES, DEFAULT_TIME_BUDGET};
+pub use workers::CadWorkers;
 
 /// How long past the budget the caller still waits for the worker before giving up on it.
 const GRACE: Duration = Duration::from_secs(2);
@@ -61,6 +68,29 @@ pub struct CadOptions {
     /// LibreDWG's `dwg2dxf`, when installed: DWG files the built-in reader cannot read are
     /// converted with it.
     pub dwg2dxf: Option<PathBuf>,
+    /// What one scene or export may draw.
+    pub budgets: DrawBudgets,
+}
+
+/// What one scene or export may draw before it is cut short (with an `OverBudget` diagnostic).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DrawBudgets {
+    pub max_instances: u64,
+    pub max_vertices: usize,
+    pub max_svg_bytes: usize,
+    /// Pixels of one PNG export: a larger one is narrowed to fit.
+    pub max_png_pixels: u64,
+}
+
+impl DrawBudgets {
+    pub fn from_config(budgets: &CadBudgets) -> Self {
+        DrawBudgets {
+            max_instances: budgets.max_instances,
+            max_vertices: usize::try_from(budgets.max_vertices).unwrap_or(usize::MAX),
+            max_svg_bytes: usize::try_from(budgets.max_svg_bytes).unwrap_or(usize::MAX),
+            max_png_pixels: budgets.max_png_pixels,
+        }
+    }
 }
 
 impl Default for CadOptions {
@@ -72,15 +102,20 @@ impl Default for CadOptions {
 impl CadOptions {
     /// The limits from the configuration; `dwg2dxf` is looked up on `PATH`.
     pub fn from_config(config: &Config) -> Self {
-        CadOptions::with_limits(config.cad.max_bytes, config.cad.time_budget)
+        CadOptions {
+            budgets: DrawBudgets::from_config(&config.cad.budgets),
+            ..CadOptions::with_limits(config.cad.max_bytes, config.cad.time_budget)
+        }
     }
 
+    /// The size cap and time budget, with the draw budgets the size cap implies.
     fn with_limits(max_bytes: u64, time_budget: Duration) -> Self {
         CadOptions {
             max_bytes,
             max_dwg_bytes: max_bytes / DWG_SHARE_OF_MAX_BYTES,
             time_budget,
             dwg2dxf: find_on_path("dwg2dxf"),
+            budgets: DrawBudgets::from_config(&CadBudgets::derived(max_bytes)),
         }
     }
 }
@@ -201,7 +236,7 @@ pub struct Rendered {
     /// The SVG document or PNG file.
     pub data: Vec<u8>,
     pub layout: String,
-    /// The vertex budget ran out: the picture is incomplete.
+    /// A budget ran out: the picture is incomplete (an `OverBudget` diagnostic says how much).
     pub truncated: bool,
     /// The reader's and the tessellator's diagnostics.
     pub diagnostics: Vec<Diagnostic>,
@@ -210,8 +245,9 @@ pub struct Rendered {
 /// Opens a drawing and renders one layout as SVG or PNG, reading and drawing within one budget.
 pub fn render_drawing(bytes: Vec<u8>, request: &RenderRequest, options: &CadOptions) -> Result<Rendered, CadError> {
     let request = request.clone();
+    let budgets = options.budgets;
     guarded_read(bytes, options, move |drawing, diagnostics, guard| {
-        render_layout(&drawing, diagnostics, &request, guard)
+        render_layout(&drawing, diagnostics, &request, &budgets, guard)
     })
 }
 
@@ -227,31 +263,31 @@ fn find_layout<'d>(drawing: &'d Drawing, name: Option<&str>) -> Result<&'d zk_ca
     })
 }
 
-/// Tessellates one layout within the guard's deadline.
+/// Tessellates one layout within the guard's deadline and the budgets.
 fn tessellate_layout(
     drawing: &Drawing,
     layout: &zk_cad::Layout,
-    max_vertices: Option<usize>,
+    budgets: &DrawBudgets,
     guard: &Guard,
 ) -> Result<(zk_cad::Scene, Vec<Diagnostic>), CadError> {
     let cancel = guard.cancel_hook();
-    let options = tessellate_options(max_vertices, guard, &cancel);
+    let options = tessellate_options(budgets, guard, &cancel);
     zk_cad::tessellate(drawing, layout, &options).map_err(|_| CadError::Timeout { budget: guard.budget })
 }
 
-/// The tessellator's guards: block depth, vertex budget, the guard's deadline and cancel flag.
+/// The tessellator's guards: block depth, the budgets, the guard's deadline and cancel flag.
 fn tessellate_options<'a>(
-    max_vertices: Option<usize>,
+    budgets: &DrawBudgets,
     guard: &Guard,
     cancel: &'a (dyn Fn() -> bool + Sync + std::panic::RefUnwindSafe),
 ) -> TessellateOptions<'a> {
-    let defaults = TessellateOptions::default();
     TessellateOptions {
         max_block_depth: MAX_BLOCK_DEPTH,
-        max_vertices: max_vertices.unwrap_or(defaults.max_vertices),
+        max_vertices: budgets.max_vertices,
+        max_instances: budgets.max_instances,
         deadline: Some(guard.deadline),
         cancel: Some(cancel),
-        ..defaults
+        ..TessellateOptions::default()
     }
 }
 
@@ -261,20 +297,26 @@ fn render_layout(
     drawing: &Drawing,
     mut diagnostics: Vec<Diagnostic>,
     request: &RenderRequest,
+    budgets: &DrawBudgets,
     guard: &Guard,
 ) -> Result<Rendered, CadError> {
     let layout = find_layout(drawing, request.layout.as_deref())?;
     let cancel = guard.cancel_hook();
-    let options = tessellate_options(None, guard, &cancel);
+    let options = tessellate_options(budgets, guard, &cancel);
     let timeout = |_| CadError::Timeout { budget: guard.budget };
     let (data, sheet, more) = match request.format {
         ImageFormat::Svg => {
-            let svg = SvgOptions { width: request.width, background: request.background };
+            let svg =
+                SvgOptions { width: request.width, background: request.background, max_bytes: budgets.max_svg_bytes };
             let (text, sheet, more) = zk_cad::svg::render_svg(drawing, layout, &options, &svg).map_err(timeout)?;
             (text.into_bytes(), sheet, more)
         }
         ImageFormat::Png => {
-            let png = RasterOptions { width: request.width, background: request.background };
+            let png = RasterOptions {
+                width: request.width,
+                background: request.background,
+                max_pixels: budgets.max_png_pixels,
+            };
             zk_cad::raster::render_png(drawing, layout, &options, &png).map_err(|error| match error {
                 zk_cad::raster::RenderError::Tessellate(_) => CadError::Timeout { budget: guard.budget },
                 zk_cad::raster::RenderError::Raster(error) => CadError::Render(error.to_string()),
@@ -282,7 +324,9 @@ fn render_layout(
         }
     };
     diagnostics.extend(more);
-    let truncated = sheet.scene.truncated || sheet.model.as_ref().is_some_and(|model| model.truncated);
+    let truncated = sheet.scene.truncated
+        || sheet.model.as_ref().is_some_and(|model| model.truncated)
+        || diagnostics.iter().any(|d| d.code == DiagnosticCode::OverBudget);
     Ok(Rendered { data, layout: layout.name.clone(), truncated, diagnostics })
 }
 
@@ -502,7 +546,13 @@ mod tests {
     const LINE: &str = "0\nSECTION\n2\nENTITIES\n0\nLINE\n8\nWalls\n10\n0\n20\n0\n11\n100\n21\n50\n0\nENDSEC\n0\nEOF\n";
 
     fn options() -> CadOptions {
-        CadOptions { max_bytes: 1 << 20, max_dwg_bytes: 1 << 20, time_budget: Duration::from_secs(30), dwg2dxf: None }
+        CadOptions {
+            max_bytes: 1 << 20,
+            max_dwg_bytes: 1 << 20,
+            time_budget: Duration::from_secs(30),
+            dwg2dxf: None,
+            budgets: DrawBudgets::from_config(&CadBudgets::derived(1 << 20)),
+        }
     }
 
     /// A DXF of `n` LINEs: about 14 groups each.

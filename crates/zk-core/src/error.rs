@@ -25,9 +25,10 @@ pub enum CoreError {
     /// Too many attempts; retry after the given number of seconds.
     #[error("too many failed attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
-    /// Every password worker is taken and the wait ran out (a sign-in flood); retry shortly.
-    #[error("the server is busy checking other sign-ins; try again in a few seconds")]
-    Busy { retry_after_secs: u64 },
+    /// Every worker of a bounded pool is taken and the wait ran out (a sign-in flood, heavy CAD
+    /// drawings); `what` says what the workers are doing. Retry shortly.
+    #[error("the server is busy {what}; try again in a few seconds")]
+    Busy { what: &'static str, retry_after_secs: u64 },
     #[error("{what} is larger than the limit of {limit} bytes")]
     TooLarge { what: String, limit: u64 },
     #[error("{0}")]

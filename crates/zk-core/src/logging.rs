@@ -2,7 +2,10 @@
 //! (with the request id and user of the span it happened in) and, when enabled, to a webhook.
 //!
 //! Levels are INFO, WARN, ERROR and FATAL; FATAL is an ERROR event with the field `fatal = true`
-//! (tracing has no level above ERROR), written just before the process gives up.
+//! (tracing has no level above ERROR), written just before the process gives up. A WARN event
+//! with the field `error_log = true` is copied into `error_log` too (level WARN): a refusal an
+//! administrator should be able to find (a CAD drawing that timed out, a busy CAD worker pool)
+//! without it being an error of the server.
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -146,13 +149,18 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        if *event.metadata().level() != Level::ERROR {
+        let level = *event.metadata().level();
+        if level != Level::ERROR && level != Level::WARN {
             return;
         }
         let Some(sink) = ERROR_SINK.get() else { return };
         let mut visitor = FieldVisitor::default();
         event.record(&mut visitor);
         let mut context = visitor.fields;
+        let flagged = context.remove("error_log").and_then(|v| v.as_bool()).unwrap_or(false);
+        if level == Level::WARN && !flagged {
+            return;
+        }
         if let Some(scope) = ctx.event_scope(event) {
             for span in scope.from_root() {
                 if let Some(fields) = span.extensions().get::<SpanFields>() {
@@ -172,7 +180,14 @@ where
             context.get("user_id").and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
         let entry = NewErrorEntry {
             at: Timestamp::from(chrono::Utc::now()),
-            level: if fatal { "FATAL" } else { "ERROR" }.to_owned(),
+            level: if fatal {
+                "FATAL"
+            } else if level == Level::WARN {
+                "WARN"
+            } else {
+                "ERROR"
+            }
+            .to_owned(),
             source: event.metadata().target().to_owned(),
             message,
             request_id,

@@ -215,6 +215,7 @@ export const en = {
   'cad.status.paper': 'Layout {layout}',
   'cad.status.counts': '{segments} segments, {triangles} triangles, {glyphs} characters',
   'cad.status.truncated': 'too large: part of the drawing is missing',
+  'cad.status.shortfall': '{drawn} of {total} instances drawn: over the budget',
   'cad.status.viewports': 'model space shown in {n} viewports',
   'cad.status.viewportsLoading': 'loading the viewports…',
   'cad.status.firstFrame': 'whole picture in {ms} ms',

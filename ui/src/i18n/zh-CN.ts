@@ -213,6 +213,7 @@ export const zhCN: Record<MessageKey, string> = {
   'cad.status.paper': '布局 {layout}',
   'cad.status.counts': '{segments} 条线段，{triangles} 个三角形，{glyphs} 个字符',
   'cad.status.truncated': '图纸过大：部分内容缺失',
+  'cad.status.shortfall': '已绘制 {total} 个实例中的 {drawn} 个：超出预算',
   'cad.status.viewports': '{n} 个视口中显示模型空间',
   'cad.status.viewportsLoading': '正在加载视口…',
   'cad.status.firstFrame': '完整画面用时 {ms} 毫秒',

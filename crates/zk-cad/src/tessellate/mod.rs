@@ -8,9 +8,11 @@
 //! Coordinates are relative to [`Scene::origin`] (the centre of the layout's extents), so `f32`
 //! keeps sub-millimetre precision on drawings placed far from the world origin.
 //!
-//! Guards: a vertex budget (the scene is cut short with a diagnostic), the block depth cap and
+//! Guards: a vertex budget and a block-instance budget (the scene is cut short with a diagnostic
+//! saying how many instances were drawn of how many, see [`budget`]), the block depth cap and
 //! cycle detection, per-curve segment caps, and the caller's deadline or cancel hook.
 
+pub mod budget;
 pub mod fill;
 pub mod flatten;
 mod pattern_library;
@@ -28,6 +30,12 @@ use crate::extents::entities_extents;
 use crate::geometry::{Bounds, Ocs, Transform, Vec2, Vec3};
 use crate::model::{BlockId, Drawing, LayerId, Layout, LinetypeRef, TextStyleId};
 use crate::nesting::HARD_DEPTH_CAP;
+use budget::{Limit, Shortfall};
+
+/// The default vertex budget: about 170 MB of scene.
+pub const DEFAULT_MAX_VERTICES: usize = 16 * 1024 * 1024;
+/// The default block-instance budget.
+pub const DEFAULT_MAX_INSTANCES: u64 = 1024 * 1024;
 
 #[derive(Clone, Copy)]
 pub struct TessellateOptions<'o> {
@@ -35,8 +43,12 @@ pub struct TessellateOptions<'o> {
     /// layout's extent (about half a pixel when the whole drawing fits a 1000-pixel view).
     pub tolerance: f64,
     pub max_block_depth: usize,
-    /// Vertices beyond this are not produced; the scene says it was cut short.
+    /// Vertices beyond this are not produced; the scene says it was cut short. About 10 bytes
+    /// each in a scene and as many again in its wire encoding.
     pub max_vertices: usize,
+    /// Block instances (each cell of an INSERT's array, nested ones included) beyond this are not
+    /// drawn; the scene says it was cut short and how many the layout holds.
+    pub max_instances: u64,
     pub deadline: Option<Instant>,
     pub cancel: Option<&'o (dyn Fn() -> bool + Sync + std::panic::RefUnwindSafe)>,
 }
@@ -46,7 +58,8 @@ impl Default for TessellateOptions<'_> {
         TessellateOptions {
             tolerance: 0.0,
             max_block_depth: 32,
-            max_vertices: 60_000_000,
+            max_vertices: DEFAULT_MAX_VERTICES,
+            max_instances: DEFAULT_MAX_INSTANCES,
             deadline: None,
             cancel: None,
         }
@@ -173,8 +186,10 @@ pub struct Scene {
     /// The texts' characters as instances of glyph meshes (empty until glyphs are laid out).
     pub glyphs: GlyphSet,
     pub vertices: usize,
-    /// The vertex budget ran out: the scene is incomplete.
+    /// A budget ran out: the scene is incomplete.
     pub truncated: bool,
+    /// Which budget, and how many block instances were drawn of how many (set when `truncated`).
+    pub shortfall: Option<Shortfall>,
 }
 
 impl Scene {
@@ -289,6 +304,8 @@ pub fn tessellate(
         bounds: Bounds::EMPTY,
         vertices: 0,
         truncated: false,
+        limit: None,
+        instances: 0,
         stopped: None,
         block_stack: Vec::new(),
         diag: DiagnosticSink::default(),
@@ -340,12 +357,14 @@ pub fn tessellate(
         t.truncated |= out.truncated;
         out.set
     };
-    if t.truncated {
-        t.diag.warn(
-            DiagnosticCode::InvalidGeometry,
-            None,
-            format!("the layout needs more than {} vertices; the rest was not drawn", options.max_vertices),
-        );
+    let shortfall = t.truncated.then(|| Shortfall {
+        limit: t.limit.unwrap_or(Limit::Vertices(options.max_vertices)),
+        instances_drawn: t.instances,
+        // Counted only now, for the message: a whole walk of the layout's blocks, never an expansion.
+        instances_total: budget::instances_in(drawing, drawing.layout_entities(layout), depth).max(t.instances),
+    });
+    if let Some(shortfall) = &shortfall {
+        t.diag.warn(DiagnosticCode::OverBudget, None, shortfall.message());
     }
     let scene = Scene {
         origin,
@@ -358,6 +377,7 @@ pub fn tessellate(
         glyphs,
         vertices: t.vertices,
         truncated: t.truncated,
+        shortfall,
     };
     Ok((scene, t.diag.finish()))
 }
@@ -403,6 +423,11 @@ struct Tessellator<'d, 'o> {
     bounds: Bounds,
     vertices: usize,
     truncated: bool,
+    /// The budget that ran out (`None` with `truncated`: the vertex budget, in a stage that
+    /// does not say, such as a hatch fill or the glyphs).
+    limit: Option<Limit>,
+    /// Block instances drawn so far.
+    instances: u64,
     stopped: Option<TessellateError>,
     block_stack: Vec<BlockId>,
     diag: DiagnosticSink,
@@ -555,11 +580,30 @@ impl Tessellator<'_, '_> {
     }
 
     fn spend(&mut self, vertices: usize) -> bool {
-        self.vertices += vertices;
-        if self.vertices > self.options.max_vertices {
+        self.vertices = self.vertices.saturating_add(vertices);
+        if self.vertices > self.options.max_vertices && !self.truncated {
             self.truncated = true;
+            self.limit = Some(Limit::Vertices(self.options.max_vertices));
         }
         !self.truncated
+    }
+
+    /// Counts one block instance against its budget (and a vertex's worth against the vertex
+    /// budget, so an array of an empty block ends too); false when it is not to be drawn.
+    fn spend_instance(&mut self) -> bool {
+        if self.halted() {
+            return false;
+        }
+        if self.instances >= self.options.max_instances {
+            self.truncated = true;
+            self.limit = Some(Limit::Instances(self.options.max_instances));
+            return false;
+        }
+        if !self.spend(1) {
+            return false;
+        }
+        self.instances += 1;
+        true
     }
 
     fn segment(&mut self, ctx: &Context, batch: usize, a: Vec3, b: Vec3) {
@@ -828,9 +872,9 @@ impl Tessellator<'_, '_> {
                 let (s, c) = insert.rotation.to_radians().sin_cos();
                 'array: for row in 0..insert.rows {
                     for column in 0..insert.columns {
-                        // Each instance counts against the budget, so a 65535 × 65535 array of an
+                        // Each instance counts against the budgets, so a 65535 × 65535 array of an
                         // almost empty block still ends.
-                        if self.halted() || !self.spend(1) {
+                        if !self.spend_instance() {
                             break 'array;
                         }
                         self.poll();

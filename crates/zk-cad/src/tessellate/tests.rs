@@ -622,3 +622,86 @@ fn a_colour_that_blends_with_a_background_is_drawn_as_the_foreground() {
     assert_eq!(scene.texts[0].ink, Ink::Foreground, "texts too");
     assert!(scene.glyphs.instances.iter().all(|g| g.ink == Ink::Foreground), "and their glyphs");
 }
+
+/// The two bombs of issue 12: one 32767 × 32767 MINSERT of a one-line block, and `levels` blocks
+/// each holding a 2 × 2 MINSERT of the one before (the first holds the line), inserted once.
+fn array_bomb() -> Drawing {
+    dxf(
+        &[(0, "BLOCK"), (2, "B"), (0, "LINE"), (11, "1"), (21, "1"), (0, "ENDBLK")],
+        &[(0, "INSERT"), (2, "B"), (70, "32767"), (71, "32767"), (44, "2"), (45, "2")],
+    )
+}
+
+fn nested_bomb(levels: usize) -> Drawing {
+    let names: Vec<String> = (0..=levels).map(|k| format!("L{k}")).collect();
+    let mut blocks = vec![(0, "BLOCK"), (2, "L0"), (0, "LINE"), (11, "1"), (21, "1"), (0, "ENDBLK")];
+    for k in 1..=levels {
+        blocks.extend([(0, "BLOCK"), (2, names[k].as_str()), (0, "INSERT"), (2, names[k - 1].as_str())]);
+        blocks.extend([(70, "2"), (71, "2"), (44, "4"), (45, "4"), (0, "ENDBLK")]);
+    }
+    dxf(&blocks, &[(0, "INSERT"), (2, names[levels].as_str())])
+}
+
+#[test]
+fn an_array_bomb_stops_at_the_instance_budget_and_counts_what_it_holds() {
+    let d = array_bomb();
+    let options = TessellateOptions { max_instances: 10_000, ..TessellateOptions::default() };
+    let started = Instant::now();
+    let (scene, diagnostics) = scene_of(&d, &options);
+    assert!(started.elapsed().as_secs() < 10, "it ends quickly");
+    assert!(scene.truncated, "a billion instances exceed the budget");
+    let shortfall = scene.shortfall.expect("a truncated scene says why");
+    assert_eq!(shortfall.limit, budget::Limit::Instances(10_000));
+    assert_eq!(shortfall.instances_drawn, 10_000, "exactly the budget is drawn");
+    assert_eq!(shortfall.instances_total, 32767 * 32767, "the total is counted, not drawn");
+    assert_eq!(segments(&scene).len(), 10_000, "one line per instance drawn");
+    let diagnostic = diagnostics.iter().find(|d| d.code == DiagnosticCode::OverBudget).expect("a diagnostic");
+    assert!(
+        diagnostic.message.starts_with("10000 of 1073676289 instances drawn: over the budget"),
+        "{}",
+        diagnostic.message
+    );
+}
+
+#[test]
+fn nested_arrays_are_counted_without_expanding_them() {
+    let d = nested_bomb(30);
+    let options = TessellateOptions { max_instances: 5_000, ..TessellateOptions::default() };
+    let started = Instant::now();
+    let (scene, diagnostics) = scene_of(&d, &options);
+    assert!(started.elapsed().as_secs() < 10, "it ends quickly");
+    let shortfall = scene.shortfall.expect("cut short");
+    // 1 + 4 + 16 + … + 4^30 = (4^31 − 1) / 3 instances in all.
+    assert_eq!(shortfall.instances_total, (4u64.pow(31) - 1) / 3);
+    assert_eq!(shortfall.instances_drawn, 5_000);
+    assert!(diagnostics.iter().any(|d| d.code == DiagnosticCode::OverBudget && d.message.contains("5000 of ")));
+    // Deeper than u64 can count: the total saturates instead of overflowing.
+    let deep = nested_bomb(40);
+    let model = deep.layouts.iter().find(|l| l.is_model()).expect("model");
+    assert_eq!(budget::instances_in(&deep, deep.layout_entities(model), 64), u64::MAX);
+}
+
+#[test]
+fn the_vertex_budget_reports_the_instances_drawn_too() {
+    let d = array_bomb();
+    // Each instance costs one vertex and its line two: the vertex budget runs out first.
+    let options = TessellateOptions { max_vertices: 3_000, ..TessellateOptions::default() };
+    let (scene, diagnostics) = scene_of(&d, &options);
+    let shortfall = scene.shortfall.expect("cut short");
+    assert_eq!(shortfall.limit, budget::Limit::Vertices(3_000));
+    assert!(shortfall.instances_drawn <= 1_000, "{shortfall:?}");
+    assert!(scene.vertices <= 3_001, "no more than the budget: {}", scene.vertices);
+    let message = &diagnostics.iter().find(|d| d.code == DiagnosticCode::OverBudget).expect("a diagnostic").message;
+    assert!(message.contains("instances drawn: over the budget of 3000 vertices"), "{message}");
+}
+
+#[test]
+fn a_drawing_within_its_budgets_reports_no_shortfall() {
+    let d = nested_bomb(3);
+    let (scene, diagnostics) = scene_of(&d, &TessellateOptions::default());
+    assert!(!scene.truncated && scene.shortfall.is_none());
+    assert_eq!(segments(&scene).len(), 64, "4^3 lines");
+    assert!(diagnostics.iter().all(|d| d.code != DiagnosticCode::OverBudget));
+    let model = d.layouts.iter().find(|l| l.is_model()).expect("model");
+    assert_eq!(budget::instances_in(&d, d.layout_entities(model), 32), 1 + 4 + 16 + 64, "what it drew");
+}

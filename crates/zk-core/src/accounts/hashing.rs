@@ -113,7 +113,9 @@ impl HashingPool {
                 Ok(Worker { permit: Arc::new(permit), gauge: self.gauge.clone(), spare: self.spare.clone() })
             }
             // Elapsed, or closed (never: the pool does not close its semaphores).
-            Ok(Err(_)) | Err(_) => Err(CoreError::Busy { retry_after_secs: RETRY_AFTER_SECS }),
+            Ok(Err(_)) | Err(_) => {
+                Err(CoreError::Busy { what: "checking other sign-ins", retry_after_secs: RETRY_AFTER_SECS })
+            }
         }
     }
 }
@@ -178,7 +180,7 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let refused = pool.run(|_| ()).await;
         assert!(
-            matches!(refused, Err(CoreError::Busy { retry_after_secs }) if retry_after_secs > 0),
+            matches!(refused, Err(CoreError::Busy { retry_after_secs, .. }) if retry_after_secs > 0),
             "a full pool refuses after the queue timeout, with a time to retry: {refused:?}"
         );
         assert!(slow.await.expect("joined").is_ok());

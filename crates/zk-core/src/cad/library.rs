@@ -5,6 +5,8 @@
 //! Every read of a drawing runs off the async runtime (`spawn_blocking`) on the CAD service's
 //! guarded worker thread, within `CAD_MAX_BYTES` and `CAD_TIME_BUDGET_SECS`. Opened drawings and
 //! their scenes stay in the [`DrawingCache`] so that the viewer's requests do not parse again.
+//! Scenes, exports and uploads are drawn within the draw budgets and at most `CAD_WORKERS` at once
+//! ([`CadWorkers`]); a refusal (busy) or a time-out is logged at WARN and into the error log.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,10 +15,11 @@ use futures_util::Stream;
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::cache::{DrawingCache, DrawingCacheStats, OpenDrawing, model_bytes};
 use super::properties::{self, CadEntityView};
-use super::{CadError, CadOptions, Diagnostic, Drawing, Facts, ImageFormat, RenderRequest, Rendered};
+use super::{CadError, CadOptions, CadWorkers, Diagnostic, Drawing, Facts, ImageFormat, RenderRequest, Rendered};
 use crate::clock::SharedClock;
 use crate::error::{CoreError, CoreResult};
 use crate::files::FileService;
@@ -31,6 +34,8 @@ const KEPT_FACT_ITEMS: usize = 2000;
 const THUMBNAIL_BOX: (f64, f64) = (320.0, 240.0);
 /// A thumbnail stops drawing past this many vertices (the rest of a huge drawing is left out).
 const THUMBNAIL_MAX_VERTICES: usize = 4_000_000;
+/// A thumbnail stops drawing past this many block instances.
+const THUMBNAIL_MAX_INSTANCES: u64 = 250_000;
 /// The media type of the viewer's scene documents.
 pub const SCENE_MEDIA_TYPE: &str = "application/vnd.zk-agent.scene";
 
@@ -154,6 +159,7 @@ pub struct CadLibrary {
     /// `host:/absolute/CAD_DIR`: which server's folder a folder drawing is in.
     folder_root: String,
     cache: DrawingCache,
+    workers: CadWorkers,
 }
 
 /// This server's watched folder as every server sharing the database names it: the host name and
@@ -178,9 +184,15 @@ impl CadLibrary {
         options: CadOptions,
         cad_dir: PathBuf,
         cache_bytes: u64,
+        workers: CadWorkers,
     ) -> Self {
         let folder_root = folder_identity(&cad_dir);
-        Self { store, files, clock, options, cad_dir, folder_root, cache: DrawingCache::new(cache_bytes) }
+        Self { store, files, clock, options, cad_dir, folder_root, cache: DrawingCache::new(cache_bytes), workers }
+    }
+
+    /// A worker for heavy work on `record` (reading, drawing); a refusal is logged.
+    async fn worker(&self, record: &CadDrawingRecord, what: &'static str) -> CoreResult<OwnedSemaphorePermit> {
+        self.workers.acquire().await.inspect_err(|error| refused(record, what, error))
     }
 
     fn now(&self) -> Timestamp {
@@ -287,7 +299,17 @@ impl CadLibrary {
         let sha256 = staged.blob.sha256.clone();
         let size = staged.blob.size;
         let display_name = staged.name.clone();
-        let imported = self.import_bytes(bytes).await.map_err(|error| unreadable(&display_name, &error))?;
+        let permit = self.workers.acquire().await.inspect_err(|error| {
+            tracing::warn!(error_log = true, name = %display_name, %error, "a CAD upload was refused");
+        })?;
+        let imported = self.import_bytes(bytes).await;
+        drop(permit);
+        let imported = imported.map_err(|error| {
+            if matches!(error, CadError::Timeout { .. }) {
+                tracing::warn!(error_log = true, name = %display_name, %error, "a CAD upload timed out");
+            }
+            unreadable(&display_name, &error)
+        })?;
         let file = self.files.store_upload(uploader, staged).await?;
         let content = self.content(&display_name, format, &sha256, size, Ok(&imported));
         let new = NewCadDrawing {
@@ -390,7 +412,7 @@ impl CadLibrary {
                 })
                 .await
                 .map_err(|e| CoreError::Internal(anyhow::anyhow!("the CAD worker failed: {e}")))?;
-                let drawing = read.map_err(|error| unreadable(&record.name, &error))?;
+                let drawing = read.map_err(|error| cad_refused(record, "read", &error))?;
                 let estimate = model_bytes(record.size_bytes.max(0) as u64, record.format == "dwg");
                 Ok(OpenDrawing::new(record.sha256.clone(), drawing, estimate))
             })
@@ -422,6 +444,16 @@ impl CadLibrary {
     /// A layout's scene in the viewer's wire format (model space when `layout` is `None`).
     pub async fn scene(&self, id: &str, layout: Option<&str>) -> CoreResult<SceneDocument> {
         let record = self.ready(id).await?;
+        // A scene drawn before is sent without a worker; anything else reads or draws.
+        let cached = self.cache.get(&record.id, &record.sha256).and_then(|open| {
+            let name = super::find_layout(&open.drawing, layout).ok()?.name.clone();
+            open.scene(&name).map(|bytes| (name, bytes))
+        });
+        if let Some((name, bytes)) = cached {
+            let etag = scene_etag(&record.sha256, &name);
+            return Ok(SceneDocument { layout: name, bytes, etag });
+        }
+        let permit = self.worker(&record, "scene").await?;
         let open = self.open(&record).await?;
         let name = super::find_layout(&open.drawing, layout).map_err(layout_error)?.name.clone();
         let etag = scene_etag(&record.sha256, &name);
@@ -430,18 +462,24 @@ impl CadLibrary {
         }
         let drawing = open.drawing.clone();
         let budget = self.options.time_budget;
+        let budgets = self.options.budgets;
         let layout_name = name.clone();
         let encoded = tokio::task::spawn_blocking(move || {
             super::guarded(budget, move |guard| {
+                // Held by the worker thread: a client that hangs up does not free it early.
+                let _permit = permit;
                 let layout = super::find_layout(&drawing, Some(&layout_name))?;
-                let (scene, _) = super::tessellate_layout(&drawing, layout, None, guard)?;
+                let (scene, _) = super::tessellate_layout(&drawing, layout, &budgets, guard)?;
+                if let Some(shortfall) = &scene.shortfall {
+                    tracing::info!(layout = %layout_name, "a scene was drawn partially: {}", shortfall.message());
+                }
                 let count = u32::try_from(drawing.layout_entities(layout).count()).unwrap_or(u32::MAX);
                 Ok(zk_cad::wire::encode_scene(&drawing, layout, &scene, count))
             })
         })
         .await
         .map_err(|e| CoreError::Internal(anyhow::anyhow!("the CAD worker failed: {e}")))?
-        .map_err(|error| unreadable(&record.name, &error))?;
+        .map_err(|error| cad_refused(&record, "scene", &error))?;
         let bytes = bytes::Bytes::from(encoded);
         self.cache.add_scene(id, &open, &name, bytes.clone());
         Ok(SceneDocument { layout: name, bytes, etag })
@@ -478,17 +516,24 @@ impl CadLibrary {
             ));
         }
         let record = self.ready(id).await?;
+        let what = if request.format == ImageFormat::Png { "PNG export" } else { "SVG export" };
+        let permit = self.worker(&record, what).await?;
         let open = self.open(&record).await?;
         super::find_layout(&open.drawing, request.layout.as_deref()).map_err(layout_error)?;
         let drawing = open.drawing.clone();
         let budget = self.options.time_budget;
+        let budgets = self.options.budgets;
         let format = request.format;
         let rendered = tokio::task::spawn_blocking(move || {
-            super::guarded(budget, move |guard| super::render_layout(&drawing, Vec::new(), &request, guard))
+            super::guarded(budget, move |guard| {
+                // Held by the worker thread: a client that hangs up does not free it early.
+                let _permit = permit;
+                super::render_layout(&drawing, Vec::new(), &request, &budgets, guard)
+            })
         })
         .await
         .map_err(|e| CoreError::Internal(anyhow::anyhow!("the CAD worker failed: {e}")))?
-        .map_err(|error| unreadable(&record.name, &error))?;
+        .map_err(|error| cad_refused(&record, what, &error))?;
         let stem = Path::new(&record.name).file_stem().and_then(|s| s.to_str()).unwrap_or("drawing").to_owned();
         let extension = if format == ImageFormat::Png { "png" } else { "svg" };
         let name = format!("{stem}-{}.{extension}", rendered.layout);
@@ -511,10 +556,16 @@ impl CadLibrary {
     /// Reads a drawing, gathers its facts and draws its thumbnail, all in one guarded read.
     pub(crate) async fn import_bytes(&self, bytes: Vec<u8>) -> Result<ImportedDrawing, CadError> {
         let options = self.options.clone();
+        // A thumbnail is small: it needs no more than its own budgets.
+        let budgets = super::DrawBudgets {
+            max_instances: options.budgets.max_instances.min(THUMBNAIL_MAX_INSTANCES),
+            max_vertices: options.budgets.max_vertices.min(THUMBNAIL_MAX_VERTICES),
+            ..options.budgets
+        };
         tokio::task::spawn_blocking(move || {
-            super::guarded_read(bytes, &options, |drawing, diagnostics, guard| {
+            super::guarded_read(bytes, &options, move |drawing, diagnostics, guard| {
                 let facts = zk_cad::facts(&drawing, super::MAX_BLOCK_DEPTH);
-                let thumbnail = thumbnail(&drawing, guard)?;
+                let thumbnail = thumbnail(&drawing, &budgets, guard)?;
                 Ok(ImportedDrawing { drawing, facts, diagnostics, thumbnail })
             })
         })
@@ -643,17 +694,25 @@ fn layout_names(drawing: &Drawing) -> Vec<String> {
 
 /// Model space as a small PNG (or the first layout with something in it); `None` for an empty
 /// drawing. Runs on the guard's worker thread.
-fn thumbnail(drawing: &Drawing, guard: &super::Guard) -> Result<Option<Vec<u8>>, CadError> {
+fn thumbnail(
+    drawing: &Drawing,
+    budgets: &super::DrawBudgets,
+    guard: &super::Guard,
+) -> Result<Option<Vec<u8>>, CadError> {
     let mut layouts: Vec<&zk_cad::Layout> = drawing.layouts.iter().collect();
     layouts.sort_by_key(|l| (!l.is_model(), l.tab_order));
     for layout in layouts {
-        let (scene, _) = super::tessellate_layout(drawing, layout, Some(THUMBNAIL_MAX_VERTICES), guard)?;
+        let (scene, _) = super::tessellate_layout(drawing, layout, budgets, guard)?;
         let Some(bounds) = scene.bounds else { continue };
         let (w, h) = ((bounds.max.x - bounds.min.x).max(0.0), (bounds.max.y - bounds.min.y).max(0.0));
         let (box_w, box_h) = THUMBNAIL_BOX;
         // Fit the box: a tall drawing gets a narrower image, never a taller one.
         let width = if h * box_w > w * box_h && h > 0.0 { (box_h * w / h).round().max(16.0) } else { box_w };
-        let options = zk_cad::raster::RasterOptions { width: width as u32, background: super::Background::Light };
+        let options = zk_cad::raster::RasterOptions {
+            width: width as u32,
+            background: super::Background::Light,
+            ..Default::default()
+        };
         return match zk_cad::raster::scene_to_png(&scene, &options) {
             Ok(png) => Ok(Some(png)),
             Err(error) => {
@@ -692,6 +751,21 @@ fn unreadable(name: &str, error: &CadError) -> CoreError {
         },
         _ => CoreError::Unprocessable { code: "unreadable_drawing", message: format!("{name}: {error}") },
     }
+}
+
+/// A guarded read or drawing for a request that failed: a time-out is logged at WARN and into the
+/// error log (the client gets a 422 with the reason), then mapped as [`unreadable`].
+fn cad_refused(record: &CadDrawingRecord, what: &'static str, error: &CadError) -> CoreError {
+    let mapped = unreadable(&record.name, error);
+    if matches!(error, CadError::Timeout { .. }) {
+        refused(record, what, &mapped);
+    }
+    mapped
+}
+
+/// Logs a refused or timed-out request for a drawing: WARN, copied into the error log.
+fn refused(record: &CadDrawingRecord, what: &'static str, error: &CoreError) {
+    tracing::warn!(error_log = true, drawing = %record.id, name = %record.name, what, %error, "a CAD request was refused");
 }
 
 fn layout_error(error: CadError) -> CoreError {

@@ -248,6 +248,11 @@ fn config_show_rows_keep_their_order_values_redaction_and_sources() {
         ("UPLOAD_MAX_BYTES", "(unset)", "default"),
         ("CAD_MAX_BYTES", "64MiB", "/srv/zk/.env"),
         ("CAD_TIME_BUDGET_SECS", "(unset)", "default"),
+        ("CAD_MAX_INSTANCES", "(unset)", "default"),
+        ("CAD_MAX_VERTICES", "(unset)", "default"),
+        ("CAD_MAX_SVG_BYTES", "(unset)", "default"),
+        ("CAD_WORKERS", "(unset)", "default"),
+        ("CAD_QUEUE_SECS", "(unset)", "default"),
         ("CAD_DIR", "(unset)", "default"),
         ("CAD_CACHE_BYTES", "(unset)", "default"),
         ("REDIS_URL", "redis://:<redacted>@cache.internal:6379/0", "environment"),
@@ -301,4 +306,32 @@ fn slow_clients_and_connections_are_bounded_by_default_and_configurable() {
     let e = error_of(&[("HTTP_HEADER_TIMEOUT_SECS", "60")]);
     assert!(e.to_string().contains("is outside 1..=30"), "the header timeout stays at most 30 s: {e}");
     assert_eq!(error_of(&[("HTTP_MAX_CONNECTIONS", "0")]).name, "HTTP_MAX_CONNECTIONS");
+}
+
+#[test]
+fn cad_budgets_follow_cad_max_bytes_unless_set() {
+    let config = Config::from_sources(&sources(&[("CAD_MAX_BYTES", "64MiB")])).expect("valid");
+    let budgets = config.cad.budgets;
+    assert_eq!(budgets.max_instances, 262_144, "CAD_MAX_BYTES / 256");
+    assert_eq!(budgets.max_vertices, 4_194_304, "CAD_MAX_BYTES / 16");
+    assert_eq!(budgets.max_svg_bytes, 64 * 1024 * 1024, "CAD_MAX_BYTES");
+    assert_eq!(budgets.max_png_pixels, 8 * 1024 * 1024, "CAD_MAX_BYTES / 8");
+    assert!((1..=crate::config::cad::MAX_DEFAULT_CAD_WORKERS).contains(&budgets.workers), "the cores, at most 4");
+
+    let set = [
+        ("CAD_MAX_INSTANCES", "5000"),
+        ("CAD_MAX_VERTICES", "90000"),
+        ("CAD_MAX_SVG_BYTES", "1MiB"),
+        ("CAD_WORKERS", "3"),
+        ("CAD_QUEUE_SECS", "2"),
+    ];
+    let budgets = Config::from_sources(&sources(&set)).expect("valid").cad.budgets;
+    assert_eq!(
+        (budgets.max_instances, budgets.max_vertices, budgets.max_svg_bytes, budgets.workers),
+        (5000, 90_000, 1024 * 1024, 3)
+    );
+    assert_eq!(budgets.queue, std::time::Duration::from_secs(2));
+
+    let error = error_of(&[("CAD_WORKERS", "0")]);
+    assert!(error.to_string().contains("CAD_WORKERS"), "{error}");
 }

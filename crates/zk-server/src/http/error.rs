@@ -79,7 +79,7 @@ impl From<CoreError> for ApiError {
         match &error {
             CoreError::Invalid { field: Some(field), .. } => api.details = json!({ "field": field }),
             CoreError::Problems { problems, .. } => api.details = json!({ "problems": problems }),
-            CoreError::RateLimited { retry_after_secs } | CoreError::Busy { retry_after_secs } => {
+            CoreError::RateLimited { retry_after_secs } | CoreError::Busy { retry_after_secs, .. } => {
                 api.retry_after = Some(*retry_after_secs);
                 api.details = json!({ "retry_after_secs": retry_after_secs });
             }

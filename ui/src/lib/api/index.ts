@@ -69,6 +69,7 @@ export type { SceneGlyphs } from './generated/SceneGlyphs';
 export type { SceneHeader } from './generated/SceneHeader';
 export type { SceneLayer } from './generated/SceneLayer';
 export type { SceneText } from './generated/SceneText';
+export type { SceneShortfall } from './generated/SceneShortfall';
 export type { SceneViewport } from './generated/SceneViewport';
 export type { SearchHit } from './generated/SearchHit';
 export type { SelectOption } from './generated/SelectOption';

@@ -11,7 +11,7 @@ use zk_core::cad::analysis::{AnalyseInput, CadAnalysisView};
 use zk_core::cad::library::{CadDrawingDetail, CadDrawingPage, CadDrawingView, SCENE_MEDIA_TYPE};
 use zk_core::cad::properties::CadEntityView;
 use zk_core::cad::watch::CadFolderStatus;
-use zk_core::cad::{Background, ImageFormat, RenderRequest};
+use zk_core::cad::{Background, DiagnosticCode, ImageFormat, RenderRequest};
 
 use super::files::{content_disposition, declared_length, header_value};
 use crate::http::AppState;
@@ -161,7 +161,12 @@ pub struct RenderParams {
     background: Option<String>,
 }
 
-/// The layout as PNG or SVG, drawn by the renderer of `zk-agent cad render`, as a download.
+/// The header of an export drawn partially: the `OverBudget` diagnostics' messages ("N of M
+/// instances drawn: over the budget…"), so a client can say the picture is incomplete.
+pub const SHORTFALL_HEADER: &str = "x-cad-shortfall";
+
+/// The layout as PNG or SVG, drawn by the renderer of `zk-agent cad render`, as a download; one
+/// drawn partially (over a budget) says so in [`SHORTFALL_HEADER`].
 pub async fn render(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
@@ -186,6 +191,16 @@ pub async fn render(
     out.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
     out.insert(header::CONTENT_DISPOSITION, header_value(&content_disposition("attachment", &name))?);
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    if rendered.truncated {
+        let messages: Vec<&str> = rendered
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == DiagnosticCode::OverBudget)
+            .map(|d| d.message.as_str())
+            .collect();
+        let shortfall = if messages.is_empty() { "over the budget".to_owned() } else { messages.join("; ") };
+        out.insert(SHORTFALL_HEADER, header_value(&shortfall)?);
+    }
     Ok(response)
 }
 

@@ -242,7 +242,11 @@ export function DrawingView({ id }: { id: string }) {
             triangles: formatNumber(state.counts?.triangles ?? 0),
             glyphs: formatNumber(state.counts?.glyphs ?? 0),
           })}
-          {header.truncated ? ` · ${t('cad.status.truncated')}` : ''}
+          {header.shortfall && header.shortfall.instancesTotal > 0
+            ? ` · ${t('cad.status.shortfall', { drawn: formatNumber(header.shortfall.instancesDrawn), total: formatNumber(header.shortfall.instancesTotal) })}`
+            : header.truncated
+              ? ` · ${t('cad.status.truncated')}`
+              : ''}
           {header.paperSpace && header.viewports.length > 0 ? ` · ${state.viewportsShown ? t('cad.status.viewports', { n: header.viewports.length }) : t('cad.status.viewportsLoading')}` : ''}
           {state.timings.pictureMs !== null
             ? ` · ${t('cad.status.firstFrame', { ms: Math.round(state.timings.pictureMs) })}`

@@ -104,6 +104,15 @@ describe('decodeScene refuses bad documents', () => {
     expect(errorOf(() => decodeScene(bad)).message).toMatch(/viewports\[0\]\.frozenLayers\[0\]/);
   });
 
+  it('how much of a layout over a budget was drawn, and nothing for a whole scene', () => {
+    const shortfall = { instancesDrawn: 1048576, instancesTotal: 1073676289, message: '1048576 of 1073676289 instances drawn: over the budget' };
+    const partial = decodeScene(buildScene({ header: { truncated: true, shortfall } }));
+    expect(partial.header.shortfall).toEqual(shortfall);
+    expect(decodeScene(buildScene({})).header.shortfall).toBeUndefined();
+    const bad = buildScene({ header: { truncated: true, shortfall: { ...shortfall, instancesTotal: 'many' } as never } });
+    expect(errorOf(() => decodeScene(bad)).message).toMatch(/shortfall\.instancesTotal/);
+  });
+
   it('another format version', () => {
     const error = errorOf(() => decodeScene(buildScene({ header: { version: 2 } })));
     expect(error.code).toBe('version');

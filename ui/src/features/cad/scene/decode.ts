@@ -1,4 +1,4 @@
-import type { GlyphRange, GlyphRun, SceneBatch, SceneGlyphs, SceneHeader, SceneLayer, SceneText, SceneViewport, Slice } from './types';
+import type { GlyphRange, GlyphRun, SceneBatch, SceneGlyphs, SceneHeader, SceneLayer, SceneShortfall, SceneText, SceneViewport, Slice } from './types';
 
 /** The first eight bytes of every scene: "ZKSCENE1". */
 export const MAGIC = 'ZKSCENE1';
@@ -195,6 +195,16 @@ function viewport(value: unknown, index: number): SceneViewport {
   };
 }
 
+/** How much of a layout over a budget was drawn (added within version 1: absent when whole). */
+function shortfall(value: unknown): SceneShortfall {
+  const r = record(value, 'shortfall');
+  return {
+    instancesDrawn: finite(r['instancesDrawn'], 'shortfall.instancesDrawn'),
+    instancesTotal: finite(r['instancesTotal'], 'shortfall.instancesTotal'),
+    message: text(r['message'], 'shortfall.message'),
+  };
+}
+
 /** Reads and checks the header's JSON; throws SceneFormatError naming the first bad field. */
 export function readHeader(json: unknown): SceneHeader {
   const r = record(json, 'root');
@@ -202,6 +212,7 @@ export function readHeader(json: unknown): SceneHeader {
   if (version !== FORMAT_VERSION) {
     throw new SceneFormatError('version', `the scene is format version ${version}; this viewer reads version ${FORMAT_VERSION}: update the app`);
   }
+  const partial = optional(r['shortfall'], shortfall);
   return {
     version,
     layout: text(r['layout'], 'layout'),
@@ -211,6 +222,7 @@ export function readHeader(json: unknown): SceneHeader {
     units: optional(r['units'], (v) => text(v, 'units')),
     tolerance: finite(r['tolerance'], 'tolerance'),
     truncated: flag(r['truncated'], 'truncated'),
+    ...(partial ? { shortfall: partial } : {}),
     entityCount: count(r['entityCount'], 'entityCount'),
     layers: list(r['layers'], 'layers').map(layer),
     batches: list(r['batches'], 'batches').map(batch),

@@ -3,4 +3,4 @@
 /**
  * A stable code per kind of finding, for callers that count or filter them.
  */
-export type DiagnosticCode = "malformed_group_code" | "malformed_value" | "truncated" | "structure" | "unsupported_entity" | "orphan_record" | "missing_block" | "duplicate_block" | "block_cycle" | "block_too_deep" | "undeclared_name" | "text_decoding" | "unknown_codepage" | "invalid_geometry" | "trailing_data" | "dwg_conversion" | "missing_glyph" | "unknown_hatch_pattern";
+export type DiagnosticCode = "malformed_group_code" | "malformed_value" | "truncated" | "structure" | "unsupported_entity" | "orphan_record" | "missing_block" | "duplicate_block" | "block_cycle" | "block_too_deep" | "undeclared_name" | "text_decoding" | "unknown_codepage" | "invalid_geometry" | "trailing_data" | "dwg_conversion" | "missing_glyph" | "unknown_hatch_pattern" | "over_budget";

@@ -2,6 +2,7 @@
 import type { SceneBatch } from "./SceneBatch";
 import type { SceneGlyphs } from "./SceneGlyphs";
 import type { SceneLayer } from "./SceneLayer";
+import type { SceneShortfall } from "./SceneShortfall";
 import type { SceneViewport } from "./SceneViewport";
 import type { Slice } from "./Slice";
 
@@ -27,9 +28,14 @@ units: string | null,
  */
 tolerance: number, 
 /**
- * The vertex budget ran out: part of the layout is missing.
+ * A budget ran out: part of the layout is missing.
  */
 truncated: boolean, 
+/**
+ * When `truncated`: how many block instances were drawn of how many the layout holds, and
+ * the budget's message ("N of M instances drawn: over the budget…"). Added within version 1.
+ */
+shortfall?: SceneShortfall, 
 /**
  * Owners are `0 .. entityCount`.
  */
