@@ -67,6 +67,10 @@ fn every_command_has_help() {
         vec!["cad", "--help"],
         vec!["cad", "info", "--help"],
         vec!["cad", "render", "--help"],
+        vec!["sync", "--help"],
+        vec!["sync", "status", "--help"],
+        vec!["sync", "run", "--help"],
+        vec!["sync", "verify", "--help"],
     ] {
         let output = run(zk(dir.path()).args(&args));
         assert!(output.status.success(), "{args:?} --help works");

@@ -18,3 +18,4 @@ mod files;
 mod keystore;
 mod model_api;
 mod sign_in;
+mod sync;

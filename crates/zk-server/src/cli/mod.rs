@@ -14,6 +14,7 @@ mod config_show;
 mod doctor;
 mod seed;
 mod serve;
+mod sync;
 mod users;
 
 use std::collections::BTreeMap;
@@ -92,6 +93,9 @@ enum Command {
     /// CAD drawings: facts and diagnostics (info), SVG and PNG images (render); no database needed
     #[command(subcommand)]
     Cad(cad::CadCommand),
+    /// Object-storage sync: status, run now, verify the bucket against the database
+    #[command(subcommand)]
+    Sync(sync::SyncCommand),
 }
 
 #[derive(Subcommand)]
@@ -183,6 +187,7 @@ pub fn run() -> ExitCode {
             Command::Seed => seed::seed(config).await,
             Command::Users(command) => users::run(config, command).await,
             Command::Agents(command) => agents::run(config, command).await,
+            Command::Sync(command) => sync::run(config, command).await,
             Command::Config(ConfigCommand::Show { json }) => config_show::run(&config, json),
             Command::Doctor | Command::Chat(_) | Command::Cad(_) => Ok(()),
         }
