@@ -203,6 +203,8 @@ async fn a_restarted_server_goes_on_with_a_multipart_upload_from_its_saved_parts
             // The store goes away mid-upload; the server stops.
             proxy.set_down(true);
             server.stop().await;
+            // The server's store closed with it.
+            let store = db.open_store().await;
             let row = store.sync_record(&sha).await.unwrap().unwrap();
             assert_eq!(row.state(), Some(SyncState::Pending), "handed back, not lost: {row:?}");
             assert!(row.upload_id.is_some() && !row.parts.0.is_empty(), "its progress is kept: {row:?}");
@@ -223,6 +225,7 @@ async fn a_restarted_server_goes_on_with_a_multipart_upload_from_its_saved_parts
             assert!(stored == big, "the resumed object holds exactly the file's bytes");
             assert_eq!(bucket.objects().await.len(), 1);
             server.stop().await;
+            store.close().await;
         }
     })
     .await;
