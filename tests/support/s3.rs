@@ -139,11 +139,18 @@ impl TestBucket {
     }
 }
 
-/// A TCP proxy on 127.0.0.1 before the store: while it is down, every connection is closed at once
-/// (as a store that is not running would refuse it); it counts connections and bytes sent upstream.
+/// A proxy on 127.0.0.1 before the store, reading HTTP/1.1 requests one by one (head, then the body
+/// of its Content-Length): while it is down, every connection is closed at once (as a store that is
+/// not running would refuse it); with a fault rate, that share of requests gets a 500, 503 or 429
+/// answer (`Connection: close`) instead of reaching the store. It counts connections, requests,
+/// faults and bytes sent upstream.
 pub struct FaultProxy {
     pub addr: SocketAddr,
     down: Arc<AtomicBool>,
+    /// Faults per thousand connections.
+    fault_per_mille: Arc<AtomicU64>,
+    pub faults: Arc<AtomicU64>,
+    pub requests: Arc<AtomicU64>,
     pub connections: Arc<AtomicU64>,
     pub bytes_up: Arc<AtomicU64>,
     task: tokio::task::JoinHandle<()>,
@@ -161,48 +168,43 @@ impl FaultProxy {
         let down = Arc::new(AtomicBool::new(false));
         let connections = Arc::new(AtomicU64::new(0));
         let bytes_up = Arc::new(AtomicU64::new(0));
+        let fault_per_mille = Arc::new(AtomicU64::new(0));
+        let faults = Arc::new(AtomicU64::new(0));
+        let requests = Arc::new(AtomicU64::new(0));
         let task = tokio::spawn({
-            let (down, connections, bytes_up) = (down.clone(), connections.clone(), bytes_up.clone());
+            let proxy = Counters {
+                down: down.clone(),
+                fault_per_mille: fault_per_mille.clone(),
+                faults: faults.clone(),
+                requests: requests.clone(),
+                bytes_up: bytes_up.clone(),
+            };
+            let connections = connections.clone();
             async move {
-                while let Ok((mut client, _)) = listener.accept().await {
+                while let Ok((client, _)) = listener.accept().await {
                     connections.fetch_add(1, Ordering::SeqCst);
-                    if down.load(Ordering::SeqCst) {
+                    if proxy.down.load(Ordering::SeqCst) {
                         drop(client);
                         continue;
                     }
-                    let (down, bytes_up) = (down.clone(), bytes_up.clone());
-                    tokio::spawn(async move {
-                        let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await else { return };
-                        let (mut client_read, mut client_write) = client.split();
-                        let (mut server_read, mut server_write) = server.split();
-                        let up = async {
-                            let mut buffer = vec![0u8; 64 * 1024];
-                            loop {
-                                use tokio::io::{AsyncReadExt, AsyncWriteExt};
-                                let n = match client_read.read(&mut buffer).await {
-                                    Ok(0) | Err(_) => break,
-                                    Ok(n) => n,
-                                };
-                                // Taken down: open connections break too.
-                                if down.load(Ordering::SeqCst) {
-                                    break;
-                                }
-                                bytes_up.fetch_add(n as u64, Ordering::SeqCst);
-                                if server_write.write_all(&buffer[..n]).await.is_err() {
-                                    break;
-                                }
-                            }
-                        };
-                        let back = tokio::io::copy(&mut server_read, &mut client_write);
-                        tokio::select! {
-                            _ = up => {}
-                            _ = back => {}
-                        }
-                    });
+                    tokio::spawn(forward(client, upstream, proxy.clone()));
                 }
             }
         });
-        Self { addr, down, connections, bytes_up, task }
+        Self { addr, down, fault_per_mille, faults, requests, connections, bytes_up, task }
+    }
+
+    /// Answers this share of requests (0.0 to 1.0) with a 500, 503 or 429.
+    pub fn set_fault_rate(&self, rate: f64) {
+        self.fault_per_mille.store((rate * 1000.0) as u64, Ordering::SeqCst);
+    }
+
+    pub fn faults(&self) -> u64 {
+        self.faults.load(Ordering::SeqCst)
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::SeqCst)
     }
 
     pub fn endpoint(&self) -> String {
@@ -220,6 +222,94 @@ impl FaultProxy {
     pub fn bytes_up(&self) -> u64 {
         self.bytes_up.load(Ordering::SeqCst)
     }
+}
+
+#[derive(Clone)]
+struct Counters {
+    down: Arc<AtomicBool>,
+    fault_per_mille: Arc<AtomicU64>,
+    faults: Arc<AtomicU64>,
+    requests: Arc<AtomicU64>,
+    bytes_up: Arc<AtomicU64>,
+}
+
+/// One client connection: requests forwarded one at a time (HTTP/1.1 clients wait for an answer
+/// before the next request), answers copied back as they come.
+async fn forward(client: tokio::net::TcpStream, upstream: SocketAddr, proxy: Counters) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(server) = tokio::net::TcpStream::connect(upstream).await else { return };
+    let (mut client_read, client_write) = client.into_split();
+    let (mut server_read, mut server_write) = server.into_split();
+    // Shared by the copy of answers and a fault's answer; a tokio mutex, held across the write.
+    let client_write = Arc::new(tokio::sync::Mutex::new(client_write));
+    let back = tokio::spawn({
+        let client_write = client_write.clone();
+        async move {
+            let mut buffer = vec![0u8; 64 * 1024];
+            loop {
+                let n = match server_read.read(&mut buffer).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                if client_write.lock().await.write_all(&buffer[..n]).await.is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    'requests: loop {
+        // The head.
+        let head_end = loop {
+            if let Some(at) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + 4;
+            }
+            match client_read.read(&mut buffer).await {
+                Ok(0) | Err(_) => break 'requests,
+                Ok(n) => pending.extend_from_slice(&buffer[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&pending[..head_end]).to_ascii_lowercase();
+        let length: usize = head
+            .lines()
+            .find_map(|line| line.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        // The body.
+        while pending.len() < head_end + length {
+            match client_read.read(&mut buffer).await {
+                Ok(0) | Err(_) => break 'requests,
+                Ok(n) => pending.extend_from_slice(&buffer[..n]),
+            }
+        }
+        let request: Vec<u8> = pending.drain(..head_end + length).collect();
+        proxy.requests.fetch_add(1, Ordering::SeqCst);
+        // Taken down: open connections break too.
+        if proxy.down.load(Ordering::SeqCst) {
+            break;
+        }
+        if rand::random_range(0..1000) < proxy.fault_per_mille.load(Ordering::SeqCst) {
+            proxy.faults.fetch_add(1, Ordering::SeqCst);
+            let status = ["500 Internal Server Error", "503 Service Unavailable", "429 Too Many Requests"]
+                [rand::random_range(0..3)];
+            let body = "<Error><Code>SlowDown</Code><Message>injected by the test proxy</Message></Error>";
+            let response = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let mut writer = client_write.lock().await;
+            let _ = writer.write_all(response.as_bytes()).await;
+            let _ = writer.shutdown().await;
+            break;
+        }
+        proxy.bytes_up.fetch_add(request.len() as u64, Ordering::SeqCst);
+        if server_write.write_all(&request).await.is_err() {
+            break;
+        }
+    }
+    // An answer still on its way is let through before the connection closes.
+    let _ = tokio::time::timeout(Duration::from_secs(5), back).await;
 }
 
 impl Drop for FaultProxy {
