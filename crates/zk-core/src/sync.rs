@@ -13,8 +13,8 @@
 //!   crash goes on from the next part. The bytes are hashed on the way; a local copy whose hash is
 //!   not its name is never uploaded. The SHA-256 travels as `x-amz-checksum-sha256` (object_store's
 //!   checksum, per request) and as the object's `sha256` metadata on single `PUT`s. After an upload
-//!   the object is verified: its size by `HEAD`, and ranged reads (start, end, a random place)
-//!   hashed and compared with the same ranges of the local copy.
+//!   the object is verified: ranged reads (start, end, a random place; the whole of a small object)
+//!   that also report its size, hashed and compared with the same ranges of the local copy.
 //! - **delete** (a tombstone, once no file references the content): the object is deleted, and any
 //!   unfinished multipart upload aborted.
 //!
@@ -38,8 +38,8 @@ use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path as ObjectPath;
 use object_store::{
-    Attribute, AttributeValue, Attributes, BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt,
-    PutMultipartOptions, PutOptions, PutPayload, RetryConfig,
+    Attribute, AttributeValue, Attributes, BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectStore,
+    ObjectStoreExt, PutMultipartOptions, PutOptions, PutPayload, RetryConfig,
 };
 use rand::Rng;
 use serde::Serialize;
@@ -363,16 +363,21 @@ impl ObjectSync {
         let key = ObjectPath::from(self.key(&row.sha256));
         let size = u64::try_from(row.size).map_err(|_| AttemptError::Lasting("negative size".into()))?;
         let local = self.blobs.blob_path(&row.sha256).map_err(|e| AttemptError::Lasting(e.to_string()))?;
-        // Already there (an answer lost before, another instance, the same content before): verify.
-        match self.s3.head(&key).await {
-            Ok(meta) if meta.size == size => {
+        // Already there (an answer lost before, another instance): verify only. Asked on a retry
+        // and when there is no local copy; a first attempt just uploads (the same bytes under the
+        // same key, should they be there).
+        let local_exists = tokio::fs::try_exists(&local).await.unwrap_or(false);
+        let look_first = row.attempts > 1 || row.upload_id.is_some() || !local_exists;
+        match if look_first { self.s3.head(&key).await.map(Some) } else { Ok(None) } {
+            Ok(None) => {}
+            Ok(Some(meta)) if meta.size == size => {
                 return match tokio::fs::metadata(&local).await {
                     Ok(_) => self.verify_samples(&key, &local, size).await,
                     // No local copy to compare with: the size and the content address must do.
                     Err(_) => Ok(()),
                 };
             }
-            Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
+            Ok(Some(_)) | Err(object_store::Error::NotFound { .. }) => {}
             Err(error) => return Err(AttemptError::store("cannot look up the object", error)),
         }
         let mut file = match tokio::fs::File::open(&local).await {
@@ -507,22 +512,29 @@ impl ObjectSync {
     /// back hash like the same ranges of the local copy. A mismatch deletes the object, so the next
     /// attempt uploads it again.
     async fn verify_samples(&self, key: &ObjectPath, local: &std::path::Path, size: u64) -> Result<(), AttemptError> {
-        let meta = self.s3.head(key).await.map_err(|e| AttemptError::store("cannot check the uploaded object", e))?;
-        if meta.size != size {
-            let _ = self.s3.delete(key).await;
-            return Err(AttemptError::Passing(format!(
-                "verification failed: the object has {} bytes, expected {size}",
-                meta.size
-            )));
+        let wrong_size = |found: u64| {
+            AttemptError::Passing(format!("verification failed: the object has {found} bytes, expected {size}"))
+        };
+        let ranges = sample_ranges(size, self.options.sample_bytes, &mut rand::rng());
+        if ranges.is_empty() {
+            let meta = self.s3.head(key).await.map_err(|e| AttemptError::store("cannot check the object", e))?;
+            return if meta.size == size { Ok(()) } else { Err(wrong_size(meta.size)) };
         }
         let mut file = tokio::fs::File::open(local).await.map_err(|e| AttemptError::Passing(e.to_string()))?;
-        let ranges = sample_ranges(size, self.options.sample_bytes, &mut rand::rng());
         for range in ranges {
-            let remote = self
+            // A ranged GET also tells the object's whole size.
+            let options = GetOptions { range: Some(GetRange::Bounded(range.clone())), ..GetOptions::default() };
+            let read = self
                 .s3
-                .get_range(key, range.clone())
+                .get_opts(key, options)
                 .await
                 .map_err(|e| AttemptError::store("cannot read the uploaded object back", e))?;
+            if read.meta.size != size {
+                let _ = self.s3.delete(key).await;
+                return Err(wrong_size(read.meta.size));
+            }
+            let remote =
+                read.bytes().await.map_err(|e| AttemptError::store("cannot read the uploaded object back", e))?;
             let mut local_bytes = vec![0u8; (range.end - range.start) as usize];
             file.seek(std::io::SeekFrom::Start(range.start)).await.map_err(|e| AttemptError::Passing(e.to_string()))?;
             file.read_exact(&mut local_bytes).await.map_err(|e| AttemptError::Passing(e.to_string()))?;
