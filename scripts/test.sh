@@ -16,6 +16,10 @@ CARGO_FLAGS=(--workspace --locked --features zk-agent-desktop/custom-protocol)
 
 echo "== services: PostgreSQL and Redis"
 scripts/services.sh
+echo "== services: SeaweedFS (a real S3-compatible store for the object-storage sync tests)"
+s3_env="$(scripts/seaweedfs.sh start)" # a failed start stops here (set -e); eval alone would not
+eval "$s3_env"
+trap 'scripts/seaweedfs.sh stop' EXIT
 
 # Debian's Chromium for the browser tests (nothing downloads a browser at install time), CJK fonts for
 # their screenshots, and the desktop app's build and window packages.

@@ -67,6 +67,10 @@ fn every_command_has_help() {
         vec!["cad", "--help"],
         vec!["cad", "info", "--help"],
         vec!["cad", "render", "--help"],
+        vec!["sync", "--help"],
+        vec!["sync", "status", "--help"],
+        vec!["sync", "run", "--help"],
+        vec!["sync", "verify", "--help"],
     ] {
         let output = run(zk(dir.path()).args(&args));
         assert!(output.status.success(), "{args:?} --help works");
@@ -776,6 +780,8 @@ async fn serve_from_any_folder_serves_the_built_in_ui_with_cache_headers() {
     assert_eq!(missing.status(), 404, "a script of another build is missing, not the page");
     let posted = http.post(format!("{}/", served.base)).send().await.unwrap();
     assert_eq!(posted.status(), 405);
+}
+
 #[tokio::test]
 async fn a_cad_time_out_and_a_busy_refusal_are_logged_into_the_error_log() {
     each_database(|db| async move {

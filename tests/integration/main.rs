@@ -19,3 +19,4 @@ mod keystore;
 mod model_api;
 mod poster;
 mod sign_in;
+mod sync;

@@ -7,3 +7,4 @@ pub mod server;
 pub mod model_double;
 pub mod private_pg;
 pub mod process;
+pub mod s3;

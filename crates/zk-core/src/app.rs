@@ -28,6 +28,7 @@ use crate::keystore::{KeyStore, KeyStoreOptions};
 use crate::lost_database::{self, DatabaseInUse, LostDatabase, LostDatabasePolicy, SetAside};
 use crate::secret::Secret;
 use crate::store::{self, Store};
+use crate::sync::{ObjectSync, StorageStatus, SyncOptions, VerifyReport};
 use crate::tasks::{SelfTest, TaskHandler, TaskService, WorkerPool, WorkerSettings};
 
 pub struct Core {
@@ -38,6 +39,8 @@ pub struct Core {
     pub accounts: AccountService,
     pub admin: AdminService,
     pub files: Arc<FileService>,
+    /// Object-storage sync, when a bucket is configured (`S3_BUCKET`); `None`: local file store only.
+    pub sync: Option<Arc<ObjectSync>>,
     pub tasks: Arc<TaskService>,
     pub agents: Arc<AgentService>,
     pub chat: Arc<ChatService>,
@@ -127,7 +130,18 @@ impl Core {
         )
         .with_hashing(HashingPool::new(config.auth.hash_workers, config.auth.hash_queue_timeout));
         let admin = AdminService::new(store.clone(), cache.clone(), clock.clone(), audit.clone());
-        let files = Arc::new(FileService::new(store.clone(), blobs, clock.clone(), config.files.upload_max_bytes));
+        let sync = match &config.storage.s3 {
+            Some(s3) => Some(Arc::new(
+                ObjectSync::new(store.clone(), blobs.clone(), clock.clone(), s3, SyncOptions::default())
+                    .context("cannot use the object storage (S3_*)")?,
+            )),
+            None => None,
+        };
+        let mut files = FileService::new(store.clone(), blobs, clock.clone(), config.files.upload_max_bytes);
+        if let Some(sync) = &sync {
+            files = files.with_remote(sync.clone(), sync.waker());
+        }
+        let files = Arc::new(files);
         let keystore = KeyStore::open(KeyStoreOptions::from_config(&config.keystore)).await;
         let keys: Arc<dyn AgentKeys> = Arc::new(keystore.clone());
         let agents = Arc::new(AgentService::new(store.clone(), clock.clone(), audit, keys));
@@ -173,6 +187,7 @@ impl Core {
             accounts,
             admin,
             files,
+            sync,
             tasks,
             agents,
             chat,
@@ -249,6 +264,42 @@ impl Core {
     /// Whether the configured FastGPT deployment answers, and each enabled FastGPT agent's probe.
     pub async fn fastgpt_health(&self) -> FastgptHealth {
         health::fastgpt(&self.config, &self.agents).await
+    }
+
+    /// Where files are kept and how far the bucket is behind.
+    pub async fn storage_status(&self) -> crate::CoreResult<StorageStatus> {
+        match &self.sync {
+            Some(sync) => sync.status().await,
+            None => Ok(crate::sync::local_status()),
+        }
+    }
+
+    /// "Sync now": failed items are tried again and pending ones are due at once.
+    pub async fn sync_now(&self) -> crate::CoreResult<StorageStatus> {
+        self.configured_sync()?.sync_now().await?;
+        self.storage_status().await
+    }
+
+    /// Works through every due item in this process (`zk-agent sync run`); how many attempts.
+    pub async fn sync_drain(&self) -> crate::CoreResult<u64> {
+        let sync = self.configured_sync()?;
+        sync.sync_now().await?;
+        sync.drain().await
+    }
+
+    /// Checks the bucket against the database (`zk-agent sync verify`).
+    pub async fn sync_verify(&self, all: bool) -> crate::CoreResult<VerifyReport> {
+        self.configured_sync()?.verify(all, 32).await
+    }
+
+    fn configured_sync(&self) -> crate::CoreResult<&Arc<ObjectSync>> {
+        self.sync.as_ref().ok_or_else(|| {
+            crate::CoreError::Conflict(
+                "object storage is not configured; set S3_BUCKET (and S3_ENDPOINT, S3_ACCESS_KEY_ID, \
+                 S3_SECRET_ACCESS_KEY for a store other than AWS) to sync files to a bucket"
+                    .into(),
+            )
+        })
     }
 
     /// Closes a core that started nothing in the background (a one-shot command); a started one

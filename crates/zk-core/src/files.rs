@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -163,6 +164,15 @@ impl BlobStore {
     }
 }
 
+/// Where a content missing from the local store can be fetched from: the bucket of object-storage
+/// sync (`crate::sync`), when one is configured.
+#[async_trait]
+pub trait RemoteCopies: Send + Sync {
+    /// Fetches the content into `blobs`, verified against its hash before it is put in place;
+    /// `Ok(false)` when the remote store does not have it.
+    async fn fetch_into(&self, sha256: &str, size: u64, blobs: &BlobStore) -> CoreResult<bool>;
+}
+
 /// A file as the API shows it.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct FileView {
@@ -197,11 +207,46 @@ pub struct FileService {
     /// Hashes whose blob is being committed or removed; a std mutex, held only to insert or remove.
     /// Keeps a delete from removing a blob that an upload of the same content is about to reference.
     busy: std::sync::Mutex<HashSet<String>>,
+    /// Where a content missing locally is fetched from (the sync bucket), if anywhere.
+    remote: Option<Arc<dyn RemoteCopies>>,
+    /// Told after a file is stored, so the sync loop starts at once instead of at its next poll.
+    stored: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl FileService {
     pub fn new(store: Arc<dyn Store>, blobs: BlobStore, clock: SharedClock, max_bytes: u64) -> Self {
-        Self { store, blobs, clock, max_bytes, busy: std::sync::Mutex::new(HashSet::new()) }
+        Self { store, blobs, clock, max_bytes, busy: std::sync::Mutex::new(HashSet::new()), remote: None, stored: None }
+    }
+
+    /// Missing local copies are fetched from `remote`; `stored` is notified after each stored file.
+    pub fn with_remote(mut self, remote: Arc<dyn RemoteCopies>, stored: Arc<tokio::sync::Notify>) -> Self {
+        self.remote = Some(remote);
+        self.stored = Some(stored);
+        self
+    }
+
+    /// The local path of a content, fetched from the remote store first when it is missing here
+    /// (another instance stored it, or the local copy was lost) and verified against its hash.
+    pub async fn local_path(&self, sha256: &str, size: i64) -> CoreResult<PathBuf> {
+        let path = self.blobs.blob_path(sha256)?;
+        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+            return Ok(path);
+        }
+        let Some(remote) = &self.remote else {
+            return Err(CoreError::Storage(format!("the content {sha256} is missing from the local file store")));
+        };
+        let size = u64::try_from(size).map_err(|_| CoreError::Storage("a negative file size".into()))?;
+        let _guard = self.claim(sha256).await;
+        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+            return Ok(path);
+        }
+        if remote.fetch_into(sha256, size, &self.blobs).await? {
+            Ok(path)
+        } else {
+            Err(CoreError::Storage(format!(
+                "the content {sha256} is missing from the local file store and from the bucket"
+            )))
+        }
     }
 
     pub fn max_bytes(&self) -> u64 {
@@ -271,6 +316,9 @@ impl FileService {
         let _guard = self.claim(&record.sha256).await;
         self.blobs.commit(staged.blob).await?;
         self.store.insert_file(&record).await?;
+        if let Some(stored) = &self.stored {
+            stored.notify_one();
+        }
         tracing::info!(file = %record.id, size = record.size, media_type = staged.media_type, "file stored");
         Ok(record)
     }
@@ -284,7 +332,7 @@ impl FileService {
     /// The record and an open handle on its content, when `reader` may read it.
     pub async fn open(&self, reader: &Principal, id: &str) -> CoreResult<(FileRecord, tokio::fs::File)> {
         let record = self.readable(reader, id).await?;
-        let file = tokio::fs::File::open(self.blobs.blob_path(&record.sha256)?)
+        let file = tokio::fs::File::open(self.local_path(&record.sha256, record.size).await?)
             .await
             .map_err(|e| CoreError::Storage(format!("the content of file {id} is missing from the store: {e}")))?;
         Ok((record, file))

@@ -28,6 +28,7 @@ pub mod lost_database;
 pub mod request;
 pub mod running;
 pub mod secret;
+pub mod sync;
 pub mod tasks;
 pub mod upstream;
 

@@ -5,7 +5,7 @@
 //! [`crate::lost_database`]) and its migrations, cache, file store,
 //! services; answers a crash left `streaming` become `interrupted`), add the default settings that
 //! are missing, start the error-log writer, watch the agents and drawings folders, start the task
-//! workers. Later loops (object-storage sync, backups, metrics) are registered with
+//! workers, start object-storage sync when a bucket is configured. Later loops (backups, metrics) are registered with
 //! [`Running::spawn_loop`].
 //!
 //! Stop, in order, within one deadline: the task workers hand running tasks back to the queue; the
@@ -75,7 +75,11 @@ impl Core {
             tracing::warn!(error = format!("{error:#}"), "drawings folder not watched");
         }
         let workers = core.start_workers();
-        Ok(Running { core, workers, loops: TaskTracker::new() })
+        let running = Running { core, workers, loops: TaskTracker::new() };
+        if let Some(sync) = running.core.sync.clone() {
+            running.spawn_loop("object sync", |shutdown| sync.run(shutdown));
+        }
+        Ok(running)
     }
 }
 

@@ -41,13 +41,15 @@ impl FileScope {
 /// Methods that take a `now` never read the clock themselves: the caller's clock decides.
 #[async_trait]
 pub trait FileStore: Send + Sync {
+    /// Inserts the row and queues its content for object-storage sync, in one transaction.
     async fn insert_file(&self, file: &FileRecord) -> StoreResult<()>;
     async fn file(&self, id: &str) -> StoreResult<Option<FileRecord>>;
     /// The file, when it is in `scope`.
     async fn scoped_file(&self, id: &str, scope: FileScope) -> StoreResult<Option<FileRecord>>;
     /// The files in `scope`, newest id first, older than `before` when given.
     async fn list_files(&self, scope: FileScope, before: Option<&str>, limit: i64) -> StoreResult<Vec<FileRecord>>;
-    /// Deletes the row; returns how many rows still reference the same content.
+    /// Deletes the row; returns how many rows still reference the same content. When none does, the
+    /// content's outbox row becomes a tombstone in the same transaction.
     async fn delete_file(&self, id: &str) -> StoreResult<Option<i64>>;
 }
 
@@ -57,7 +59,11 @@ macro_rules! impl_file_store {
         #[async_trait::async_trait]
         impl $crate::FileStore for $store {
             async fn insert_file(&self, file: &FileRecord) -> StoreResult<()> {
-                $crate::files::insert_file!($db, &self.pool, file)
+                // The file row and its outbox row commit together.
+                let mut tx = self.pool.begin().await?;
+                $crate::files::insert_file!($db, &mut *tx, file)?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn file(&self, id: &str) -> StoreResult<Option<FileRecord>> {
@@ -110,6 +116,10 @@ macro_rules! impl_file_store {
                     .bind(&sha256)
                     .fetch_one(&mut *tx)
                     .await?;
+                if remaining == 0 {
+                    // The last reference went: the bucket's copy goes too.
+                    $crate::sync::queue_delete!($db, &mut *tx, &sha256)?;
+                }
                 tx.commit().await?;
                 Ok(Some(remaining))
             }
@@ -126,11 +136,12 @@ macro_rules! in_scope {
     };
 }
 
-/// Inserts a file row on `$executor`: the pool, or a unit of work's transaction.
+/// Inserts a file row and queues its content for object-storage sync (see [`crate::SyncStore`]) on
+/// `$executor`, a transaction: the store's own, or a unit of work's.
 macro_rules! insert_file {
     ($db:ty, $executor:expr, $file:expr) => {{
         let file: &$crate::FileRecord = $file;
-        sqlx::query::<$db>(
+        let inserted = sqlx::query::<$db>(
             "INSERT INTO files (id, sha256, size, media_type, original_name, uploaded_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
@@ -144,7 +155,11 @@ macro_rules! insert_file {
         .execute($executor)
         .await
         .map(|_| ())
-        .map_err($crate::StoreError::from)
+        .map_err($crate::StoreError::from);
+        match inserted {
+            Ok(()) => $crate::sync::queue_upload!($db, $executor, file),
+            Err(error) => Err(error),
+        }
     }};
 }
 

@@ -1,7 +1,7 @@
 //! Everything ZK-Agent persists: one trait per area, implemented for SQLite and for PostgreSQL.
 //!
 //! Architecture invariant: only this crate speaks SQL. Both backends run the same SQL text (see
-//! [`sql`]); they differ in connection setup, migrations and the task-claim statement. Writes that
+//! [`sql`]); they differ in connection setup, migrations and the claim statements (tasks, sync outbox). Writes that
 //! must land together go through a [`UnitOfWork`].
 
 mod accounts;
@@ -16,6 +16,7 @@ mod postgres;
 mod settings;
 mod sql;
 mod sqlite;
+mod sync;
 mod tasks;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -44,6 +45,7 @@ pub use logs::{AuditRecord, ErrorRecord, LogQuery, LogStore, NewAuditEntry, NewE
 pub use postgres::PostgresStore;
 pub use settings::{ConfigEntry, SettingsStore};
 pub use sqlite::SqliteStore;
+pub use sync::{SyncCounts, SyncOp, SyncRecord, SyncState, SyncStore};
 pub use tasks::{NewTask, TaskOutcome, TaskQuery, TaskRecord, TaskState, TaskStore};
 pub use timestamp::Timestamp;
 pub use unit::UnitOfWork;
@@ -60,6 +62,7 @@ pub trait Store:
     + AgentStore
     + ConversationStore
     + CadStore
+    + SyncStore
     + Send
     + Sync
     + 'static

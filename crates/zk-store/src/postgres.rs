@@ -57,5 +57,12 @@ impl_store!(
      WHERE id = (SELECT id FROM tasks WHERE kind IN (SELECT jsonb_array_elements_text($1::jsonb)) \
        AND ((state = 'queued' AND run_after <= $3) OR (state = 'running' AND lease_until < $3)) \
        ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+     RETURNING *",
+    // Instances claim side by side: a row another instance is claiming is skipped, never waited for.
+    "UPDATE object_sync SET state = 'uploading', claimed_by = $1, lease_until = $3, attempts = attempts + 1, \
+       updated_at = $2 \
+     WHERE sha256 = (SELECT sha256 FROM object_sync \
+       WHERE (state = 'pending' AND next_attempt_at <= $2) OR (state = 'uploading' AND lease_until < $2) \
+       ORDER BY next_attempt_at, sha256 LIMIT 1 FOR UPDATE SKIP LOCKED) \
      RETURNING *"
 );

@@ -8,9 +8,10 @@
 
 /// Implements [`crate::Store`] and every area's trait for `$store`, whose `pool` field is a
 /// `sqlx::Pool<$db>`, and [`crate::UnitOfWork`] for its transactions. `$claim` is the backend's
-/// task-claim statement, binding kinds (JSON array), lease token, now, lease end.
+/// task-claim statement, binding kinds (JSON array), lease token, now, lease end; `$sync_claim` its
+/// sync-outbox claim, binding token, now, lease end.
 macro_rules! impl_store {
-    ($store:ty, $db:ty, $claim:expr) => {
+    ($store:ty, $db:ty, $claim:expr, $sync_claim:expr) => {
         #[async_trait::async_trait]
         impl $crate::Store for $store {
             fn backend(&self) -> &'static str {
@@ -55,6 +56,7 @@ macro_rules! impl_store {
         $crate::agents::impl_agent_store!($store, $db);
         $crate::conversations::impl_conversation_store!($store, $db);
         $crate::cad::impl_cad_store!($store, $db);
+        $crate::sync::impl_sync_store!($store, $db, $sync_claim);
         $crate::unit::impl_unit_of_work!($db);
     };
 }

@@ -108,6 +108,13 @@ impl_store!(
      WHERE id = (SELECT id FROM tasks WHERE kind IN (SELECT value FROM json_each($1)) \
        AND ((state = 'queued' AND run_after <= $3) OR (state = 'running' AND lease_until < $3)) \
        ORDER BY run_after, id LIMIT 1) \
+     RETURNING *",
+    // SQLite has one writer at a time: the sub-select and the update are one atomic statement.
+    "UPDATE object_sync SET state = 'uploading', claimed_by = $1, lease_until = $3, attempts = attempts + 1, \
+       updated_at = $2 \
+     WHERE sha256 = (SELECT sha256 FROM object_sync \
+       WHERE (state = 'pending' AND next_attempt_at <= $2) OR (state = 'uploading' AND lease_until < $2) \
+       ORDER BY next_attempt_at, sha256 LIMIT 1) \
      RETURNING *"
 );
 

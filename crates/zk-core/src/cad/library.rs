@@ -375,7 +375,7 @@ impl CadLibrary {
     /// The original file.
     pub async fn source(&self, id: &str) -> CoreResult<SourceFile> {
         let record = self.record(id).await?;
-        let path = self.source_path(&record)?;
+        let path = self.local_source(&record).await?;
         let media_type = if record.format == "dwg" { "image/vnd.dwg" } else { "image/vnd.dxf" };
         let size = tokio::fs::metadata(&path)
             .await
@@ -400,11 +400,21 @@ impl CadLibrary {
         }
     }
 
+    /// [`CadLibrary::source_path`], an upload's content fetched from the sync bucket first when it is
+    /// missing locally.
+    async fn local_source(&self, record: &CadDrawingRecord) -> CoreResult<PathBuf> {
+        let path = self.source_path(record)?;
+        if record.source == "folder" {
+            return Ok(path);
+        }
+        self.files.local_path(&record.sha256, record.size_bytes).await
+    }
+
     /// The opened drawing, from the cache or read again (off the runtime, under the guards).
     async fn open(&self, record: &CadDrawingRecord) -> CoreResult<Arc<OpenDrawing>> {
         self.cache
             .get_or_load(&record.id, &record.sha256, || async {
-                let path = self.source_path(record)?;
+                let path = self.local_source(record).await?;
                 let options = self.options.clone();
                 let read = tokio::task::spawn_blocking(move || -> Result<Drawing, CadError> {
                     let bytes = super::read_file(&path, &options)?;

@@ -21,6 +21,7 @@ mod files;
 mod keystore;
 mod logging;
 mod server;
+mod storage;
 mod tasks;
 #[cfg(test)]
 mod tests;
@@ -40,6 +41,7 @@ pub use files::FilesConfig;
 pub use keystore::{KeyStoreConfig, KeyStoreMode, MIN_PASSPHRASE_CHARS, default_key_file};
 pub use logging::{ErrorMonitorConfig, LogFormat, LoggingConfig};
 pub use server::ServerConfig;
+pub use storage::{S3Config, StorageConfig};
 pub use tasks::TasksConfig;
 
 use crate::secret::{Secret, redact_url};
@@ -89,6 +91,7 @@ const SECTIONS: &[&[Setting]] = &[
     auth::SETTINGS,
     agents::SETTINGS,
     files::SETTINGS,
+    storage::SETTINGS,
     cad::SETTINGS,
     cache::SETTINGS,
     logging::SETTINGS,
@@ -110,6 +113,7 @@ const SHOWN_ORDER: &str = "
     JWT_ACCESS_SECRET JWT_REFRESH_SECRET ACCESS_TOKEN_TTL_SECS REFRESH_TOKEN_TTL_SECS
     AUTH_HASH_WORKERS AUTH_HASH_QUEUE_MS
     FASTGPT_API_URL FASTGPT_API_KEY UPLOAD_DIR AGENTS_DIR UPLOAD_MAX_BYTES
+    S3_ENDPOINT S3_BUCKET S3_REGION S3_ACCESS_KEY_ID S3_SECRET_ACCESS_KEY S3_PREFIX S3_FORCE_PATH_STYLE
     CAD_MAX_BYTES CAD_TIME_BUDGET_SECS CAD_MAX_INSTANCES CAD_MAX_VERTICES CAD_MAX_SVG_BYTES CAD_WORKERS CAD_QUEUE_SECS
     CAD_DIR CAD_CACHE_BYTES
     REDIS_URL REDIS_HOST REDIS_PORT REDIS_PASSWORD REDIS_PREFIX
@@ -334,6 +338,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub agents: AgentsConfig,
     pub files: FilesConfig,
+    pub storage: StorageConfig,
     pub cad: CadConfig,
     pub cache: CacheConfig,
     pub logging: LoggingConfig,
@@ -362,6 +367,7 @@ impl Config {
         let auth = auth::read(&mut reader)?;
         let agents = agents::read(&mut reader, &data_dir)?;
         let files = files::read(&mut reader, &data_dir)?;
+        let storage = storage::read(&mut reader)?;
         let cad = cad::read(&mut reader, &data_dir)?;
         let cache = cache::read(&mut reader)?;
         let logging = logging::read(&mut reader)?;
@@ -377,6 +383,7 @@ impl Config {
             auth,
             agents,
             files,
+            storage,
             cad,
             cache,
             logging,

@@ -246,6 +246,13 @@ fn config_show_rows_keep_their_order_values_redaction_and_sources() {
         ("UPLOAD_DIR", "/srv/zk-uploads", "/srv/zk/.env.production"),
         ("AGENTS_DIR", "(unset)", "default"),
         ("UPLOAD_MAX_BYTES", "(unset)", "default"),
+        ("S3_ENDPOINT", "(unset)", "default"),
+        ("S3_BUCKET", "(unset)", "default"),
+        ("S3_REGION", "(unset)", "default"),
+        ("S3_ACCESS_KEY_ID", "(unset)", "default"),
+        ("S3_SECRET_ACCESS_KEY", "(unset)", "default"),
+        ("S3_PREFIX", "(unset)", "default"),
+        ("S3_FORCE_PATH_STYLE", "(unset)", "default"),
         ("CAD_MAX_BYTES", "64MiB", "/srv/zk/.env"),
         ("CAD_TIME_BUDGET_SECS", "(unset)", "default"),
         ("CAD_MAX_INSTANCES", "(unset)", "default"),
@@ -334,4 +341,44 @@ fn cad_budgets_follow_cad_max_bytes_unless_set() {
 
     let error = error_of(&[("CAD_WORKERS", "0")]);
     assert!(error.to_string().contains("CAD_WORKERS"), "{error}");
+}
+
+#[test]
+fn object_storage_is_off_until_a_bucket_is_named_and_its_secret_never_shows() {
+    let config = Config::from_sources(&sources(&[])).expect("defaults are valid");
+    assert!(config.storage.s3.is_none(), "nothing configured: local file store only");
+
+    let secret = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY";
+    let config = Config::from_sources(&sources(&[
+        ("S3_ENDPOINT", "http://127.0.0.1:8333/"),
+        ("S3_BUCKET", "zk-files"),
+        ("S3_ACCESS_KEY_ID", "ci"),
+        ("S3_SECRET_ACCESS_KEY", secret),
+        ("S3_PREFIX", "/team-a"),
+    ]))
+    .expect("valid");
+    let s3 = config.storage.s3.clone().expect("a bucket is configured");
+    assert_eq!(s3.endpoint.as_deref(), Some("http://127.0.0.1:8333"));
+    assert_eq!((s3.bucket.as_str(), s3.region.as_str(), s3.prefix.as_str()), ("zk-files", "us-east-1", "team-a/"));
+    assert!(s3.force_path_style, "an endpoint defaults to path-style addressing");
+    assert_eq!(s3.secret_access_key.as_ref().map(|s| s.expose().as_str()), Some(secret));
+    assert!(!format!("{config:?}").contains(secret), "Debug never shows the secret key");
+    let shown = config.shown_rows();
+    assert!(shown.iter().all(|row| !row.value.contains(secret)), "config show never shows it");
+    let row = shown.iter().find(|row| row.name == "S3_SECRET_ACCESS_KEY").expect("listed");
+    assert_eq!(row.value, "<redacted>");
+
+    assert_eq!(
+        error_of(&[("S3_ENDPOINT", "http://127.0.0.1:8333")]).name,
+        "S3_ENDPOINT",
+        "an endpoint without a bucket"
+    );
+    assert_eq!(error_of(&[("S3_BUCKET", "Bad_Name")]).name, "S3_BUCKET");
+    assert_eq!(error_of(&[("S3_BUCKET", "ok-name"), ("S3_ACCESS_KEY_ID", "ci")]).name, "S3_SECRET_ACCESS_KEY");
+    let e = error_of(&[("S3_BUCKET", "ok-name"), ("S3_SECRET_ACCESS_KEY", secret)]);
+    assert_eq!(e.name, "S3_ACCESS_KEY_ID");
+    assert!(!e.to_string().contains(secret), "{e}");
+    assert_eq!(error_of(&[("S3_BUCKET", "ok-name"), ("S3_PREFIX", "a/../b")]).name, "S3_PREFIX");
+    assert_eq!(error_of(&[("S3_BUCKET", "ok-name"), ("S3_FORCE_PATH_STYLE", "maybe")]).name, "S3_FORCE_PATH_STYLE");
+    assert_eq!(error_of(&[("S3_BUCKET", "ok-name"), ("S3_ENDPOINT", "ftp://x")]).name, "S3_ENDPOINT");
 }

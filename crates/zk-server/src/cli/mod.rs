@@ -15,6 +15,7 @@ mod doctor;
 mod poster;
 mod seed;
 mod serve;
+mod sync;
 mod users;
 
 use std::collections::BTreeMap;
@@ -97,6 +98,9 @@ enum Command {
     /// offline, no database needed
     #[command(subcommand)]
     Poster(poster::PosterCommand),
+    /// Object-storage sync: status, run now, verify the bucket against the database
+    #[command(subcommand)]
+    Sync(sync::SyncCommand),
 }
 
 #[derive(Subcommand)]
@@ -196,6 +200,7 @@ pub fn run() -> ExitCode {
             Command::Seed => seed::seed(config).await,
             Command::Users(command) => users::run(config, command).await,
             Command::Agents(command) => agents::run(config, command).await,
+            Command::Sync(command) => sync::run(config, command).await,
             Command::Config(ConfigCommand::Show { json }) => config_show::run(&config, json),
             Command::Doctor | Command::Chat(_) | Command::Cad(_) | Command::Poster(_) => Ok(()),
         }

@@ -14,6 +14,7 @@ mod database;
 mod files;
 mod logs;
 mod settings;
+mod sync;
 mod tasks;
 mod unit;
 

@@ -7,6 +7,7 @@ mod cad;
 mod chat;
 mod files;
 mod health;
+mod storage;
 mod tasks;
 mod users;
 
@@ -37,6 +38,9 @@ pub(super) fn register(api: Api) -> Api {
         .route(Method::PUT, "/admin/config/{key}", Role(Admin), admin::set_config)
         .route(Method::GET, "/admin/audit", Role(Admin), admin::audit)
         .route(Method::GET, "/admin/errors", Role(Admin), admin::errors)
+        // Object storage: its sync state, "sync now"
+        .route(Method::GET, "/storage/status", Role(Admin), storage::status)
+        .route(Method::POST, "/storage/sync", Role(Admin), storage::sync)
         // Agents: everyone signed in sees them; admins manage them
         .route(Method::GET, "/agents", Role(Viewer), agents::list)
         .route(Method::POST, "/agents", Role(Admin), agents::create)
