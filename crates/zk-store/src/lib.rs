@@ -44,7 +44,7 @@ pub use logs::{AuditRecord, ErrorRecord, LogQuery, LogStore, NewAuditEntry, NewE
 pub use postgres::PostgresStore;
 pub use settings::{ConfigEntry, SettingsStore};
 pub use sqlite::SqliteStore;
-pub use tasks::{NewTask, TaskOutcome, TaskQuery, TaskRecord, TaskState, TaskStore};
+pub use tasks::{NewTask, QueueStats, TaskOutcome, TaskQuery, TaskRecord, TaskState, TaskStore};
 pub use timestamp::Timestamp;
 pub use unit::UnitOfWork;
 
@@ -71,9 +71,19 @@ pub trait Store:
     async fn migration_status(&self) -> StoreResult<(usize, usize)>;
     /// A round trip to the database.
     async fn ping(&self) -> StoreResult<()>;
+    /// The connection pool as it is now (no round trip).
+    fn pool_stats(&self) -> PoolStats;
     async fn close(&self);
     /// Begins a unit of work: writes that commit together or not at all.
     async fn begin(&self) -> StoreResult<Box<dyn UnitOfWork>>;
+}
+
+/// A connection pool's state: connections open, of which idle, and the most it may open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
 }
 
 /// Opens the configured database; callers apply migrations ([`Store::migrate`]) when they want them.
