@@ -243,6 +243,37 @@ fn doctor_changes_nothing_on_a_new_install() {
 }
 
 #[test]
+fn doctor_json_is_one_document_with_every_check_and_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(zk(dir.path()).env("PORT", free_port().to_string()).args(["doctor", "--json"]));
+    let stdout = text(&output.stdout);
+    let document: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is one JSON document");
+    assert_eq!(output.status.code(), Some(0), "a new install only warns: {stdout}");
+    assert_eq!((document["status"].as_str(), document["exit_code"].as_u64()), (Some("warn"), Some(0)), "{stdout}");
+    let checks = document["checks"].as_array().unwrap();
+    let status_of =
+        |name: &str| checks.iter().find(|c| c["check"] == name).map(|c| c["status"].as_str().unwrap().to_owned());
+    for name in ["configuration", "data_dir", "disk_space", "port", "database", "cache", "file_store", "keychain"] {
+        assert!(status_of(name).is_some(), "doctor --json reports {name}: {stdout}");
+    }
+    assert_eq!(status_of("database").as_deref(), Some("warn"), "not created yet");
+    let database = checks.iter().find(|c| c["check"] == "database").unwrap();
+    assert!(database["fix"].as_str().unwrap().contains("zk-agent migrate"), "a warning carries its fix");
+
+    let taken = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let output = run(zk(dir.path()).env("PORT", port.to_string()).args(["doctor", "--json"]));
+    let document: serde_json::Value = serde_json::from_str(&text(&output.stdout)).unwrap();
+    assert_eq!(output.status.code(), Some(1), "a taken port fails");
+    assert_eq!((document["status"].as_str(), document["exit_code"].as_u64()), (Some("fail"), Some(1)));
+    let bad = run(zk(dir.path()).env("PORT", "not-a-port").args(["doctor", "--json"]));
+    let document: serde_json::Value = serde_json::from_str(&text(&bad.stdout)).expect("JSON even for a bad variable");
+    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(document["checks"][0]["check"], "configuration");
+    assert!(document["checks"][0]["fix"].as_str().is_some_and(|f| f.contains("PORT")), "{document}");
+}
+
+#[test]
 fn doctor_explains_an_unreachable_database_and_redis() {
     let dir = tempfile::tempdir().unwrap();
     let output = run(zk(dir.path())

@@ -223,7 +223,7 @@ fn the_container_file_builds_a_non_root_image_that_serves_and_checks_its_health(
         }
     }
     let last = &all[*stages.last().unwrap()..];
-    let find = |keyword: &str| last.iter().filter(|(k, _)| k == keyword).map(|(_, a)| a.as_str()).last();
+    let find = |keyword: &str| last.iter().filter(|(k, _)| k == keyword).map(|(_, a)| a.as_str()).next_back();
     let user = find("USER").expect("the image sets USER");
     let uid = user.split(':').next().unwrap();
     assert!(uid != "root" && uid != "0" && !uid.is_empty(), "the server runs as an unprivileged user, not {user}");
