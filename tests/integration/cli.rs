@@ -541,6 +541,43 @@ async fn doctor_and_health_probe_fastgpt_with_the_configured_key() {
 }
 
 #[tokio::test]
+async fn doctor_probes_each_fastgpt_agent_with_its_key() {
+    let double = zk_tests::model_double::ModelDouble::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let agents_file = dir.path().join("team.toml");
+    let file = format!(
+        "name = \"规范助手\"\nprovider = \"fastgpt\"\nbase_url = \"{}\"\napi_key_env = \"TEAM_FASTGPT_KEY\"\n",
+        double.base
+    );
+    std::fs::write(&agents_file, file).unwrap();
+    let home = dir.path().to_owned();
+    let zk_agent = move |key: &str, args: Vec<String>| {
+        let mut command = zk(&home);
+        command.env("ZK_KEYSTORE", "env").env("TEAM_FASTGPT_KEY", key).env("PORT", free_port().to_string()).args(args);
+        async move { tokio::task::spawn_blocking(move || run(&mut command)).await.unwrap() }
+    };
+    let output = zk_agent("fastgpt-good", vec!["migrate".into()]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output =
+        zk_agent("fastgpt-good", vec!["agents".into(), "import".into(), agents_file.display().to_string()]).await;
+    assert!(output.status.success(), "{}{}", text(&output.stdout), text(&output.stderr));
+
+    let output = zk_agent("fastgpt-good", vec!["doctor".into(), "--json".into()]).await;
+    let document: serde_json::Value = serde_json::from_str(&text(&output.stdout)).expect("one JSON document");
+    let agent = document["checks"].as_array().unwrap().iter().find(|c| c["check"] == "agent_规范助手").cloned();
+    let agent = agent.unwrap_or_else(|| panic!("the agent is probed: {document}"));
+    assert_eq!(agent["status"], "ok", "{agent}");
+    assert!(agent["detail"].as_str().unwrap().contains(" ms)"), "with its latency: {agent}");
+    assert_eq!(output.status.code(), Some(0), "{document}");
+
+    let output = zk_agent("fastgpt-bad", vec!["doctor".into()]).await;
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "a refused agent key fails: {stdout}");
+    assert!(stdout.contains("[FAIL] agent 规范助手") && stdout.contains("fix: replace the agent's key"), "{stdout}");
+    assert!(!stdout.contains("fastgpt-bad"), "the key is not printed");
+}
+
+#[tokio::test]
 async fn agents_import_list_show_export_validate_and_chat_with_an_agent() {
     let double = zk_tests::model_double::ModelDouble::start().await;
     let dir = tempfile::tempdir().unwrap();

@@ -151,6 +151,8 @@ pub async fn run(flags: BTreeMap<String, String>, json: bool) -> ExitCode {
         }
         None => Some(zk_core::store::open(&config.database).await),
     };
+    // Kept open for the agents' probes when the database is usable.
+    let mut usable_store = None;
     match opened {
         None => {}
         Some(Ok(store)) => {
@@ -169,16 +171,19 @@ pub async fn run(flags: BTreeMap<String, String>, json: bool) -> ExitCode {
                     &format!("{}: {error}", config.database.display()),
                     Some(database_fix(&config)),
                 ),
-                (None, Ok((applied, known))) if applied >= known => report.line(
-                    Verdict::Ok,
-                    "database",
-                    &format!(
-                        "{} reachable ({:.1} ms), {applied}/{known} migrations applied",
-                        config.database.display(),
-                        check.latency_ms
-                    ),
-                    None,
-                ),
+                (None, Ok((applied, known))) if applied >= known => {
+                    report.line(
+                        Verdict::Ok,
+                        "database",
+                        &format!(
+                            "{} reachable ({:.1} ms), {applied}/{known} migrations applied",
+                            config.database.display(),
+                            check.latency_ms
+                        ),
+                        None,
+                    );
+                    usable_store = Some(store.clone());
+                }
                 (None, Ok((applied, known))) => report.line(
                     Verdict::Fail,
                     "database",
@@ -189,7 +194,9 @@ pub async fn run(flags: BTreeMap<String, String>, json: bool) -> ExitCode {
                     report.line(Verdict::Fail, "database", &error.to_string(), Some("check the database user's rights"))
                 }
             }
-            store.close().await;
+            if usable_store.is_none() {
+                store.close().await;
+            }
         }
         Some(Err(error)) => report.line(
             Verdict::Fail,
@@ -353,7 +360,50 @@ pub async fn run(flags: BTreeMap<String, String>, json: bool) -> ExitCode {
         }
     }
 
+    if let Some(store) = usable_store {
+        fastgpt_agents(&mut report, store.clone(), keys).await;
+        store.close().await;
+    }
+
     report.finish()
+}
+
+/// Each enabled FastGPT agent answers with its key, as `GET /api/fastgpt/health` probes them.
+async fn fastgpt_agents(report: &mut Report, store: std::sync::Arc<dyn zk_core::store::Store>, keys: KeyStore) {
+    let agents = match health::fastgpt_agents(store, std::sync::Arc::new(keys)).await {
+        Ok(agents) => agents,
+        Err(error) => {
+            report.line(Verdict::Warn, "fastgpt agents", &format!("cannot list the agents: {error}"), None);
+            return;
+        }
+    };
+    for agent in agents {
+        let what = format!("agent {}", agent.name);
+        let probe = agent.health;
+        let latency = probe.latency_ms.unwrap_or_default();
+        let error = probe.error.unwrap_or_default();
+        match probe.status {
+            "reachable" => report.line(Verdict::Ok, &what, &format!("FastGPT answers ({latency:.0} ms)"), None),
+            "no_key" => report.line(
+                Verdict::Fail,
+                &what,
+                &format!("no key: {error}"),
+                Some("store the agent's key in the app, or set the environment variable its api_key_env names"),
+            ),
+            "unauthorized" => report.line(
+                Verdict::Fail,
+                &what,
+                &format!("FastGPT refuses the agent's key ({latency:.0} ms): {error}"),
+                Some("replace the agent's key with a valid key of its FastGPT app"),
+            ),
+            _ => report.line(
+                Verdict::Fail,
+                &what,
+                &format!("FastGPT does not answer: {error}"),
+                Some("check the agent's base_url and that this machine can reach it"),
+            ),
+        }
+    }
 }
 
 /// Free space on the data directory's file system, as `df -Pk` reports it (POSIX output: the
