@@ -284,6 +284,7 @@ fn doctor_explains_an_unreachable_database_and_redis() {
     assert_eq!(output.status.code(), Some(1));
     let stdout = text(&output.stdout);
     assert!(stdout.contains("[FAIL] database") && stdout.contains("fix: start PostgreSQL"), "{stdout}");
+    assert!(stdout.contains("[ok  ] database tls   off, to 127.0.0.1 on this machine"), "{stdout}");
     assert!(stdout.contains("[warn] cache") && stdout.contains("slower, still correct"), "{stdout}");
     assert!(!stdout.contains("hunter2pw"), "the password is not printed");
 }
@@ -538,6 +539,31 @@ async fn doctor_and_health_probe_fastgpt_with_the_configured_key() {
         assert_eq!(output.status.code(), Some(code), "{stdout}");
         assert!(stdout.contains(expected) && !stdout.contains(key), "{stdout}");
     }
+}
+
+#[test]
+fn doctor_warns_of_plain_text_to_a_remote_database() {
+    let dir = tempfile::tempdir().unwrap();
+    // A documentation address (TEST-NET-1): nothing answers, the TLS check reads the configuration.
+    let remote = |ssl: &[(&str, &str)]| {
+        let mut command = zk(dir.path());
+        command.env("DATABASE_URL", "postgres://zk:pw@192.0.2.10:5432/zk").env("DB_ACQUIRE_TIMEOUT_MS", "300");
+        for (name, value) in ssl {
+            command.env(name, value);
+        }
+        text(&run(command.args(["doctor", "--json"])).stdout)
+    };
+    let tls = |stdout: &str| {
+        let document: serde_json::Value = serde_json::from_str(stdout).unwrap();
+        document["checks"].as_array().unwrap().iter().find(|c| c["check"] == "database_tls").cloned().unwrap()
+    };
+    let plain = tls(&remote(&[]));
+    assert_eq!(plain["status"], "warn", "{plain}");
+    assert!(plain["fix"].as_str().unwrap().contains("DB_SSL=true"), "{plain}");
+    let verified = tls(&remote(&[("DB_SSL", "true")]));
+    assert_eq!(verified["status"], "ok", "DB_SSL verifies by default: {verified}");
+    let unverified = tls(&remote(&[("DB_SSL", "true"), ("DB_SSL_REJECT_UNAUTHORIZED", "false")]));
+    assert_eq!(unverified["status"], "warn", "{unverified}");
 }
 
 #[tokio::test]

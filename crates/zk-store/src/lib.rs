@@ -33,7 +33,7 @@ pub use agents::{AgentRecord, AgentStore, AgentVersionRecord, AgentWrite};
 pub use cad::{
     CadAnalysisOutcome, CadAnalysisRecord, CadDrawingRecord, CadDrawingWrite, CadStore, NewCadAnalysis, NewCadDrawing,
 };
-pub use config::DatabaseConfig;
+pub use config::{DatabaseConfig, DatabaseTls};
 pub use conversations::{
     ConversationCursor, ConversationRecord, ConversationStore, MessageHitRecord, MessageRecord, MessageUpdate,
     NewConversation, NewMessage, search_key,

@@ -151,6 +151,8 @@ pub async fn run(flags: BTreeMap<String, String>, json: bool) -> ExitCode {
         }
         None => Some(zk_core::store::open(&config.database).await),
     };
+    database_tls(&mut report, &config);
+
     // Kept open for the agents' probes when the database is usable.
     let mut usable_store = None;
     match opened {
@@ -366,6 +368,34 @@ pub async fn run(flags: BTreeMap<String, String>, json: bool) -> ExitCode {
     }
 
     report.finish()
+}
+
+/// Whether the connection to PostgreSQL is encrypted: plain text is fine to this machine, a warning
+/// to any other host.
+fn database_tls(report: &mut Report, config: &Config) {
+    use zk_core::store::DatabaseTls;
+    let Some((tls, host)) = config.database.tls() else { return };
+    let local = host.starts_with('/') || matches!(host.as_str(), "localhost" | "127.0.0.1" | "::1" | "[::1]");
+    match tls {
+        DatabaseTls::Verified => {
+            report.line(Verdict::Ok, "database tls", &format!("to {host}, certificate verified"), None)
+        }
+        DatabaseTls::Unverified => report.line(
+            Verdict::Warn,
+            "database tls",
+            &format!("to {host} encrypted, but the server's certificate is not checked"),
+            Some("set DB_SSL_REJECT_UNAUTHORIZED=true (and DB_SSL_CA to the server's CA)"),
+        ),
+        DatabaseTls::Off if local => {
+            report.line(Verdict::Ok, "database tls", &format!("off, to {host} on this machine"), None)
+        }
+        DatabaseTls::Off => report.line(
+            Verdict::Warn,
+            "database tls",
+            &format!("off: passwords and data cross the network to {host} in plain text"),
+            Some("set DB_SSL=true (and DB_SSL_CA to the server's CA)"),
+        ),
+    }
 }
 
 /// Each enabled FastGPT agent answers with its key, as `GET /api/fastgpt/health` probes them.
