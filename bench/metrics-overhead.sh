@@ -23,15 +23,18 @@ start() { # enabled -> "port token"
   # Started in the data directory, where no ui/dist is found: without metrics, /metrics answers 404.
   (cd "$data" && exec env ZK_DATA_DIR="$data" DATABASE_URL="sqlite://$data/zk.db" PORT="$port" TASK_WORKERS=0 \
     LOG_LEVEL=warn METRICS_ENABLED="$1" "$bin" serve >"$data/serve.log" 2>&1) &
-  pids+=($!)
+  local pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.1; done
   local token; token=$(curl -sf "http://127.0.0.1:$port/api/auth/login" -H 'content-type: application/json' \
     -d "{\"username\":\"bench\",\"password\":\"$password\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-  echo "$port $token"
+  echo "$port $token $pid"
 }
-read -r on_port on_token < <(start true)
-read -r off_port off_token < <(start false)
-curl -sf "http://127.0.0.1:$on_port/metrics" | grep -q zk_build_info
+# start runs in a subshell here, so the servers' pids come back with their ports.
+read -r on_port on_token on_pid < <(start true)
+pids+=("$on_pid")
+read -r off_port off_token off_pid < <(start false)
+pids+=("$off_pid")
+[[ "$(curl -sf "http://127.0.0.1:$on_port/metrics")" == *zk_build_info* ]]
 test "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$off_port/metrics")" = 404
 p50() { wrk -t2 -c8 -d"${secs}s" --latency "$@" | awk '$1=="50%" {v=$2; n=v+0; if (v ~ /us$/) n/=1000; else if (v ~ /ms$/) n=n; else n*=1000; printf "%.3f", n}'; }
 for endpoint in /api/users /api/bench-baseline-404; do
