@@ -43,6 +43,21 @@ if ((${#missing[@]} > 0)); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Prometheus's promtool for the alert rules (deploy/prometheus) and the /metrics scrape
+# (tests/integration/metrics.rs). The package's service is not wanted here: policy-rc.d usually keeps
+# it from starting, and where it did start it is stopped so nothing stays bound to port 9090.
+if ! command -v promtool >/dev/null; then
+  echo "== packages: prometheus (promtool)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  if pgrep -x prometheus >/dev/null; then
+    systemctl disable --now prometheus >/dev/null 2>&1 || service prometheus stop >/dev/null 2>&1 || true
+  fi
+fi
+echo "== promtool: alert rules and their unit tests"
+promtool check rules deploy/prometheus/rules.yml
+promtool test rules deploy/prometheus/rules_test.yml
+
 echo "== UI: install, type check, lint, unit tests, build (ui/dist: served by zk-agent, embedded by the desktop app)"
 (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run --silent typecheck && npm run --silent lint && npm test && npm run --silent build)
 

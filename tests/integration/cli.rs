@@ -247,6 +247,37 @@ fn doctor_changes_nothing_on_a_new_install() {
 }
 
 #[test]
+fn doctor_json_is_one_document_with_every_check_and_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(zk(dir.path()).env("PORT", free_port().to_string()).args(["doctor", "--json"]));
+    let stdout = text(&output.stdout);
+    let document: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is one JSON document");
+    assert_eq!(output.status.code(), Some(0), "a new install only warns: {stdout}");
+    assert_eq!((document["status"].as_str(), document["exit_code"].as_u64()), (Some("warn"), Some(0)), "{stdout}");
+    let checks = document["checks"].as_array().unwrap();
+    let status_of =
+        |name: &str| checks.iter().find(|c| c["check"] == name).map(|c| c["status"].as_str().unwrap().to_owned());
+    for name in ["configuration", "data_dir", "disk_space", "port", "database", "cache", "file_store", "keychain"] {
+        assert!(status_of(name).is_some(), "doctor --json reports {name}: {stdout}");
+    }
+    assert_eq!(status_of("database").as_deref(), Some("warn"), "not created yet");
+    let database = checks.iter().find(|c| c["check"] == "database").unwrap();
+    assert!(database["fix"].as_str().unwrap().contains("zk-agent migrate"), "a warning carries its fix");
+
+    let taken = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let output = run(zk(dir.path()).env("PORT", port.to_string()).args(["doctor", "--json"]));
+    let document: serde_json::Value = serde_json::from_str(&text(&output.stdout)).unwrap();
+    assert_eq!(output.status.code(), Some(1), "a taken port fails");
+    assert_eq!((document["status"].as_str(), document["exit_code"].as_u64()), (Some("fail"), Some(1)));
+    let bad = run(zk(dir.path()).env("PORT", "not-a-port").args(["doctor", "--json"]));
+    let document: serde_json::Value = serde_json::from_str(&text(&bad.stdout)).expect("JSON even for a bad variable");
+    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(document["checks"][0]["check"], "configuration");
+    assert!(document["checks"][0]["fix"].as_str().is_some_and(|f| f.contains("PORT")), "{document}");
+}
+
+#[test]
 fn doctor_explains_an_unreachable_database_and_redis() {
     let dir = tempfile::tempdir().unwrap();
     let output = run(zk(dir.path())
@@ -257,6 +288,7 @@ fn doctor_explains_an_unreachable_database_and_redis() {
     assert_eq!(output.status.code(), Some(1));
     let stdout = text(&output.stdout);
     assert!(stdout.contains("[FAIL] database") && stdout.contains("fix: start PostgreSQL"), "{stdout}");
+    assert!(stdout.contains("[ok  ] database tls   off, to 127.0.0.1 on this machine"), "{stdout}");
     assert!(stdout.contains("[warn] cache") && stdout.contains("slower, still correct"), "{stdout}");
     assert!(!stdout.contains("hunter2pw"), "the password is not printed");
 }
@@ -522,6 +554,68 @@ async fn doctor_and_health_probe_fastgpt_with_the_configured_key() {
         assert_eq!(output.status.code(), Some(code), "{stdout}");
         assert!(stdout.contains(expected) && !stdout.contains(key), "{stdout}");
     }
+}
+
+#[test]
+fn doctor_warns_of_plain_text_to_a_remote_database() {
+    let dir = tempfile::tempdir().unwrap();
+    // A documentation address (TEST-NET-1): nothing answers, the TLS check reads the configuration.
+    let remote = |ssl: &[(&str, &str)]| {
+        let mut command = zk(dir.path());
+        command.env("DATABASE_URL", "postgres://zk:pw@192.0.2.10:5432/zk").env("DB_ACQUIRE_TIMEOUT_MS", "300");
+        for (name, value) in ssl {
+            command.env(name, value);
+        }
+        text(&run(command.args(["doctor", "--json"])).stdout)
+    };
+    let tls = |stdout: &str| {
+        let document: serde_json::Value = serde_json::from_str(stdout).unwrap();
+        document["checks"].as_array().unwrap().iter().find(|c| c["check"] == "database_tls").cloned().unwrap()
+    };
+    let plain = tls(&remote(&[]));
+    assert_eq!(plain["status"], "warn", "{plain}");
+    assert!(plain["fix"].as_str().unwrap().contains("DB_SSL=true"), "{plain}");
+    let verified = tls(&remote(&[("DB_SSL", "true")]));
+    assert_eq!(verified["status"], "ok", "DB_SSL verifies by default: {verified}");
+    let unverified = tls(&remote(&[("DB_SSL", "true"), ("DB_SSL_REJECT_UNAUTHORIZED", "false")]));
+    assert_eq!(unverified["status"], "warn", "{unverified}");
+}
+
+#[tokio::test]
+async fn doctor_probes_each_fastgpt_agent_with_its_key() {
+    let double = zk_tests::model_double::ModelDouble::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let agents_file = dir.path().join("team.toml");
+    let file = format!(
+        "name = \"规范助手\"\nprovider = \"fastgpt\"\nbase_url = \"{}\"\napi_key_env = \"TEAM_FASTGPT_KEY\"\n",
+        double.base
+    );
+    std::fs::write(&agents_file, file).unwrap();
+    let home = dir.path().to_owned();
+    let zk_agent = move |key: &str, args: Vec<String>| {
+        let mut command = zk(&home);
+        command.env("ZK_KEYSTORE", "env").env("TEAM_FASTGPT_KEY", key).env("PORT", free_port().to_string()).args(args);
+        async move { tokio::task::spawn_blocking(move || run(&mut command)).await.unwrap() }
+    };
+    let output = zk_agent("fastgpt-good", vec!["migrate".into()]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output =
+        zk_agent("fastgpt-good", vec!["agents".into(), "import".into(), agents_file.display().to_string()]).await;
+    assert!(output.status.success(), "{}{}", text(&output.stdout), text(&output.stderr));
+
+    let output = zk_agent("fastgpt-good", vec!["doctor".into(), "--json".into()]).await;
+    let document: serde_json::Value = serde_json::from_str(&text(&output.stdout)).expect("one JSON document");
+    let agent = document["checks"].as_array().unwrap().iter().find(|c| c["check"] == "agent_规范助手").cloned();
+    let agent = agent.unwrap_or_else(|| panic!("the agent is probed: {document}"));
+    assert_eq!(agent["status"], "ok", "{agent}");
+    assert!(agent["detail"].as_str().unwrap().contains(" ms)"), "with its latency: {agent}");
+    assert_eq!(output.status.code(), Some(0), "{document}");
+
+    let output = zk_agent("fastgpt-bad", vec!["doctor".into()]).await;
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "a refused agent key fails: {stdout}");
+    assert!(stdout.contains("[FAIL] agent 规范助手") && stdout.contains("fix: replace the agent's key"), "{stdout}");
+    assert!(!stdout.contains("fastgpt-bad"), "the key is not printed");
 }
 
 #[tokio::test]

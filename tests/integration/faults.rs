@@ -311,7 +311,7 @@ fn task_events(stdout: &str) -> Vec<(String, i64, Value)> {
         .filter(|line| line.starts_with('{'))
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
         .filter_map(|event| {
-            let message = event["message"].as_str()?.to_owned();
+            let message = event["msg"].as_str()?.to_owned();
             let task = event["task"].as_i64()?;
             Some((message, task, event))
         })

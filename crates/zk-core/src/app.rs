@@ -26,10 +26,14 @@ use crate::files::{BlobStore, FileService};
 use crate::health::{self, FastgptHealth, Health};
 use crate::keystore::{KeyStore, KeyStoreOptions};
 use crate::lost_database::{self, DatabaseInUse, LostDatabase, LostDatabasePolicy, SetAside};
+use crate::metrics::{Metrics, Sample, StoreSample};
 use crate::secret::Secret;
-use crate::store::{self, Store};
+use crate::store::{self, Store, Timestamp};
 use crate::sync::{ObjectSync, StorageStatus, SyncOptions, VerifyReport};
 use crate::tasks::{SelfTest, TaskHandler, TaskService, WorkerPool, WorkerSettings};
+
+/// How long a scrape waits for the database's figures (queue, sessions).
+const METRICS_STORE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub struct Core {
     pub config: Config,
@@ -59,6 +63,8 @@ pub struct Core {
     /// Where the files of a lost database's file store went, when this core started over on a new
     /// database ([`LostDatabasePolicy::StartOver`]).
     pub set_aside: Option<SetAside>,
+    /// What `/metrics` shows: the services record into it, [`Core::metrics_text`] renders it.
+    pub metrics: Arc<Metrics>,
 }
 
 /// How `Core::open` treats the database schema.
@@ -118,7 +124,8 @@ impl Core {
             Some(secret) => secret.clone(),
             None => generated_secret(&config.data_dir, "jwt-refresh.key")?,
         };
-        let audit = AuditLog::new(store.clone(), clock.clone());
+        let metrics = Arc::new(Metrics::new());
+        let audit = AuditLog::new(store.clone(), clock.clone(), metrics.clone());
         let accounts = AccountService::new(
             store.clone(),
             cache.clone(),
@@ -148,7 +155,7 @@ impl Core {
         let import = ImportHandler::new();
         let analysis = AnalysisHandler::new();
         let handlers: Vec<Arc<dyn TaskHandler>> = vec![Arc::new(SelfTest), import.clone(), analysis.clone()];
-        let tasks = Arc::new(TaskService::new(store.clone(), clock.clone(), handlers));
+        let tasks = Arc::new(TaskService::new(store.clone(), clock.clone(), handlers, metrics.clone()));
         // Looked up once (dwg2dxf on PATH); the library and chat attachments share it.
         let cad_options = CadOptions::from_config(&config);
         let cad = Arc::new(CadLibrary::new(
@@ -159,9 +166,16 @@ impl Core {
             config.cad.dir.clone(),
             config.cad.cache_bytes,
             CadWorkers::new(config.cad.budgets.workers, config.cad.budgets.queue),
+            metrics.clone(),
         ));
-        let cad_analyses =
-            Arc::new(CadAnalysisService::new(cad.clone(), agents.clone(), tasks.clone(), store.clone(), clock.clone()));
+        let cad_analyses = Arc::new(CadAnalysisService::new(
+            cad.clone(),
+            agents.clone(),
+            tasks.clone(),
+            store.clone(),
+            clock.clone(),
+            metrics.clone(),
+        ));
         analysis.attach(cad_analyses.clone());
         let shutdown = tokio_util::sync::CancellationToken::new();
         let chat = Arc::new(ChatService::new(
@@ -171,6 +185,7 @@ impl Core {
             files.clone(),
             cad_options,
             shutdown.clone(),
+            metrics.clone(),
         ));
         import.attach(chat.clone());
         if migrations == Migrations::Apply {
@@ -198,6 +213,7 @@ impl Core {
             cad_folder: std::sync::OnceLock::new(),
             shutdown,
             set_aside,
+            metrics,
         }))
     }
 
@@ -300,6 +316,68 @@ impl Core {
                     .into(),
             )
         })
+    }
+
+    /// The metrics in Prometheus's text format, with the sampled ones (queue, sessions, database
+    /// pool, cache, process) read just now. A store that does not answer within 2 s leaves those
+    /// figures as they were at the last scrape.
+    pub async fn metrics_text(&self) -> String {
+        let now = Timestamp::from(self.clock.now());
+        let read = async {
+            let queue = self.store.queue_stats(now).await?;
+            let sessions = self.store.active_sessions(now).await?;
+            Ok::<_, store::StoreError>((queue, sessions))
+        };
+        let pool = self.store.pool_stats();
+        let cache = self.cache.stats();
+        let mut sample = Sample {
+            pool_size: pool.size,
+            pool_idle: pool.idle,
+            pool_max: pool.max,
+            cache_hits: cache.hits,
+            cache_misses: cache.misses,
+            cache_errors: cache.errors,
+            ..Sample::default()
+        };
+        match tokio::time::timeout(METRICS_STORE_TIMEOUT, read).await {
+            Ok(Ok((queue, (sessions, users)))) => {
+                let waited =
+                    |at: Timestamp| std::time::Duration::from_millis((now.millis() - at.millis()).max(0) as u64);
+                sample.store = Some(StoreSample {
+                    tasks_queued: queue.queued,
+                    tasks_running: queue.running,
+                    oldest_queued: queue.oldest_ready.map(waited),
+                    sessions_active: sessions,
+                    users_active: users,
+                });
+            }
+            Ok(Err(error)) => tracing::warn!(%error, "cannot read the queue and sessions for the metrics"),
+            Err(_) => tracing::warn!("the database did not answer the metrics' queries within 2 s"),
+        }
+        self.metrics.sample(&sample);
+        self.metrics.render()
+    }
+
+    /// Checks each dependency (the database, Redis when configured, the file store, FastGPT when
+    /// configured) and records the outcome in `zk_dependency_up`. The dependency loop runs it.
+    pub async fn check_dependencies(&self) {
+        let (database, cache, storage, fastgpt) = tokio::join!(
+            health::database(&*self.store),
+            health::cache(&self.cache),
+            health::storage(self.files.blobs()),
+            crate::upstream::probe_fastgpt(&self.config),
+        );
+        let seconds = |ms: f64| std::time::Duration::from_secs_f64(ms.max(0.0) / 1000.0);
+        let up = |check: &health::Check| check.status == health::Status::Ok;
+        self.metrics.dependency_checked("database", up(&database), seconds(database.latency_ms));
+        if self.cache.backend_name() == "redis" {
+            self.metrics.dependency_checked("redis", up(&cache), seconds(cache.latency_ms));
+        }
+        self.metrics.dependency_checked("file_store", up(&storage), seconds(storage.latency_ms));
+        if fastgpt.status != "not_configured" {
+            let latency = seconds(fastgpt.latency_ms.unwrap_or(0.0));
+            self.metrics.dependency_checked("fastgpt", fastgpt.status == "reachable", latency);
+        }
     }
 
     /// Closes a core that started nothing in the background (a one-shot command); a started one

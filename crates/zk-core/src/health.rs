@@ -119,6 +119,18 @@ pub async fn report(store: &dyn Store, cache: &Cache, blobs: &BlobStore) -> Heal
     Health { status, version: VERSION, database, cache: cache_check, cache_stats: cache.stats(), storage }
 }
 
+/// Each enabled FastGPT agent's probe (status, latency, whether its key is accepted), for a front
+/// door that opened only the store and the key store (`zk-agent doctor`). Writes nothing.
+pub async fn fastgpt_agents(
+    store: std::sync::Arc<dyn Store>,
+    keys: std::sync::Arc<dyn crate::agents::AgentKeys>,
+) -> crate::CoreResult<Vec<AgentHealth>> {
+    let clock: crate::clock::SharedClock = std::sync::Arc::new(crate::clock::SystemClock);
+    let audit =
+        crate::audit::AuditLog::new(store.clone(), clock.clone(), std::sync::Arc::new(crate::metrics::Metrics::new()));
+    AgentService::new(store, clock, audit, keys).fastgpt_health().await
+}
+
 /// The configured FastGPT deployment and each enabled FastGPT agent's probe. Public: agents' base
 /// URLs are left out.
 pub async fn fastgpt(config: &Config, agents: &AgentService) -> FastgptHealth {

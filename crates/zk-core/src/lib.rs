@@ -25,6 +25,7 @@ pub mod keystore;
 mod layout;
 pub mod logging;
 pub mod lost_database;
+pub mod metrics;
 pub mod request;
 pub mod running;
 pub mod secret;

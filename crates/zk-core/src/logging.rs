@@ -6,6 +6,11 @@
 //! with the field `error_log = true` is copied into `error_log` too (level WARN): a refusal an
 //! administrator should be able to find (a CAD drawing that timed out, a busy CAD worker pool)
 //! without it being an error of the server.
+//!
+//! `LOG_FORMAT=json` writes one JSON object per line, as Loki and Elasticsearch take them: `ts`
+//! (RFC 3339, UTC, milliseconds), `level` (`INFO`, `WARN`, `ERROR`, `FATAL`, or `DEBUG`/`TRACE`),
+//! `msg`, `target`, and from the request's span `request_id`, `user` (the user id), `route` (the
+//! matched route template), `method` and `path` where known; then the event's own fields.
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -41,9 +46,7 @@ pub fn init(format: LogFormat, filter: &str) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let registry = tracing_subscriber::registry().with(filter).with(ErrorLogLayer);
     let result = match format {
-        LogFormat::Json => registry
-            .with(tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(true))
-            .try_init(),
+        LogFormat::Json => registry.with(JsonLines::new(std::io::stdout)).try_init(),
         LogFormat::Text => registry
             .with(
                 tracing_subscriber::fmt::layer()
@@ -202,6 +205,64 @@ where
     }
 }
 
+/// One JSON object per event and line (see the module's documentation). Span fields come from the
+/// [`SpanFields`] that [`ErrorLogLayer`] keeps on every span, so it is installed beside that layer.
+struct JsonLines<W> {
+    make_writer: W,
+}
+
+impl<W> JsonLines<W> {
+    fn new(make_writer: W) -> Self {
+        Self { make_writer }
+    }
+}
+
+/// Span fields shown under another name, and the order of the known ones.
+const SPAN_FIELDS: &[(&str, &str)] =
+    &[("request_id", "request_id"), ("user_id", "user"), ("route", "route"), ("method", "method"), ("path", "path")];
+
+impl<S, W> Layer<S> for JsonLines<W>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + 'static,
+{
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let mut visitor = FieldVisitor::default();
+        event.record(&mut visitor);
+        let mut fields = visitor.fields;
+        let msg = fields.remove("message").map(|m| m.as_str().map_or_else(|| m.to_string(), str::to_owned));
+        let level = *event.metadata().level();
+        let fatal = level == Level::ERROR && fields.get("fatal").and_then(Value::as_bool) == Some(true);
+        if fatal {
+            fields.remove("fatal");
+        }
+        let mut line = serde_json::Map::new();
+        line.insert("ts".into(), json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)));
+        line.insert("level".into(), json!(if fatal { "FATAL" } else { level.as_str() }));
+        line.insert("msg".into(), json!(msg.unwrap_or_default()));
+        line.insert("target".into(), json!(event.metadata().target()));
+        if let Some(scope) = ctx.event_scope(event) {
+            // The innermost span wins: walk from the root and let later spans overwrite.
+            for span in scope.from_root() {
+                if let Some(span_fields) = span.extensions().get::<SpanFields>() {
+                    for (name, shown) in SPAN_FIELDS {
+                        if let Some(value) = span_fields.0.get(*name) {
+                            line.insert((*shown).into(), value.clone());
+                        }
+                    }
+                }
+            }
+        }
+        for (key, value) in fields {
+            line.entry(key).or_insert(value);
+        }
+        let mut text = Value::Object(line).to_string();
+        text.push('\n');
+        // One write per line, so lines of concurrent events do not interleave.
+        let _ = std::io::Write::write_all(&mut self.make_writer.make_writer(), text.as_bytes());
+    }
+}
+
 #[derive(Default)]
 struct FieldVisitor {
     fields: BTreeMap<String, Value>,
@@ -226,5 +287,74 @@ impl Visit for FieldVisitor {
 
     fn record_bool(&mut self, field: &Field, value: bool) {
         self.fields.insert(field.name().to_owned(), json!(value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Lines written by the JSON layer, in memory.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn json_lines_carry_time_level_message_and_the_request_context() {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::registry()
+            .with(EnvFilter::new("info"))
+            .with(ErrorLogLayer)
+            .with(JsonLines::new(move || writer.clone()));
+        // Only this thread's events, not the process's global subscriber.
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(port = 3000, "listening");
+            let span = tracing::info_span!(
+                "request",
+                method = "GET",
+                path = "/api/files/42",
+                request_id = "req-1",
+                user_id = tracing::field::Empty,
+                route = tracing::field::Empty
+            );
+            let _entered = span.enter();
+            span.record("user_id", 7);
+            span.record("route", "/api/files/{id}");
+            tracing::warn!(size = 5, "a \"quoted\" word");
+            tracing::error!(fatal = true, "giving up");
+        });
+        let text = String::from_utf8(lines.0.lock().unwrap_or_else(|p| p.into_inner()).clone()).unwrap_or_default();
+        let parsed: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap_or(Value::Null)).collect();
+        assert_eq!(parsed.len(), 3, "one object per line: {text}");
+        assert!(parsed.iter().all(Value::is_object), "every line is a JSON object: {text}");
+
+        let ts = parsed[0]["ts"].as_str().unwrap_or_default();
+        assert!(chrono::DateTime::parse_from_rfc3339(ts).is_ok() && ts.ends_with('Z'), "RFC 3339 in UTC: {ts}");
+        assert_eq!((parsed[0]["level"].as_str(), parsed[0]["msg"].as_str()), (Some("INFO"), Some("listening")));
+        assert_eq!(parsed[0]["port"], json!(3000), "the event's fields follow");
+        assert!(parsed[0].get("request_id").is_none(), "no request outside a request");
+
+        assert_eq!(parsed[1]["level"], json!("WARN"));
+        assert_eq!(parsed[1]["msg"], json!("a \"quoted\" word"));
+        assert_eq!(parsed[1]["request_id"], json!("req-1"));
+        assert_eq!(parsed[1]["user"], json!(7), "the user recorded on the span after it opened");
+        assert_eq!(parsed[1]["route"], json!("/api/files/{id}"), "the route template, not the path");
+        assert_eq!(parsed[1]["path"], json!("/api/files/42"));
+
+        assert_eq!(parsed[2]["level"], json!("FATAL"), "an ERROR marked fatal is FATAL: {}", parsed[2]);
+        assert!(parsed[2].get("fatal").is_none(), "the marker is the level, not a field");
     }
 }

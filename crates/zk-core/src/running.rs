@@ -5,8 +5,9 @@
 //! [`crate::lost_database`]) and its migrations, cache, file store,
 //! services; answers a crash left `streaming` become `interrupted`), add the default settings that
 //! are missing, start the error-log writer, watch the agents and drawings folders, start the task
-//! workers, start object-storage sync when a bucket is configured. Later loops (backups, metrics) are registered with
-//! [`Running::spawn_loop`].
+//! workers, start object-storage sync when a bucket is configured, and (unless
+//! `METRICS_ENABLED=false`) the loop that checks the dependencies for the metrics. Later loops
+//! (backups) are registered with [`Running::spawn_loop`].
 //!
 //! Stop, in order, within one deadline: the task workers hand running tasks back to the queue; the
 //! shutdown token is cancelled, so every chat run ends as `interrupted` with what arrived and the
@@ -31,6 +32,9 @@ use crate::tasks::WorkerPool;
 /// What is left of the deadline for the runs, the loops and the error log once the workers had
 /// their turn.
 const AFTER_WORKERS: Duration = Duration::from_secs(3);
+/// How often the dependencies' health is checked for `zk_dependency_up` (the first check runs at
+/// start). Prometheus's alert rules wait longer than this before they fire.
+const DEPENDENCY_CHECK_EVERY: Duration = Duration::from_secs(15);
 
 /// The core with its background work running. Dropping it without [`Running::stop`] leaves the
 /// background work to the runtime's shutdown; stop it to end it cleanly.
@@ -79,6 +83,10 @@ impl Core {
         if let Some(sync) = running.core.sync.clone() {
             running.spawn_loop("object sync", |shutdown| sync.run(shutdown));
         }
+        if running.core.config.server.metrics_enabled {
+            let core = running.core.clone();
+            running.spawn_loop("metrics.dependencies", move |shutdown| dependency_loop(core, shutdown));
+        }
         Ok(running)
     }
 }
@@ -125,6 +133,22 @@ impl Running {
             eprintln!("zk-agent: the last error-log entries were not written before the database closed");
         }
         self.core.store.close().await;
+    }
+}
+
+/// Checks the dependencies every [`DEPENDENCY_CHECK_EVERY`] until the core stops.
+async fn dependency_loop(core: Arc<Core>, shutdown: CancellationToken) {
+    let mut every = tokio::time::interval(DEPENDENCY_CHECK_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            () = core.check_dependencies() => {}
+        }
     }
 }
 

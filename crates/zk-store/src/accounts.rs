@@ -130,6 +130,8 @@ pub trait AccountStore: Send + Sync {
 
     // Sessions and refresh tokens
     async fn create_session(&self, session: &SessionRecord) -> StoreResult<()>;
+    /// Sessions neither revoked nor expired at `now`, and the users they belong to: `(sessions, users)`.
+    async fn active_sessions(&self, now: Timestamp) -> StoreResult<(i64, i64)>;
     async fn session(&self, id: &str) -> StoreResult<Option<SessionRecord>>;
     async fn touch_session(&self, id: &str, now: Timestamp) -> StoreResult<()>;
     /// Revokes one session (a refresh-token family); false when it was already revoked.
@@ -293,6 +295,15 @@ macro_rules! impl_account_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn active_sessions(&self, now: Timestamp) -> StoreResult<(i64, i64)> {
+                Ok(sqlx::query_as::<$db, (i64, i64)>(
+                    "SELECT COUNT(*), COUNT(DISTINCT user_id) FROM sessions WHERE revoked_at IS NULL AND expires_at > $1",
+                )
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?)
             }
 
             async fn session(&self, id: &str) -> StoreResult<Option<SessionRecord>> {

@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use sqlx::postgres::PgConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
 
 /// The database the core opens.
 #[derive(Clone)]
@@ -37,6 +37,29 @@ impl DatabaseConfig {
             Self::Postgres { .. } => "postgres",
         }
     }
+
+    /// How the connection to PostgreSQL is protected, and the host it goes to (`None` for SQLite,
+    /// a local file).
+    pub fn tls(&self) -> Option<(DatabaseTls, String)> {
+        let Self::Postgres { connect, .. } = self else { return None };
+        let tls = match connect.get_ssl_mode() {
+            PgSslMode::Disable | PgSslMode::Allow | PgSslMode::Prefer => DatabaseTls::Off,
+            PgSslMode::Require => DatabaseTls::Unverified,
+            PgSslMode::VerifyCa | PgSslMode::VerifyFull => DatabaseTls::Verified,
+        };
+        Some((tls, connect.get_host().to_owned()))
+    }
+}
+
+/// TLS to PostgreSQL as configured (`DB_SSL`, `DB_SSL_REJECT_UNAUTHORIZED`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseTls {
+    /// Not required: plain text unless the server insists.
+    Off,
+    /// Encrypted, the server's certificate not checked.
+    Unverified,
+    /// Encrypted, the certificate checked against the CA (and the host name).
+    Verified,
 }
 
 /// Shows the target without its password.

@@ -34,7 +34,7 @@ pub use agents::{AgentRecord, AgentStore, AgentVersionRecord, AgentWrite};
 pub use cad::{
     CadAnalysisOutcome, CadAnalysisRecord, CadDrawingRecord, CadDrawingWrite, CadStore, NewCadAnalysis, NewCadDrawing,
 };
-pub use config::DatabaseConfig;
+pub use config::{DatabaseConfig, DatabaseTls};
 pub use conversations::{
     ConversationCursor, ConversationRecord, ConversationStore, MessageHitRecord, MessageRecord, MessageUpdate,
     NewConversation, NewMessage, search_key,
@@ -46,7 +46,7 @@ pub use postgres::PostgresStore;
 pub use settings::{ConfigEntry, SettingsStore};
 pub use sqlite::SqliteStore;
 pub use sync::{SyncCounts, SyncOp, SyncRecord, SyncState, SyncStore};
-pub use tasks::{NewTask, TaskOutcome, TaskQuery, TaskRecord, TaskState, TaskStore};
+pub use tasks::{NewTask, QueueStats, TaskOutcome, TaskQuery, TaskRecord, TaskState, TaskStore};
 pub use timestamp::Timestamp;
 pub use unit::UnitOfWork;
 
@@ -74,9 +74,19 @@ pub trait Store:
     async fn migration_status(&self) -> StoreResult<(usize, usize)>;
     /// A round trip to the database.
     async fn ping(&self) -> StoreResult<()>;
+    /// The connection pool as it is now (no round trip).
+    fn pool_stats(&self) -> PoolStats;
     async fn close(&self);
     /// Begins a unit of work: writes that commit together or not at all.
     async fn begin(&self) -> StoreResult<Box<dyn UnitOfWork>>;
+}
+
+/// A connection pool's state: connections open, of which idle, and the most it may open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
 }
 
 /// Opens the configured database; callers apply migrations ([`Store::migrate`]) when they want them.

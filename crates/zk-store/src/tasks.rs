@@ -148,6 +148,17 @@ pub trait TaskStore: Send + Sync {
     async fn cancel_task(&self, id: i64, now: Timestamp) -> StoreResult<Option<TaskRecord>>;
     /// Tasks updated after `since`, for change feeds across server instances.
     async fn tasks_updated_since(&self, since: Timestamp, limit: i64) -> StoreResult<Vec<TaskRecord>>;
+    /// The queue at `now`: tasks queued and running, and the earliest `run_after` among queued tasks
+    /// that may run now (a retry waiting for its time is not late).
+    async fn queue_stats(&self, now: Timestamp) -> StoreResult<QueueStats>;
+}
+
+/// The queue at a moment (see [`TaskStore::queue_stats`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    pub queued: i64,
+    pub running: i64,
+    pub oldest_ready: Option<Timestamp>,
 }
 
 /// Implements [`TaskStore`] for `$store`, whose `pool` field is a `sqlx::Pool<$db>`. `$claim` is the backend's task-claim statement, binding kinds (JSON array), lease token, now, lease end.
@@ -289,6 +300,22 @@ macro_rules! impl_task_store {
                 .bind(now)
                 .fetch_optional(&self.pool)
                 .await?)
+            }
+
+            async fn queue_stats(&self, now: Timestamp) -> StoreResult<QueueStats> {
+                let (queued, running) = sqlx::query_as::<$db, (i64, i64)>(
+                    "SELECT COALESCE(SUM(CASE WHEN state = 'queued' THEN 1 ELSE 0 END), 0), \
+                     COALESCE(SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END), 0) \
+                     FROM tasks WHERE state IN ('queued', 'running')",
+                )
+                .fetch_one(&self.pool)
+                .await?;
+                let (oldest_ready,) =
+                    sqlx::query_as::<$db, (Option<Timestamp>,)>("SELECT MIN(run_after) FROM tasks WHERE state = 'queued' AND run_after <= $1")
+                        .bind(now)
+                        .fetch_one(&self.pool)
+                        .await?;
+                Ok(QueueStats { queued, running, oldest_ready })
             }
 
             async fn tasks_updated_since(&self, since: Timestamp, limit: i64) -> StoreResult<Vec<TaskRecord>> {

@@ -314,7 +314,7 @@ impl AccountService {
                 NewAuditEntry {
                     actor_id: user_id,
                     actor_name: Some(username.chars().take(128).collect()),
-                    action: "auth.login".into(),
+                    action: crate::audit::SIGN_IN.into(),
                     target: user_id.map(|id| format!("user:{id}")),
                     outcome: outcome.into(),
                     details: json!({ "reason": reason }),
@@ -380,7 +380,7 @@ impl AccountService {
                 .record(
                     NewAuditEntry {
                         actor_id: Some(session.user_id),
-                        action: "auth.refresh_reuse".into(),
+                        action: crate::audit::REFRESH_REUSE.into(),
                         target: Some(format!("session:{}", session.id)),
                         outcome: "denied".into(),
                         details: json!({ "revoked": "session family" }),

@@ -20,6 +20,7 @@ use super::library::{CadLibrary, analysis_state};
 use crate::agents::{AgentKind, AgentService, Exchange};
 use crate::clock::SharedClock;
 use crate::error::{CoreError, CoreResult};
+use crate::metrics::{Metrics, ModelCall};
 use crate::request::Principal;
 use crate::store::{CadAnalysisOutcome, CadAnalysisRecord, NewCadAnalysis, Role, Store, TaskState, Timestamp};
 use crate::tasks::{EnqueueRequest, TaskContext, TaskFailure, TaskHandler, TaskService};
@@ -260,6 +261,7 @@ pub struct CadAnalysisService {
     tasks: Arc<TaskService>,
     store: Arc<dyn Store>,
     clock: SharedClock,
+    metrics: Arc<Metrics>,
 }
 
 impl CadAnalysisService {
@@ -269,8 +271,9 @@ impl CadAnalysisService {
         tasks: Arc<TaskService>,
         store: Arc<dyn Store>,
         clock: SharedClock,
+        metrics: Arc<Metrics>,
     ) -> Self {
-        Self { library, agents, tasks, store, clock }
+        Self { library, agents, tasks, store, clock, metrics }
     }
 
     fn now(&self) -> Timestamp {
@@ -428,6 +431,11 @@ impl CadAnalysisService {
         let request = request_for(&resolved.spec, &record.name, &context);
         let model_started = Instant::now();
         let answered = resolved.client.chat(&request).await;
+        let call = match &answered {
+            Ok(_) => ModelCall::Ok,
+            Err(error) => ModelCall::Failed(error),
+        };
+        self.metrics.model_call(resolved.spec.provider.as_str(), call, model_started.elapsed());
         let timings = json!({
             "factsMs": facts_ms,
             "modelMs": millis(model_started.elapsed()),

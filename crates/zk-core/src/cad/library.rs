@@ -23,6 +23,7 @@ use super::{CadError, CadOptions, CadWorkers, Diagnostic, Drawing, Facts, ImageF
 use crate::clock::SharedClock;
 use crate::error::{CoreError, CoreResult};
 use crate::files::FileService;
+use crate::metrics::Metrics;
 use crate::request::Principal;
 use crate::store::{CadDrawingRecord, CadDrawingWrite, NewCadDrawing, Role, Store, TaskState, Timestamp};
 
@@ -160,6 +161,7 @@ pub struct CadLibrary {
     folder_root: String,
     cache: DrawingCache,
     workers: CadWorkers,
+    metrics: Arc<Metrics>,
 }
 
 /// This server's watched folder as every server sharing the database names it: the host name and
@@ -185,9 +187,11 @@ impl CadLibrary {
         cad_dir: PathBuf,
         cache_bytes: u64,
         workers: CadWorkers,
+        metrics: Arc<Metrics>,
     ) -> Self {
         let folder_root = folder_identity(&cad_dir);
-        Self { store, files, clock, options, cad_dir, folder_root, cache: DrawingCache::new(cache_bytes), workers }
+        let cache = DrawingCache::new(cache_bytes);
+        Self { store, files, clock, options, cad_dir, folder_root, cache, workers, metrics }
     }
 
     /// A worker for heavy work on `record` (reading, drawing); a refusal is logged.
@@ -416,12 +420,15 @@ impl CadLibrary {
             .get_or_load(&record.id, &record.sha256, || async {
                 let path = self.local_source(record).await?;
                 let options = self.options.clone();
+                let started = std::time::Instant::now();
                 let read = tokio::task::spawn_blocking(move || -> Result<Drawing, CadError> {
                     let bytes = super::read_file(&path, &options)?;
                     super::open_drawing(bytes, &options).map(|(drawing, _)| drawing)
                 })
                 .await
-                .map_err(|e| CoreError::Internal(anyhow::anyhow!("the CAD worker failed: {e}")))?;
+                .map_err(|e| CoreError::Internal(anyhow::anyhow!("the CAD worker failed: {e}")));
+                self.metrics.cad_opened(matches!(read, Ok(Ok(_))), started.elapsed());
+                let read = read?;
                 let drawing = read.map_err(|error| cad_refused(record, "read", &error))?;
                 let estimate = model_bytes(record.size_bytes.max(0) as u64, record.format == "dwg");
                 Ok(OpenDrawing::new(record.sha256.clone(), drawing, estimate))

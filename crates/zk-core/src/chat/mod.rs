@@ -29,6 +29,7 @@ use crate::cad::CadOptions;
 use crate::clock::SharedClock;
 use crate::error::{CoreError, CoreResult};
 use crate::files::FileService;
+use crate::metrics::{Metrics, ModelCall};
 use crate::request::Principal;
 use crate::store::{
     ConversationCursor, ConversationRecord, MessageRecord, MessageUpdate, NewConversation, NewMessage, Store,
@@ -58,6 +59,7 @@ pub struct ChatService {
     shutdown: CancellationToken,
     /// Every run's driver, so a shutdown can wait until each has written its final state.
     drivers: TaskTracker,
+    metrics: Arc<Metrics>,
 }
 
 impl ChatService {
@@ -68,9 +70,10 @@ impl ChatService {
         files: Arc<FileService>,
         cad: CadOptions,
         shutdown: CancellationToken,
+        metrics: Arc<Metrics>,
     ) -> Self {
         let runs = Arc::new(RunRegistry::default());
-        Self { store, clock, agents, files, cad, runs, shutdown, drivers: TaskTracker::new() }
+        Self { store, clock, agents, files, cad, runs, shutdown, drivers: TaskTracker::new(), metrics }
     }
 
     /// Waits until every run has ended and written its final state (after the shutdown token is
@@ -501,6 +504,7 @@ impl ChatService {
             shutdown: self.shutdown.clone(),
             conversation,
             first_exchange: history.len() <= 1,
+            metrics: self.metrics.clone(),
         };
         // Tracked, not detached: a shutdown waits for the driver to write the answer's final state.
         self.drivers.spawn(driver.drive(agent, request));
@@ -532,6 +536,7 @@ struct Driver {
     shutdown: CancellationToken,
     conversation: ConversationRecord,
     first_exchange: bool,
+    metrics: Arc<Metrics>,
 }
 
 enum Ending {
@@ -551,6 +556,16 @@ impl Driver {
             Err(error) => Ending::Invalid(error.to_string()),
             Ok(request) => self.stream(&agent, &request, started, &mut first_token).await,
         };
+        let call = match &ending {
+            Ending::Complete => Some(ModelCall::Ok),
+            Ending::Stopped | Ending::Shutdown => Some(ModelCall::Cancelled),
+            Ending::Failed(error) => Some(ModelCall::Failed(error)),
+            // Never sent: not a model call.
+            Ending::Invalid(_) => None,
+        };
+        if let Some(call) = call {
+            self.metrics.model_call(agent.spec.provider.as_str(), call, started.elapsed());
+        }
         self.finish(ending, started, first_token).await;
     }
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{ConfigError, Reader, Setting};
+use crate::secret::Secret;
 
 pub(super) const SETTINGS: &[Setting] = &[
     Setting::plain("HOST", "address the local server binds (default 127.0.0.1)"),
@@ -19,7 +20,15 @@ pub(super) const SETTINGS: &[Setting] = &[
         "HTTP_MAX_CONNECTIONS",
         "open connections the server accepts at once; more wait until one closes (default 512)",
     ),
+    Setting::plain("METRICS_ENABLED", "serve /metrics and record request metrics (default true)"),
+    Setting::secret(
+        "METRICS_TOKEN",
+        "bearer token /metrics requires, 16+ characters (unset: /metrics answers loopback clients only)",
+    ),
 ];
+
+/// The shortest `METRICS_TOKEN` accepted.
+const MIN_METRICS_TOKEN_CHARS: usize = 16;
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -33,6 +42,10 @@ pub struct ServerConfig {
     pub header_timeout: Duration,
     /// Connections accepted at once; the next one waits (in the listen backlog) until one closes.
     pub max_connections: usize,
+    /// Whether `/metrics` is served and requests are measured.
+    pub metrics_enabled: bool,
+    /// The bearer token `/metrics` requires; without one it answers loopback clients only.
+    pub metrics_token: Option<Secret>,
 }
 
 pub(super) fn read(reader: &mut Reader) -> Result<ServerConfig, ConfigError> {
@@ -47,5 +60,26 @@ pub(super) fn read(reader: &mut Reader) -> Result<ServerConfig, ConfigError> {
     let ui_dir = reader.string("UI_DIR").map(PathBuf::from);
     let header_timeout = reader.seconds("HTTP_HEADER_TIMEOUT_SECS", 1, 30)?.unwrap_or(Duration::from_secs(15));
     let max_connections = reader.number("HTTP_MAX_CONNECTIONS", 1, 100_000)?.unwrap_or(512) as usize;
-    Ok(ServerConfig { host, port, allowed_hosts, ui_dir, header_timeout, max_connections })
+    let metrics_enabled = reader.bool("METRICS_ENABLED")?.unwrap_or(true);
+    let metrics_token = reader.secret("METRICS_TOKEN");
+    if let Some(token) = &metrics_token
+        && (token.expose().trim().chars().count() < MIN_METRICS_TOKEN_CHARS
+            || token.expose().contains(char::is_whitespace))
+    {
+        return Err(reader.error(
+            "METRICS_TOKEN",
+            "must be at least 16 characters without spaces",
+            "generate one, e.g. with `openssl rand -hex 24`, and give Prometheus the same value",
+        ));
+    }
+    Ok(ServerConfig {
+        host,
+        port,
+        allowed_hosts,
+        ui_dir,
+        header_timeout,
+        max_connections,
+        metrics_enabled,
+        metrics_token,
+    })
 }

@@ -181,6 +181,7 @@ fn config_show_rows_keep_their_order_values_redaction_and_sources() {
     let flags = [("ZK_DATA_DIR", "/srv/zk/data"), ("LOG_LEVEL", "debug"), ("PORT", "4200")];
     let env = [
         ("PORT", "4000"),
+        ("METRICS_TOKEN", "metrics-token-0123456789"),
         ("DB_HOST", "db.internal"),
         ("DB_USER", "zk"),
         ("DB_PASSWORD", "pg-pass-Zq81"),
@@ -272,6 +273,8 @@ fn config_show_rows_keep_their_order_values_redaction_and_sources() {
         ("ALLOWED_HOSTS", "zk.example.com", "/etc/zk-agent/config.toml"),
         ("HTTP_HEADER_TIMEOUT_SECS", "(unset)", "default"),
         ("HTTP_MAX_CONNECTIONS", "(unset)", "default"),
+        ("METRICS_ENABLED", "(unset)", "default"),
+        ("METRICS_TOKEN", "<redacted>", "environment"),
         ("TASK_WORKERS", "5", "/srv/zk/.env"),
         ("TASK_LEASE_SECS", "45", "/srv/zk/.env.production"),
         ("LOG_FORMAT", "json", "/etc/zk-agent/config.toml"),
@@ -381,4 +384,20 @@ fn object_storage_is_off_until_a_bucket_is_named_and_its_secret_never_shows() {
     assert_eq!(error_of(&[("S3_BUCKET", "ok-name"), ("S3_PREFIX", "a/../b")]).name, "S3_PREFIX");
     assert_eq!(error_of(&[("S3_BUCKET", "ok-name"), ("S3_FORCE_PATH_STYLE", "maybe")]).name, "S3_FORCE_PATH_STYLE");
     assert_eq!(error_of(&[("S3_BUCKET", "ok-name"), ("S3_ENDPOINT", "ftp://x")]).name, "S3_ENDPOINT");
+}
+
+#[test]
+fn metrics_settings_default_on_without_a_token_and_refuse_a_weak_token_without_printing_it() {
+    let config = Config::from_sources(&sources(&[])).expect("valid");
+    assert!(config.server.metrics_enabled && config.server.metrics_token.is_none(), "on, loopback only");
+    let config =
+        Config::from_sources(&sources(&[("METRICS_ENABLED", "false"), ("METRICS_TOKEN", "scrape-token-0123456789")]))
+            .expect("valid");
+    assert!(!config.server.metrics_enabled);
+    assert_eq!(config.server.metrics_token.as_ref().map(|t| t.expose().as_str()), Some("scrape-token-0123456789"));
+    let e = error_of(&[("METRICS_TOKEN", "short-secret")]);
+    assert_eq!(e.name, "METRICS_TOKEN");
+    assert!(!e.to_string().contains("short-secret") && e.fix.contains("openssl"), "redacted, with the fix: {e}");
+    assert_eq!(error_of(&[("METRICS_TOKEN", "a token with spaces in it")]).name, "METRICS_TOKEN");
+    assert_eq!(error_of(&[("METRICS_ENABLED", "maybe")]).name, "METRICS_ENABLED");
 }

@@ -23,6 +23,7 @@ pub use worker::{WorkerPool, WorkerSettings};
 
 use crate::clock::SharedClock;
 use crate::error::{CoreError, CoreResult};
+use crate::metrics::Metrics;
 use crate::request::Principal;
 use crate::store::{NewTask, Role, Store, TaskQuery, TaskRecord, TaskState, Timestamp};
 
@@ -142,17 +143,25 @@ pub struct TaskService {
     events: broadcast::Sender<TaskView>,
     /// Wakes idle workers of this process when a task is enqueued.
     wake: Arc<Notify>,
+    metrics: Arc<Metrics>,
 }
 
 impl TaskService {
-    pub fn new(store: Arc<dyn Store>, clock: SharedClock, handlers: Vec<Arc<dyn TaskHandler>>) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: SharedClock,
+        handlers: Vec<Arc<dyn TaskHandler>>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let (events, _) = broadcast::channel(1024);
+        metrics.known_task_kinds(handlers.iter().map(|h| h.kind()));
         Self {
             store,
             clock,
             handlers: handlers.into_iter().map(|h| (h.kind(), h)).collect(),
             events,
             wake: Arc::new(Notify::new()),
+            metrics,
         }
     }
 
@@ -282,6 +291,10 @@ impl TaskService {
 
     pub(crate) fn clock(&self) -> &SharedClock {
         &self.clock
+    }
+
+    pub(crate) fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     pub(crate) fn wake(&self) -> &Arc<Notify> {

@@ -135,22 +135,28 @@ async fn run_one(
     let id = task.id;
     service.publish_current(id).await;
     let kind = task.kind.clone();
+    // The metrics' label: a registered kind, never whatever a caller wrote into a row.
+    let kind_label = service.handler(&task.kind).map_or("unknown", |h| h.kind());
     let started = Instant::now();
     // Records the outcome, then logs it: a "task ended" line means the database has the result.
-    let finish = |outcome: TaskOutcome| {
+    // `label` is the outcome as the metrics count it (`timed_out` is a failure of its own there).
+    let finish = |outcome: TaskOutcome, label: &'static str| {
         let service = service.clone();
         let lease_token = lease_token.clone();
         let kind = kind.clone();
         async move {
             let now = Timestamp::from(service.clock().now());
             match service.store().finish_task(id, &lease_token, &outcome, now).await {
-                Ok(true) => tracing::info!(
-                    task = id,
-                    kind = %kind,
-                    outcome = outcome_name(&outcome),
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    "task ended"
-                ),
+                Ok(true) => {
+                    service.metrics().task_ended(kind_label, label, started.elapsed());
+                    tracing::info!(
+                        task = id,
+                        kind = %kind,
+                        outcome = outcome_name(&outcome),
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "task ended"
+                    )
+                }
                 Ok(false) => tracing::warn!(task = id, "task lease lost before it finished; its new owner decides"),
                 Err(error) => {
                     tracing::error!(task = id, %error, "cannot record the end of a task; it will be retried when its lease expires")
@@ -162,14 +168,15 @@ async fn run_one(
 
     if task.attempts > task.max_attempts {
         tracing::error!(task = id, kind = %task.kind, attempts = task.attempts - 1, "task abandoned: its worker stopped on every attempt");
-        finish(TaskOutcome::Failed {
-            error: format!("gave up after {} attempts whose worker stopped", task.max_attempts),
-        })
+        finish(
+            TaskOutcome::Failed { error: format!("gave up after {} attempts whose worker stopped", task.max_attempts) },
+            "failed",
+        )
         .await;
         return;
     }
     let Some(handler) = service.handler(&task.kind) else {
-        finish(TaskOutcome::Failed { error: format!("no handler for task kind {:?}", task.kind) }).await;
+        finish(TaskOutcome::Failed { error: format!("no handler for task kind {:?}", task.kind) }, "failed").await;
         return;
     };
 
@@ -209,6 +216,7 @@ async fn run_one(
     let limit = Duration::from_millis(task.timeout_ms.max(1) as u64);
     tracing::info!(task = id, kind = %task.kind, attempt = task.attempts, "task started");
 
+    let mut timed_out = false;
     let outcome = tokio::select! {
         biased;
         result = tokio::time::timeout(limit, handler.run(ctx)) => Some(match result {
@@ -227,6 +235,7 @@ async fn run_one(
             Err(_) => {
                 let error = format!("stopped after its time limit of {} s", limit.as_secs_f64());
                 tracing::error!(task = id, kind = %task.kind, %error, "task timed out");
+                timed_out = true;
                 TaskOutcome::Failed { error }
             }
         }),
@@ -236,7 +245,10 @@ async fn run_one(
     };
     keepalive.abort();
     match outcome {
-        Some(outcome) => finish(outcome).await,
+        Some(outcome) => {
+            let label = if timed_out { "timed_out" } else { outcome_name(&outcome) };
+            finish(outcome, label).await
+        }
         None => tracing::warn!(task = id, "task lease lost while running; stopped without recording a result"),
     }
 }

@@ -1,5 +1,8 @@
 //! `zk-agent doctor`: checks what a running server needs and prints a fix for each problem.
 //! Changes nothing: it does not migrate, create accounts or start workers.
+//!
+//! Exit codes: 0 when no check failed (warnings allowed), 1 when one did. `--json` prints one JSON
+//! document instead of lines: `{status, exit_code, checks: [{check, status, detail, fix}]}`.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -19,12 +22,38 @@ enum Verdict {
     Fail,
 }
 
+impl Verdict {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Warn => "warn",
+            Self::Fail => "fail",
+        }
+    }
+}
+
+/// Free space under which the disk check warns, and under which it fails.
+const DISK_WARN_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+const DISK_FAIL_BYTES: u64 = 200 * 1024 * 1024;
+
 struct Report {
     worst: Verdict,
+    /// `--json`: the checks are kept and printed as one document at the end.
+    json: Option<Vec<serde_json::Value>>,
 }
 
 impl Report {
     fn line(&mut self, verdict: Verdict, what: &str, detail: &str, fix: Option<&str>) {
+        self.worst = self.worst.max(verdict);
+        if let Some(checks) = &mut self.json {
+            checks.push(serde_json::json!({
+                "check": what.replace(' ', "_"),
+                "status": verdict.as_str(),
+                "detail": detail,
+                "fix": fix,
+            }));
+            return;
+        }
         let mark = match verdict {
             Verdict::Ok => "ok  ",
             Verdict::Warn => "warn",
@@ -34,12 +63,29 @@ impl Report {
         if let Some(fix) = fix {
             out!("       fix: {fix}");
         }
-        self.worst = self.worst.max(verdict);
+    }
+
+    /// The closing line (or the JSON document) and the exit code.
+    fn finish(self) -> ExitCode {
+        let failed = self.worst == Verdict::Fail;
+        if let Some(checks) = self.json {
+            let document = serde_json::json!({
+                "status": self.worst.as_str(),
+                "exit_code": u8::from(failed),
+                "checks": checks,
+            });
+            out!("{}", serde_json::to_string_pretty(&document).unwrap_or_default());
+        } else if failed {
+            out!("\nsome checks failed; apply the fixes above and run `zk-agent doctor` again");
+        } else {
+            out!("\nall checks passed");
+        }
+        if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
     }
 }
 
-pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
-    let mut report = Report { worst: Verdict::Ok };
+pub async fn run(flags: BTreeMap<String, String>, json: bool) -> ExitCode {
+    let mut report = Report { worst: Verdict::Ok, json: json.then(Vec::new) };
     let config = match Config::load(flags) {
         Ok(config) => {
             report.line(Verdict::Ok, "configuration", "valid", None);
@@ -47,7 +93,7 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
         }
         Err(error) => {
             report.line(Verdict::Fail, "configuration", &error.to_string(), Some(&error.fix));
-            return ExitCode::FAILURE;
+            return report.finish();
         }
     };
 
@@ -60,6 +106,8 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
             Some("make it writable for this user, or set ZK_DATA_DIR to a writable directory"),
         ),
     }
+
+    disk_space(&mut report, &config.data_dir);
 
     let address = SocketAddr::new(config.server.host, config.server.port);
     match std::net::TcpListener::bind(address) {
@@ -103,6 +151,10 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
         }
         None => Some(zk_core::store::open(&config.database).await),
     };
+    database_tls(&mut report, &config);
+
+    // Kept open for the agents' probes when the database is usable.
+    let mut usable_store = None;
     match opened {
         None => {}
         Some(Ok(store)) => {
@@ -121,16 +173,19 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
                     &format!("{}: {error}", config.database.display()),
                     Some(database_fix(&config)),
                 ),
-                (None, Ok((applied, known))) if applied >= known => report.line(
-                    Verdict::Ok,
-                    "database",
-                    &format!(
-                        "{} reachable ({:.1} ms), {applied}/{known} migrations applied",
-                        config.database.display(),
-                        check.latency_ms
-                    ),
-                    None,
-                ),
+                (None, Ok((applied, known))) if applied >= known => {
+                    report.line(
+                        Verdict::Ok,
+                        "database",
+                        &format!(
+                            "{} reachable ({:.1} ms), {applied}/{known} migrations applied",
+                            config.database.display(),
+                            check.latency_ms
+                        ),
+                        None,
+                    );
+                    usable_store = Some(store.clone());
+                }
                 (None, Ok((applied, known))) => report.line(
                     Verdict::Fail,
                     "database",
@@ -141,7 +196,9 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
                     report.line(Verdict::Fail, "database", &error.to_string(), Some("check the database user's rights"))
                 }
             }
-            store.close().await;
+            if usable_store.is_none() {
+                store.close().await;
+            }
         }
         Some(Err(error)) => report.line(
             Verdict::Fail,
@@ -305,15 +362,118 @@ pub async fn run(flags: BTreeMap<String, String>) -> ExitCode {
         }
     }
 
-    match report.worst {
-        Verdict::Fail => {
-            out!("\nsome checks failed; apply the fixes above and run `zk-agent doctor` again");
-            ExitCode::FAILURE
+    if let Some(store) = usable_store {
+        fastgpt_agents(&mut report, store.clone(), keys).await;
+        store.close().await;
+    }
+
+    report.finish()
+}
+
+/// Whether the connection to PostgreSQL is encrypted: plain text is fine to this machine, a warning
+/// to any other host.
+fn database_tls(report: &mut Report, config: &Config) {
+    use zk_core::store::DatabaseTls;
+    let Some((tls, host)) = config.database.tls() else { return };
+    let local = host.starts_with('/') || matches!(host.as_str(), "localhost" | "127.0.0.1" | "::1" | "[::1]");
+    match tls {
+        DatabaseTls::Verified => {
+            report.line(Verdict::Ok, "database tls", &format!("to {host}, certificate verified"), None)
         }
-        _ => {
-            out!("\nall checks passed");
-            ExitCode::SUCCESS
+        DatabaseTls::Unverified => report.line(
+            Verdict::Warn,
+            "database tls",
+            &format!("to {host} encrypted, but the server's certificate is not checked"),
+            Some("set DB_SSL_REJECT_UNAUTHORIZED=true (and DB_SSL_CA to the server's CA)"),
+        ),
+        DatabaseTls::Off if local => {
+            report.line(Verdict::Ok, "database tls", &format!("off, to {host} on this machine"), None)
         }
+        DatabaseTls::Off => report.line(
+            Verdict::Warn,
+            "database tls",
+            &format!("off: passwords and data cross the network to {host} in plain text"),
+            Some("set DB_SSL=true (and DB_SSL_CA to the server's CA)"),
+        ),
+    }
+}
+
+/// Each enabled FastGPT agent answers with its key, as `GET /api/fastgpt/health` probes them.
+async fn fastgpt_agents(report: &mut Report, store: std::sync::Arc<dyn zk_core::store::Store>, keys: KeyStore) {
+    let agents = match health::fastgpt_agents(store, std::sync::Arc::new(keys)).await {
+        Ok(agents) => agents,
+        Err(error) => {
+            report.line(Verdict::Warn, "fastgpt agents", &format!("cannot list the agents: {error}"), None);
+            return;
+        }
+    };
+    for agent in agents {
+        let what = format!("agent {}", agent.name);
+        let probe = agent.health;
+        let latency = probe.latency_ms.unwrap_or_default();
+        let error = probe.error.unwrap_or_default();
+        match probe.status {
+            "reachable" => report.line(Verdict::Ok, &what, &format!("FastGPT answers ({latency:.0} ms)"), None),
+            "no_key" => report.line(
+                Verdict::Fail,
+                &what,
+                &format!("no key: {error}"),
+                Some("store the agent's key in the app, or set the environment variable its api_key_env names"),
+            ),
+            "unauthorized" => report.line(
+                Verdict::Fail,
+                &what,
+                &format!("FastGPT refuses the agent's key ({latency:.0} ms): {error}"),
+                Some("replace the agent's key with a valid key of its FastGPT app"),
+            ),
+            _ => report.line(
+                Verdict::Fail,
+                &what,
+                &format!("FastGPT does not answer: {error}"),
+                Some("check the agent's base_url and that this machine can reach it"),
+            ),
+        }
+    }
+}
+
+/// Free space on the data directory's file system, as `df -Pk` reports it (POSIX output: the
+/// fourth column of the second line is the available kilobytes). Where `df` cannot tell, a warning.
+fn disk_space(report: &mut Report, dir: &std::path::Path) {
+    // The nearest folder that exists: the data directory may not be created yet.
+    let existing = dir.ancestors().find(|p| p.exists()).unwrap_or(dir);
+    let output = std::process::Command::new("df").arg("-Pk").arg(existing).output();
+    let available = output.ok().filter(|o| o.status.success()).and_then(|o| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .nth(1)
+            .and_then(|line| line.split_whitespace().nth(3).and_then(|kb| kb.parse::<u64>().ok()))
+    });
+    let fix = "free space on that disk (old backups, logs), or move ZK_DATA_DIR to a larger one";
+    match available.map(|kb| kb * 1024) {
+        Some(bytes) if bytes < DISK_FAIL_BYTES => report.line(
+            Verdict::Fail,
+            "disk space",
+            &format!("{} MiB free under {}", bytes >> 20, dir.display()),
+            Some(fix),
+        ),
+        Some(bytes) if bytes < DISK_WARN_BYTES => report.line(
+            Verdict::Warn,
+            "disk space",
+            &format!("{} MiB free under {}", bytes >> 20, dir.display()),
+            Some(fix),
+        ),
+        Some(bytes) => report.line(
+            Verdict::Ok,
+            "disk space",
+            &format!("{:.1} GiB free under {}", bytes as f64 / f64::from(1u32 << 30), dir.display()),
+            None,
+        ),
+        None => report.line(
+            Verdict::Warn,
+            "disk space",
+            &format!("cannot tell the free space under {} (no `df`)", dir.display()),
+            Some("check the free space by hand: the database and the file store grow there"),
+        ),
     }
 }
 

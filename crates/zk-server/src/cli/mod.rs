@@ -84,8 +84,13 @@ enum Command {
     /// Inspect the configuration
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Check configuration, port, database, cache, file store and FastGPT; print a fix for each problem
-    Doctor,
+    /// Check configuration, port, database, cache, file store, disk space, keychain and FastGPT; print a
+    /// fix for each problem. Exit 0: nothing failed (warnings allowed); 1: a check failed
+    Doctor {
+        /// Print one JSON document instead of lines: {status, exit_code, checks: [{check, status, detail, fix}]}
+        #[arg(long)]
+        json: bool,
+    },
     /// Ask a stored agent (--agent) or a model API directly, and stream the answer to stdout
     Chat(chat::ChatArgs),
     /// Manage agents: list, show, import, export, validate files
@@ -166,8 +171,8 @@ pub fn run() -> ExitCode {
     if let Command::Chat(args) = &cli.command {
         args.add_overrides(&mut flags);
     }
-    if let Command::Doctor = cli.command {
-        return runtime().block_on(doctor::run(flags));
+    if let Command::Doctor { json } = cli.command {
+        return runtime().block_on(doctor::run(flags, json));
     }
     if let Command::Agents(agents::AgentsCommand::Validate { files }) = &cli.command {
         return agents::validate(files);
@@ -202,7 +207,7 @@ pub fn run() -> ExitCode {
             Command::Agents(command) => agents::run(config, command).await,
             Command::Sync(command) => sync::run(config, command).await,
             Command::Config(ConfigCommand::Show { json }) => config_show::run(&config, json),
-            Command::Doctor | Command::Chat(_) | Command::Cad(_) | Command::Poster(_) => Ok(()),
+            Command::Doctor { .. } | Command::Chat(_) | Command::Cad(_) | Command::Poster(_) => Ok(()),
         }
     });
     match result {

@@ -108,7 +108,7 @@ pub async fn check_origin(State(state): State<AppState>, request: Request, next:
         .admin
         .record(
             NewAuditEntry {
-                action: "http.origin_denied".into(),
+                action: zk_core::audit::ORIGIN_REFUSED.into(),
                 target: Some(format!("{} {}", parts.method, parts.uri.path())),
                 outcome: "denied".into(),
                 details: json!({ "origin": origin }),

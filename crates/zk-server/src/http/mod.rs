@@ -2,8 +2,9 @@
 //!
 //! Every API route is registered through [`Api::route`] with the role it needs, which both installs
 //! the access check and records the route in a table ([`router`] returns it) that tests walk with
-//! every role. Layers, outermost first: request id → trace span → Host allow-list → Origin check →
-//! security headers → body limit → per-route access check → handler.
+//! every role. Layers, outermost first: request id → trace span → request metrics → Host allow-list →
+//! Origin check → security headers → body limit → per-route access check → route template → handler.
+//! `/metrics` (Prometheus) sits beside `/api`, outside the route table.
 
 #[cfg(test)]
 mod bindings;
@@ -20,12 +21,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::handler::Handler;
 use axum::http::{HeaderName, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodFilter, on};
+use axum::routing::{MethodFilter, get, on};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -142,8 +143,9 @@ impl Api {
             Method::DELETE => MethodFilter::DELETE,
             _ => unreachable!("the API uses GET, POST, PUT, PATCH and DELETE only"),
         };
-        let checked =
-            on(filter, handler).route_layer(middleware::from_fn_with_state((self.state.clone(), access), check_access));
+        let checked = on(filter, handler)
+            .route_layer(middleware::from_fn_with_state((self.state.clone(), access), check_access))
+            .route_layer(middleware::from_fn(note_route));
         self.router = self.router.route(path, checked);
         self.table.push(RouteSpec { method, path, access });
         self
@@ -175,6 +177,43 @@ async fn check_access(State((state, access)): State<(AppState, Access)>, mut req
     next.run(request).await
 }
 
+/// Hands the matched route's template (`/api/files/{id}`) to the request's span (JSON logs show it
+/// as `route`) and to the response, where [`measure`] reads it: the template, never the path, so
+/// ids and names never become metric labels.
+async fn note_route(matched: Option<MatchedPath>, request: Request, next: Next) -> Response {
+    let Some(matched) = matched else { return next.run(request).await };
+    tracing::Span::current().record("route", matched.as_str());
+    let mut response = next.run(request).await;
+    response.extensions_mut().insert(matched);
+    response
+}
+
+/// Counts every request and times it to its response head (`zk_http_requests_total`,
+/// `zk_http_request_duration_seconds`), labelled with the route template [`note_route`] left on the
+/// response; requests no route matched are `unmatched` (API) or `static` (the UI's files).
+async fn measure(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = match *request.method() {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    };
+    let api = request.uri().path().starts_with("/api/") || request.uri().path() == "/metrics";
+    let response = next.run(request).await;
+    let route = match response.extensions().get::<MatchedPath>() {
+        Some(matched) => matched.as_str(),
+        None if api => "unmatched",
+        None => "static",
+    };
+    state.core.metrics.http_request(method, route, response.status().as_u16(), started.elapsed());
+    response
+}
+
 /// The whole application and its route table.
 pub fn router(core: Arc<Core>, settings: &ServerSettings, shutdown: CancellationToken) -> (Router, Vec<RouteSpec>) {
     let allowed_hosts = Arc::new(guard::allowed_hosts(&core.config, settings.port));
@@ -192,7 +231,11 @@ pub fn router(core: Arc<Core>, settings: &ServerSettings, shutdown: Cancellation
         });
 
     let request_id = HeaderName::from_static("x-request-id");
+    let metrics_enabled = state.core.config.server.metrics_enabled;
     let mut app = Router::new().nest("/api", api_router);
+    if metrics_enabled {
+        app = app.route("/metrics", get(routes::metrics::scrape).route_layer(middleware::from_fn(note_route)));
+    }
     app = match &settings.options.ui {
         UiSource::Dir(dir) => app.fallback_service(static_ui::service(dir)),
         UiSource::Embedded => app.fallback(embedded_ui::serve),
@@ -205,9 +248,12 @@ pub fn router(core: Arc<Core>, settings: &ServerSettings, shutdown: Cancellation
         .layer(guard::desktop_cors(&settings.options.desktop_origins))
         .layer(middleware::from_fn_with_state(state.clone(), guard::check_host))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(tower::util::option_layer(
+            metrics_enabled.then(|| middleware::from_fn_with_state(state.clone(), measure)),
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id, user_id = tracing::field::Empty)
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id, user_id = tracing::field::Empty, route = tracing::field::Empty)
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state);

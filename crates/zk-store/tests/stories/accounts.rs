@@ -274,3 +274,24 @@ async fn sign_in_throttles_count_restart_clear_and_prune() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn active_sessions_leave_out_revoked_and_expired_ones() {
+    each_backend(|store| async move {
+        assert_eq!(store.active_sessions(at(0)).await.unwrap(), (0, 0), "no sessions yet");
+        let hana = store.create_user(new_user("hana", Role::Designer, at(0))).await.unwrap();
+        let ivan = store.create_user(new_user("ivan", Role::Designer, at(0))).await.unwrap();
+        store.create_session(&new_session("h1", hana.id, at(1))).await.unwrap();
+        store.create_session(&new_session("h2", hana.id, at(1))).await.unwrap();
+        store.create_session(&new_session("i1", ivan.id, at(1))).await.unwrap();
+        assert_eq!(store.active_sessions(at(2)).await.unwrap(), (3, 2), "three sessions of two users");
+
+        store.revoke_session("i1", "logout", at(3)).await.unwrap();
+        assert_eq!(store.active_sessions(at(4)).await.unwrap(), (2, 1), "a revoked session is not active");
+        let short = SessionRecord { expires_at: at(10), ..new_session("h3", hana.id, at(5)) };
+        store.create_session(&short).await.unwrap();
+        assert_eq!(store.active_sessions(at(9)).await.unwrap(), (3, 1));
+        assert_eq!(store.active_sessions(at(10)).await.unwrap(), (2, 1), "an expired session is not active");
+    })
+    .await;
+}

@@ -51,3 +51,14 @@ async fn timestamps_round_trip_identically_on_both_backends() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn pool_stats_tell_open_idle_and_most_connections() {
+    each_backend(|store| async move {
+        store.ping().await.unwrap();
+        let stats = store.pool_stats();
+        assert!(stats.size >= 1, "a round trip left a connection open: {stats:?}");
+        assert!(stats.idle <= stats.size && stats.size <= stats.max, "idle <= open <= most: {stats:?}");
+    })
+    .await;
+}

@@ -534,3 +534,31 @@ async fn concurrent_claimers_take_every_task_exactly_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn queue_stats_count_waiting_and_running_tasks_and_the_oldest_that_may_run() {
+    each_backend(|store| async move {
+        let empty = store.queue_stats(at(0)).await.unwrap();
+        assert_eq!((empty.queued, empty.running, empty.oldest_ready), (0, 0, None), "an empty queue");
+
+        let early = store.enqueue_task(&new_task("cad.render", at(2), None, at(1))).await.unwrap();
+        store.enqueue_task(&new_task("cad.render", at(5), None, at(1))).await.unwrap();
+        // A retry waiting for its time is queued but not late.
+        store.enqueue_task(&new_task("poster", at(500), None, at(1))).await.unwrap();
+        let cancelled = store.enqueue_task(&new_task("poster", at(1), None, at(1))).await.unwrap();
+        store.cancel_task(cancelled.id, at(1)).await.unwrap();
+
+        let stats = store.queue_stats(at(10)).await.unwrap();
+        assert_eq!((stats.queued, stats.running), (3, 0), "cancelled tasks are not in the queue: {stats:?}");
+        assert_eq!(stats.oldest_ready, Some(at(2)), "the earliest run_after among tasks that may run now");
+
+        let claimed = store.claim_task(&kinds(&["cad.render"]), "L1", at(10), at(40)).await.unwrap().unwrap();
+        assert_eq!(claimed.id, early.id, "the oldest is claimed first");
+        let stats = store.queue_stats(at(10)).await.unwrap();
+        assert_eq!((stats.queued, stats.running), (2, 1), "a claimed task runs: {stats:?}");
+        assert_eq!(stats.oldest_ready, Some(at(5)));
+        let stats = store.queue_stats(at(3)).await.unwrap();
+        assert_eq!(stats.oldest_ready, None, "before their run_after no task may run");
+    })
+    .await;
+}

@@ -7,6 +7,7 @@ mod cad;
 mod chat;
 mod files;
 mod health;
+pub(super) mod metrics;
 mod storage;
 mod tasks;
 mod users;
