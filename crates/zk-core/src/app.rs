@@ -14,10 +14,10 @@ use crate::agents::watch::AgentFolder;
 use crate::agents::{AgentKeys, AgentService};
 use crate::audit::AuditLog;
 use crate::cache::Cache;
+use crate::cad::CadOptions;
 use crate::cad::analysis::{AnalysisHandler, CadAnalysisService};
 use crate::cad::library::CadLibrary;
 use crate::cad::watch::CadFolder;
-use crate::cad::{CadOptions, CadWorkers};
 use crate::chat::ChatService;
 use crate::chat::import::ImportHandler;
 use crate::clock::{SharedClock, SystemClock};
@@ -163,9 +163,7 @@ impl Core {
             files.clone(),
             clock.clone(),
             cad_options.clone(),
-            config.cad.dir.clone(),
-            config.cad.cache_bytes,
-            CadWorkers::new(config.cad.budgets.workers, config.cad.budgets.queue),
+            &config.cad,
             metrics.clone(),
         ));
         let cad_analyses = Arc::new(CadAnalysisService::new(

@@ -21,6 +21,7 @@ use super::cache::{DrawingCache, DrawingCacheStats, OpenDrawing, model_bytes};
 use super::properties::{self, CadEntityView};
 use super::{CadError, CadOptions, CadWorkers, Diagnostic, Drawing, Facts, ImageFormat, RenderRequest, Rendered};
 use crate::clock::SharedClock;
+use crate::config::CadConfig;
 use crate::error::{CoreError, CoreResult};
 use crate::files::FileService;
 use crate::metrics::Metrics;
@@ -179,18 +180,19 @@ fn folder_identity(dir: &Path) -> String {
 }
 
 impl CadLibrary {
+    /// The library of the drawings folder and cache size, and the workers, `config` sets.
     pub fn new(
         store: Arc<dyn Store>,
         files: Arc<FileService>,
         clock: SharedClock,
         options: CadOptions,
-        cad_dir: PathBuf,
-        cache_bytes: u64,
-        workers: CadWorkers,
+        config: &CadConfig,
         metrics: Arc<Metrics>,
     ) -> Self {
+        let cad_dir = config.dir.clone();
         let folder_root = folder_identity(&cad_dir);
-        let cache = DrawingCache::new(cache_bytes);
+        let cache = DrawingCache::new(config.cache_bytes);
+        let workers = CadWorkers::new(config.budgets.workers, config.budgets.queue);
         Self { store, files, clock, options, cad_dir, folder_root, cache, workers, metrics }
     }
 
