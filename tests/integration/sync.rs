@@ -166,6 +166,11 @@ async fn a_store_that_is_down_leaves_the_queue_pending_without_a_tight_loop_and_
             let connections = proxy.connections();
             assert!(connections <= 5 * 4 * 3 * 2, "no tight retry loop: {connections} connections in 4 s");
             assert!(bucket.objects().await.is_empty(), "nothing reached the bucket");
+            // What an operator's alerts see: the backlog, and the bucket as a dependency that is down.
+            server.core.check_dependencies().await;
+            let scraped = scrape(&server).await;
+            assert!(scraped.contains("zk_sync_backlog_items{op=\"upload\"} 5"), "{scraped}");
+            assert!(scraped.contains("zk_dependency_up{dependency=\"object_storage\"} 0"), "{scraped}");
 
             proxy.set_down(false);
             // Without "sync now": the backoff (≤ 60 s, a few seconds after these few attempts) brings them.
@@ -175,10 +180,22 @@ async fn a_store_that_is_down_leaves_the_queue_pending_without_a_tight_loop_and_
             assert_eq!(listed, expected, "every queued file arrived once");
             let shown = status(&server, &admin).await;
             assert_eq!(shown["offline"], false, "{shown}");
+            server.core.check_dependencies().await;
+            let scraped = scrape(&server).await;
+            assert!(scraped.contains("zk_sync_backlog_items{op=\"upload\"} 0"), "{scraped}");
+            assert!(scraped.contains("zk_sync_backlog_bytes 0"), "{scraped}");
+            assert!(scraped.contains("zk_dependency_up{dependency=\"object_storage\"} 1"), "{scraped}");
             server.stop().await;
         }
     })
     .await;
+}
+
+/// `/metrics` as a scrape from this machine sees it.
+async fn scrape(server: &TestServer) -> String {
+    let response = server.http.get(server.url("/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.unwrap()
 }
 
 #[tokio::test]

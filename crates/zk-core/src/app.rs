@@ -26,7 +26,7 @@ use crate::files::{BlobStore, FileService};
 use crate::health::{self, FastgptHealth, Health};
 use crate::keystore::{KeyStore, KeyStoreOptions};
 use crate::lost_database::{self, DatabaseInUse, LostDatabase, LostDatabasePolicy, SetAside};
-use crate::metrics::{Metrics, Sample, StoreSample};
+use crate::metrics::{Metrics, Sample, StoreSample, SyncSample};
 use crate::secret::Secret;
 use crate::store::{self, Store, Timestamp};
 use crate::sync::{ObjectSync, StorageStatus, SyncOptions, VerifyReport};
@@ -324,7 +324,20 @@ impl Core {
         let read = async {
             let queue = self.store.queue_stats(now).await?;
             let sessions = self.store.active_sessions(now).await?;
-            Ok::<_, store::StoreError>((queue, sessions))
+            let sync = match &self.sync {
+                Some(sync) => {
+                    let status =
+                        sync.status().await.map_err(|e| store::StoreError::Internal(anyhow::anyhow!("{e}")))?;
+                    Some(SyncSample {
+                        uploads: status.pending,
+                        upload_bytes: status.pending_bytes,
+                        deletions: status.deleting,
+                        failed: status.failed,
+                    })
+                }
+                None => None,
+            };
+            Ok::<_, store::StoreError>((queue, sessions, sync))
         };
         let pool = self.store.pool_stats();
         let cache = self.cache.stats();
@@ -338,7 +351,8 @@ impl Core {
             ..Sample::default()
         };
         match tokio::time::timeout(METRICS_STORE_TIMEOUT, read).await {
-            Ok(Ok((queue, (sessions, users)))) => {
+            Ok(Ok((queue, (sessions, users), sync))) => {
+                sample.sync = sync;
                 let waited =
                     |at: Timestamp| std::time::Duration::from_millis((now.millis() - at.millis()).max(0) as u64);
                 sample.store = Some(StoreSample {
@@ -372,6 +386,11 @@ impl Core {
             self.metrics.dependency_checked("redis", up(&cache), seconds(cache.latency_ms));
         }
         self.metrics.dependency_checked("file_store", up(&storage), seconds(storage.latency_ms));
+        if let Some(sync) = &self.sync {
+            // The sync loop's own last request tells whether the bucket answers; no extra request.
+            let offline = sync.status().await.map(|status| status.offline).unwrap_or(true);
+            self.metrics.dependency_checked("object_storage", !offline, std::time::Duration::ZERO);
+        }
         if fastgpt.status != "not_configured" {
             let latency = seconds(fastgpt.latency_ms.unwrap_or(0.0));
             self.metrics.dependency_checked("fastgpt", fastgpt.status == "reachable", latency);

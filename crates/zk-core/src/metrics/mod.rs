@@ -11,11 +11,12 @@
 //! (never paths with ids), outcomes, task kinds as registered, providers, HTTP status codes. Latencies
 //! are histograms with explicit buckets so they add up across instances.
 //!
+//! The object-storage sync backlog (`zk_sync_backlog_items{op}`, `zk_sync_backlog_bytes`,
+//! `zk_sync_failed_items`) is read from the outbox at each scrape when a bucket is configured, and
+//! the bucket is one more `zk_dependency_up{dependency="object_storage"}` from the dependency loop.
 //! Where later work plugs in (not defined here until something records them): poster renders as
 //! `zk_poster_renders_total{outcome}` with `zk_poster_render_duration_seconds`, recorded by the poster
-//! service; the object-storage sync backlog as `zk_sync_backlog_items`, `zk_sync_backlog_bytes` and
-//! `zk_sync_backlog_oldest_seconds`, read in [`Metrics::sample`] from the sync outbox; object storage
-//! as one more `zk_dependency_up{dependency="object_storage"}` from the dependency loop.
+//! service; the age of the oldest pending upload as `zk_sync_backlog_oldest_seconds`.
 
 mod process;
 
@@ -76,6 +77,20 @@ pub struct Sample {
     pub cache_hits: u64,
     pub cache_misses: u64,
     pub cache_errors: u64,
+    /// The sync outbox, when a bucket is configured and the database answered.
+    pub sync: Option<SyncSample>,
+}
+
+/// The object-storage outbox at a scrape.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncSample {
+    /// Contents waiting for their upload, and their bytes.
+    pub uploads: i64,
+    pub upload_bytes: i64,
+    /// Deletions waiting for the bucket.
+    pub deletions: i64,
+    /// Items given up on (a missing or damaged local copy).
+    pub failed: i64,
 }
 
 /// What the database tells at a scrape.
@@ -118,6 +133,9 @@ pub struct Metrics {
     db_connections_max: IntGauge,
     dependency_up: IntGaugeVec,
     dependency_latency: GaugeVec,
+    sync_backlog: IntGaugeVec,
+    sync_backlog_bytes: IntGauge,
+    sync_failed: IntGauge,
     process: process::ProcessMetrics,
 }
 
@@ -174,6 +192,16 @@ impl Metrics {
                 SLOW_BUCKETS,
             ),
             tasks_queued: r.int_gauge("zk_tasks_queued", "Tasks waiting in the queue (all kinds)"),
+            sync_backlog: r.int_gauge_vec(
+                "zk_sync_backlog_items",
+                "Object-storage sync: items not yet in the bucket, by operation (upload, delete)",
+                &["op"],
+            ),
+            sync_backlog_bytes: r.int_gauge("zk_sync_backlog_bytes", "Object-storage sync: bytes waiting for upload"),
+            sync_failed: r.int_gauge(
+                "zk_sync_failed_items",
+                "Object-storage sync: items given up on (a missing or damaged local copy)",
+            ),
             tasks_running: r.int_gauge("zk_tasks_running", "Tasks held by a worker of any instance"),
             task_oldest_queued: r.gauge(
                 "zk_task_queue_oldest_seconds",
@@ -243,6 +271,9 @@ impl Metrics {
         }
         for state in ["in_use", "idle"] {
             self.db_connections.with_label_values(&[state]);
+        }
+        for op in ["upload", "delete"] {
+            self.sync_backlog.with_label_values(&[op]);
         }
         for provider in ["fastgpt", "openai"] {
             self.model_requests.with_label_values(&[provider, "ok", "none"]);
@@ -324,6 +355,12 @@ impl Metrics {
             self.task_oldest_queued.set(store.oldest_queued.map_or(0.0, |d| d.as_secs_f64()));
             self.sessions_active.set(store.sessions_active);
             self.users_active.set(store.users_active);
+        }
+        if let Some(sync) = &sample.sync {
+            self.sync_backlog.with_label_values(&["upload"]).set(sync.uploads);
+            self.sync_backlog.with_label_values(&["delete"]).set(sync.deletions);
+            self.sync_backlog_bytes.set(sync.upload_bytes);
+            self.sync_failed.set(sync.failed);
         }
         let idle = sample.pool_idle.min(sample.pool_size);
         self.db_connections.with_label_values(&["in_use"]).set(i64::from(sample.pool_size - idle));
