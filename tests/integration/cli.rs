@@ -244,6 +244,9 @@ fn doctor_changes_nothing_on_a_new_install() {
     let stdout = text(&output.stdout);
     assert!(stdout.contains("[warn] database") && stdout.contains("does not exist yet"), "{stdout}");
     assert!(!dir.path().join("zk-agent.db").exists(), "the doctor did not create the database");
+    // Without dwg2dxf (the test's PATH has none) DWG still opens with the built-in reader: the line says so.
+    let dwg = stdout.lines().find(|line| line.contains("] dwg")).expect("a dwg line");
+    assert!(dwg.contains("[ok  ]") && dwg.contains("R13 to R2018 open with the built-in reader"), "{dwg}");
 }
 
 #[test]

@@ -278,12 +278,21 @@ pub async fn run(flags: BTreeMap<String, String>, json: bool) -> ExitCode {
         ),
     }
     match zk_core::cad::CadOptions::from_config(&config).dwg2dxf {
-        Some(path) => report.line(Verdict::Ok, "dwg", &format!("DWG drawings convert with {}", path.display()), None),
+        Some(path) => report.line(
+            Verdict::Ok,
+            "dwg",
+            &format!(
+                "DXF and DWG R11/R12 and R13 to R2018 open with the built-in reader; other DWG files convert with {}",
+                path.display()
+            ),
+            None,
+        ),
         None => report.line(
             Verdict::Ok,
             "dwg",
-            "dwg2dxf not found: DWG drawings are refused with a message (DXF works)",
-            Some("put LibreDWG's dwg2dxf on PATH to open DWG files"),
+            "DXF and DWG R11/R12 and R13 to R2018 open with the built-in reader; a DWG it cannot read \
+             (another version, or a damaged file) is refused with the reason (no dwg2dxf on PATH)",
+            Some("put LibreDWG's dwg2dxf on PATH to try those too, or save them as DXF from the CAD program"),
         ),
     }
 
