@@ -834,6 +834,13 @@ async fn secrets_stay_out_of_the_database_and_usernames_cannot_forge_log_lines()
     .await;
 }
 
+/// The signing secrets of several instances of one deployment: a token made by one checks on all.
+fn shared_secrets(config: &mut zk_core::config::Config) {
+    config.auth.jwt_access_secret = Some(zk_core::secret::Secret::new("shared-access-secret-0123456789abcdef".into()));
+    config.auth.jwt_refresh_secret =
+        Some(zk_core::secret::Secret::new("shared-refresh-secret-0123456789abcdef".into()));
+}
+
 #[tokio::test]
 async fn two_instances_share_sign_ins_and_revocations_through_redis() {
     let Some(redis) = zk_tests::server::test_redis_url().await else { return };
@@ -842,10 +849,7 @@ async fn two_instances_share_sign_ins_and_revocations_through_redis() {
         async move {
             let prefix = format!("zk-test-{}:", uuid::Uuid::new_v4().simple());
             let shared = |config: &mut zk_core::config::Config| {
-                config.auth.jwt_access_secret =
-                    Some(zk_core::secret::Secret::new("shared-access-secret-0123456789abcdef".into()));
-                config.auth.jwt_refresh_secret =
-                    Some(zk_core::secret::Secret::new("shared-refresh-secret-0123456789abcdef".into()));
+                shared_secrets(config);
                 config.cache.redis_url = Some(zk_core::secret::Secret::new(redis.clone()));
                 config.cache.prefix = prefix.clone();
             };
@@ -894,14 +898,8 @@ async fn two_instances_share_sign_ins_and_revocations_through_redis() {
 #[tokio::test]
 async fn two_instances_without_redis_refuse_a_revoked_session_within_a_second() {
     each_database(|db| async move {
-        let shared = |config: &mut zk_core::config::Config| {
-            config.auth.jwt_access_secret =
-                Some(zk_core::secret::Secret::new("shared-access-secret-0123456789abcdef".into()));
-            config.auth.jwt_refresh_secret =
-                Some(zk_core::secret::Secret::new("shared-refresh-secret-0123456789abcdef".into()));
-        };
-        let a = TestServer::start_with(&db, shared).await;
-        let b = TestServer::start_with(&db, shared).await;
+        let a = TestServer::start_with(&db, shared_secrets).await;
+        let b = TestServer::start_with(&db, shared_secrets).await;
         assert_eq!(b.core.cache.backend_name(), "memory");
         let admin = a.user("ada", Role::Admin).await;
         let dan = a.user("dan", Role::Designer).await;
@@ -1110,15 +1108,9 @@ async fn the_desktop_window_signs_in_with_its_launch_secret_and_only_its_origin_
 #[tokio::test]
 async fn a_watcher_on_one_instance_sees_progress_of_a_task_another_instance_runs() {
     each_database(|db| async move {
-        let shared = |config: &mut zk_core::config::Config| {
-            config.auth.jwt_access_secret =
-                Some(zk_core::secret::Secret::new("shared-access-secret-0123456789abcdef".into()));
-            config.auth.jwt_refresh_secret =
-                Some(zk_core::secret::Secret::new("shared-refresh-secret-0123456789abcdef".into()));
-        };
-        let runner = TestServer::start_with(&db, shared).await;
+        let runner = TestServer::start_with(&db, shared_secrets).await;
         let watcher = TestServer::start_with(&db, |config| {
-            shared(config);
+            shared_secrets(config);
             config.tasks.workers = 0;
         })
         .await;

@@ -19,23 +19,6 @@ const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0
 const DXF: &str = "0\nSECTION\n2\nHEADER\n9\n$ACADVER\n1\nAC1015\n0\nENDSEC\n\
 0\nSECTION\n2\nENTITIES\n0\nLINE\n8\n0\n10\n0\n20\n0\n30\n0\n11\n100\n21\n50\n31\n0\n0\nENDSEC\n0\nEOF\n";
 
-/// `POST /api/files` as `user`: the stored file's view.
-async fn upload(server: &TestServer, user: &SignedIn, name: &str, bytes: Vec<u8>) -> Value {
-    let response = server
-        .http
-        .post(server.url("/api/files"))
-        .query(&[("name", name)])
-        .bearer_auth(&user.access)
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    assert_eq!(status, StatusCode::CREATED, "{name} is stored: {body}");
-    body
-}
-
 /// A request of `path` as `user`: the status and the body's bytes.
 async fn send(server: &TestServer, method: Method, user: &SignedIn, path: &str) -> (StatusCode, Vec<u8>) {
     let response = server.http.request(method, server.url(path)).bearer_auth(&user.access).send().await.unwrap();
@@ -93,14 +76,14 @@ async fn every_file_route_shows_a_file_only_to_its_uploader_admins_and_those_who
 
         // Dan's chat attachment: uploaded, then sent in his own conversation.
         let dans_conversation = conversation(&server, &dan, agent).await;
-        let attachment = upload(&server, &dan, "plan.png", PNG.to_vec()).await["id"].as_str().unwrap().to_owned();
+        let attachment = server.upload(&dan, "plan.png", PNG.to_vec()).await["id"].as_str().unwrap().to_owned();
         send_message(&server, &dan, &dans_conversation, &[attachment.as_str()]).await.unwrap();
         // Eve's and Ada's own uploads.
-        let eves = upload(&server, &eve, "notes.txt", "层高 3.2 米".as_bytes().to_vec()).await["id"]
+        let eves = server.upload(&eve, "notes.txt", "层高 3.2 米".as_bytes().to_vec()).await["id"]
             .as_str()
             .unwrap()
             .to_owned();
-        let adas = upload(&server, &ada, "admin.txt", b"settings".to_vec()).await["id"].as_str().unwrap().to_owned();
+        let adas = server.upload(&ada, "admin.txt", b"settings".to_vec()).await["id"].as_str().unwrap().to_owned();
         // Dan's drawing in the CAD library: its file is every signed-in user's.
         let response = server
             .http
@@ -252,7 +235,7 @@ async fn binary_dxf_files_are_accepted_whether_their_sentinel_line_ends_in_crlf_
             [(b"AutoCAD Binary DXF\r\n\x1a\0".as_slice(), "CR LF"), (b"AutoCAD Binary DXF\n\x1a\0".as_slice(), "LF")]
         {
             let bytes = binary_dxf(sentinel);
-            let stored = upload(&server, &dan, "binary.dxf", bytes.clone()).await;
+            let stored = server.upload(&dan, "binary.dxf", bytes.clone()).await;
             assert_eq!(stored["media_type"], "image/vnd.dxf", "a binary DXF ({how}) is a DXF: {stored}");
             let response = server
                 .http

@@ -34,22 +34,6 @@ fn text(seed: u64, len: usize) -> Vec<u8> {
     line.as_bytes().iter().copied().cycle().take(len).collect()
 }
 
-async fn upload(server: &TestServer, user: &SignedIn, name: &str, bytes: Vec<u8>) -> Value {
-    let response = server
-        .http
-        .post(server.url("/api/files"))
-        .query(&[("name", name)])
-        .bearer_auth(&user.access)
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    assert_eq!(status, StatusCode::CREATED, "{name} is stored: {body}");
-    body
-}
-
 async fn status(server: &TestServer, admin: &SignedIn) -> Value {
     let (code, body) = server.call(Method::GET, "/api/storage/status", Some(&admin.access), None).await;
     assert_eq!(code, StatusCode::OK, "{body}");
@@ -98,9 +82,9 @@ async fn stored_files_reach_the_bucket_once_at_their_content_address_and_deletio
             let names = ["a.txt", "b.txt", "c.png", "big.txt"];
             let mut ids = Vec::new();
             for (name, bytes) in names.iter().zip(&contents) {
-                ids.push(upload(&server, &gina, name, bytes.clone()).await["id"].as_str().unwrap().to_owned());
+                ids.push(server.upload(&gina, name, bytes.clone()).await["id"].as_str().unwrap().to_owned());
             }
-            let again = upload(&server, &admin, "a-again.txt", contents[0].clone()).await;
+            let again = server.upload(&admin, "a-again.txt", contents[0].clone()).await;
             drained(&server, Duration::from_secs(60)).await;
 
             let expected: BTreeSet<(String, u64)> =
@@ -155,7 +139,7 @@ async fn a_store_that_is_down_leaves_the_queue_pending_without_a_tight_loop_and_
             let admin = server.user("ada", Role::Admin).await;
             let contents: Vec<Vec<u8>> = (0..5).map(|i| text(100 + i, 1000 + i as usize)).collect();
             for (i, bytes) in contents.iter().enumerate() {
-                upload(&server, &admin, &format!("{i}.txt"), bytes.clone()).await;
+                server.upload(&admin, &format!("{i}.txt"), bytes.clone()).await;
             }
             tokio::time::sleep(Duration::from_secs(4)).await;
             let shown = status(&server, &admin).await;
@@ -210,7 +194,7 @@ async fn a_restarted_server_goes_on_with_a_multipart_upload_from_its_saved_parts
             let gina = server.user("gina", Role::Designer).await;
             let big = text(42, 40 * 1024 * 1024 + 7);
             let sha = sha256(&big);
-            upload(&server, &gina, "big.txt", big.clone()).await;
+            server.upload(&gina, "big.txt", big.clone()).await;
             let store = server.core.store.clone();
             eventually(Duration::from_secs(60), "a part to be saved", || {
                 let (store, sha) = (store.clone(), sha.clone());
@@ -263,7 +247,7 @@ async fn two_instances_on_one_database_upload_each_object_once() {
             for i in 0..30u64 {
                 let bytes = text(1000 + i, 50_000 + i as usize);
                 let (server, user) = if i % 2 == 0 { (&first, &gina) } else { (&second, &gina_there) };
-                upload(server, user, &format!("{i}.txt"), bytes.clone()).await;
+                server.upload(user, &format!("{i}.txt"), bytes.clone()).await;
                 contents.push(bytes);
             }
             drained(&first, Duration::from_secs(60)).await;
@@ -290,7 +274,7 @@ async fn a_file_missing_locally_is_fetched_from_the_bucket_and_verified() {
             let server = start(&db, &bucket, &bucket.endpoint, None).await;
             let gina = server.user("gina", Role::Designer).await;
             let bytes = text(7, 300_000);
-            let file = upload(&server, &gina, "notes.txt", bytes.clone()).await;
+            let file = server.upload(&gina, "notes.txt", bytes.clone()).await;
             drained(&server, Duration::from_secs(30)).await;
             let local = server.core.files.blobs().blob_path(&sha256(&bytes)).unwrap();
             std::fs::remove_file(&local).unwrap();
@@ -303,7 +287,7 @@ async fn a_file_missing_locally_is_fetched_from_the_bucket_and_verified() {
 
             // A copy that does not hash to its name is never used.
             let other = text(8, 1000);
-            let file = upload(&server, &gina, "other.txt", other.clone()).await;
+            let file = server.upload(&gina, "other.txt", other.clone()).await;
             drained(&server, Duration::from_secs(30)).await;
             std::fs::remove_file(server.core.files.blobs().blob_path(&sha256(&other)).unwrap()).unwrap();
             let key = bucket.key(&sha256(&other));
@@ -330,7 +314,7 @@ async fn sync_status_run_and_verify_from_the_command_line() {
             let gina = server.user("gina", Role::Designer).await;
             let contents = [text(21, 5000), text(22, 9 * 1024 * 1024)];
             for (i, bytes) in contents.iter().enumerate() {
-                upload(&server, &gina, &format!("{i}.txt"), bytes.clone()).await;
+                server.upload(&gina, &format!("{i}.txt"), bytes.clone()).await;
             }
             drained(&server, Duration::from_secs(60)).await;
             let upload_dir = server.core.config.files.upload_dir.clone();
@@ -488,7 +472,7 @@ async fn a_store_answering_errors_to_a_third_of_requests_still_gets_every_file_o
             let contents: Vec<Vec<u8>> = (0..40).map(|i| text(500 + i, 2000 + 97 * i as usize)).collect();
             let started = std::time::Instant::now();
             for (i, bytes) in contents.iter().enumerate() {
-                upload(&server, &gina, &format!("{i}.txt"), bytes.clone()).await;
+                server.upload(&gina, &format!("{i}.txt"), bytes.clone()).await;
             }
             drained(&server, Duration::from_secs(120)).await;
             let took = started.elapsed();

@@ -148,6 +148,23 @@ impl TestServer {
         SignedIn::from(body)
     }
 
+    /// `POST /api/files` as `user`, which must store it: the stored file's view.
+    pub async fn upload(&self, user: &SignedIn, name: &str, bytes: Vec<u8>) -> Value {
+        let response = self
+            .http
+            .post(self.url("/api/files"))
+            .query(&[("name", name)])
+            .bearer_auth(&user.access)
+            .body(bytes)
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert_eq!(status, StatusCode::CREATED, "{name} is stored: {body}");
+        body
+    }
+
     /// A JSON request; returns the status and the body (`Value::Null` when empty or not JSON).
     pub async fn call(
         &self,

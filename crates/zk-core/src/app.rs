@@ -324,18 +324,17 @@ impl Core {
         let read = async {
             let queue = self.store.queue_stats(now).await?;
             let sessions = self.store.active_sessions(now).await?;
-            let sync = match &self.sync {
-                Some(sync) => {
-                    let status =
-                        sync.status().await.map_err(|e| store::StoreError::Internal(anyhow::anyhow!("{e}")))?;
-                    Some(SyncSample {
-                        uploads: status.pending,
-                        upload_bytes: status.pending_bytes,
-                        deletions: status.deleting,
-                        failed: status.failed,
-                    })
-                }
-                None => None,
+            // The outbox's counts alone: the full status would also look up the last error.
+            let sync = if self.sync.is_some() {
+                let counts = self.store.sync_counts().await?;
+                Some(SyncSample {
+                    uploads: counts.pending,
+                    upload_bytes: counts.pending_bytes,
+                    deletions: counts.deleting,
+                    failed: counts.failed,
+                })
+            } else {
+                None
             };
             Ok::<_, store::StoreError>((queue, sessions, sync))
         };
@@ -388,8 +387,7 @@ impl Core {
         self.metrics.dependency_checked("file_store", up(&storage), seconds(storage.latency_ms));
         if let Some(sync) = &self.sync {
             // The sync loop's own last request tells whether the bucket answers; no extra request.
-            let offline = sync.status().await.map(|status| status.offline).unwrap_or(true);
-            self.metrics.dependency_checked("object_storage", !offline, std::time::Duration::ZERO);
+            self.metrics.dependency_checked("object_storage", !sync.offline(), std::time::Duration::ZERO);
         }
         if fastgpt.status != "not_configured" {
             let latency = seconds(fastgpt.latency_ms.unwrap_or(0.0));

@@ -236,6 +236,12 @@ impl ObjectSync {
         Ok(changed)
     }
 
+    /// Whether the last request to the bucket failed (no database read: the dependency check asks
+    /// every 15 s).
+    pub fn offline(&self) -> bool {
+        self.live.lock().unwrap_or_else(|p| p.into_inner()).offline
+    }
+
     pub async fn status(&self) -> CoreResult<StorageStatus> {
         let counts = self.store.sync_counts().await?;
         let (offline, live_error) = {
